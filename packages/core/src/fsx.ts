@@ -1,0 +1,98 @@
+/**
+ * File-system helpers that never leave half-written output behind: every
+ * file is written to a temporary sibling and renamed into place.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { ReleaseError } from './errors';
+
+function tempSibling(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** Writes `data` to `path` atomically (temporary sibling + rename), creating parent folders. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = tempSibling(path);
+  try {
+    await writeFile(temp, data, { mode });
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/** Streams `source` into `path` atomically. */
+export async function writeStreamAtomic(path: string, source: Readable, mode = 0o644): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = tempSibling(path);
+  try {
+    await pipeline(source, createWriteStream(temp, { mode }));
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * Runs `fn` with a fresh temporary folder (under `parent`, default the OS
+ * temp folder) and removes the folder afterwards, whatever happens.
+ */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>, parent = tmpdir(), prefix = 'helix-'): Promise<T> {
+  await mkdir(parent, { recursive: true });
+  const dir = await mkdtemp(join(parent, prefix));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** True when the path exists (any kind of file). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `child` as a path relative to `root`, with forward slashes; throws
+ * PATH_OUTSIDE when it is not inside `root`.
+ */
+export function relativeInside(root: string, child: string, what = 'path'): string {
+  const rel = relative(resolve(root), resolve(child));
+  if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) {
+    throw new ReleaseError('PATH_OUTSIDE', `${what} must be inside ${root}`, { file: child });
+  }
+  return rel.split(sep).join('/');
+}
+
+/** All regular files and symlinks below `dir`, as sorted relative POSIX paths. */
+export async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (sub: string): Promise<void> => {
+    const entries = await readdir(join(dir, sub), { withFileTypes: true });
+    for (const entry of entries) {
+      const rel = sub ? `${sub}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) await walk(rel);
+      else out.push(rel);
+    }
+  };
+  await walk('');
+  return out.sort(compareBytes);
+}
+
+/** Orders strings by their UTF-8 bytes (what `LC_ALL=C sort` does). */
+export function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}

@@ -1,0 +1,58 @@
+/**
+ * SHA-256 by streaming: memory stays flat whatever the file size, and
+ * independent files are hashed concurrently.
+ */
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { ReleaseError } from './errors';
+
+/** Read size per chunk. 1 MiB keeps syscall overhead low without growing memory. */
+const CHUNK = 1024 * 1024;
+
+/** Lowercase hex SHA-256 of a byte buffer or string (UTF-8). */
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Lowercase hex SHA-256 of a file, read in 1 MiB chunks into one reused buffer. */
+export async function sha256File(path: string): Promise<string> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (cause) {
+    throw new ReleaseError('FILE_MISSING', 'cannot open the file to hash it; was it deleted or never built?', {
+      file: path,
+      cause,
+    });
+  }
+  try {
+    const hash = createHash('sha256');
+    const buffer = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      hash.update(bytesRead === CHUNK ? buffer : buffer.subarray(0, bytesRead));
+    }
+    return hash.digest('hex');
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Hashes many files, `concurrency` at a time (default: the number of cores),
+ * returning digests in the order of `paths`.
+ */
+export async function sha256Files(paths: readonly string[], concurrency = availableParallelism()): Promise<string[]> {
+  const results = new Array<string>(paths.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < paths.length) {
+      const index = next++;
+      results[index] = await sha256File(paths[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, paths.length)) }, worker));
+  return results;
+}

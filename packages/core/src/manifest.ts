@@ -1,0 +1,101 @@
+/**
+ * The typed release manifest. Stages never import each other: a stage that
+ * adds files to the release writes a *stage record* listing them, and the
+ * evidence stages read the records of the stages in the current plan.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ReleaseError } from './errors';
+import { stableJson } from './canonical-json';
+import { writeFileAtomic } from './fsx';
+import { checkEntryName } from './zip-write';
+
+/** What a release file is. */
+export type ArtifactKind =
+  | 'installer'
+  | 'plugin'
+  | 'sbom'
+  | 'checksums'
+  | 'meta'
+  | 'signature'
+  | 'provenance'
+  | 'conformance'
+  | 'tool'
+  | 'custom';
+
+/** One file of the release, as a stage reports it. */
+export interface ReleaseArtifact {
+  /** Path inside the release folder, with `/` separators. */
+  path: string;
+  kind: ArtifactKind;
+  sha256: string;
+  size: number;
+  /** Whether the sbom stage must write an SBOM for it. */
+  sbom: boolean;
+  /** For installers and plugins: the product name, version and platform. */
+  name?: string;
+  version?: string;
+  platform?: string;
+}
+
+/** What a stage hands to the stages after it. */
+export interface StageRecord {
+  schema: 'helix-release/stage-record/v1';
+  /** Stage (target) name, e.g. `package`. */
+  stage: string;
+  /** Nx project, e.g. `helix-studio`; `release` for release-level stages. */
+  project: string;
+  artifacts: ReleaseArtifact[];
+  /** Stage-specific data (e.g. the lock report). */
+  data?: unknown;
+}
+
+/** The folder holding stage records: `<workspaceRoot>/dist/manifest`. */
+export function manifestDir(workspaceRoot: string): string {
+  return join(workspaceRoot, 'dist', 'manifest');
+}
+
+/** Path of one stage record. */
+export function stageRecordPath(workspaceRoot: string, project: string, stage: string): string {
+  return join(manifestDir(workspaceRoot), project, `${stage}.json`);
+}
+
+/**
+ * Checks a release path: relative, `/`-separated, no `.`/`..`, no control
+ * characters (a newline would forge a SHA256SUMS.txt line), no backslash.
+ */
+export function checkReleasePath(path: string): string | undefined {
+  if (/[\u0000-\u001f\u007f]/.test(path)) return 'control character (newline, tab, …) in the name';
+  return checkEntryName(path);
+}
+
+/** Writes a stage record atomically. */
+export async function writeStageRecord(workspaceRoot: string, record: Omit<StageRecord, 'schema'>): Promise<string> {
+  for (const artifact of record.artifacts) {
+    const problem = checkReleasePath(artifact.path);
+    if (problem) throw new ReleaseError('MANIFEST_INVALID', `${JSON.stringify(artifact.path)}: ${problem}`);
+  }
+  const path = stageRecordPath(workspaceRoot, record.project, record.stage);
+  await writeFileAtomic(path, stableJson({ schema: 'helix-release/stage-record/v1', ...record }));
+  return path;
+}
+
+/** Reads a stage record; throws FILE_MISSING with a hint when the stage has not run. */
+export async function readStageRecord(workspaceRoot: string, project: string, stage: string): Promise<StageRecord> {
+  const path = stageRecordPath(workspaceRoot, project, stage);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new ReleaseError(
+      'FILE_MISSING',
+      `no record of ${project}:${stage}; run \`npx nx run ${project}:${stage}\` (or the whole release) first`,
+      { file: path, cause },
+    );
+  }
+  const record = JSON.parse(text) as StageRecord;
+  if (record.schema !== 'helix-release/stage-record/v1' || !Array.isArray(record.artifacts)) {
+    throw new ReleaseError('MANIFEST_INVALID', 'not a helix-release stage record; delete dist/ and rebuild', { file: path });
+  }
+  return record;
+}

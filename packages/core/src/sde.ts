@@ -1,0 +1,63 @@
+/**
+ * SOURCE_DATE_EPOCH: the one clock of a release. Every timestamp any stage
+ * writes derives from it (https://reproducible-builds.org/specs/source-date-epoch/).
+ */
+import { execFileSync } from 'node:child_process';
+import { ReleaseError } from './errors';
+
+/** Where the resolved value came from. */
+export type SourceDateEpochOrigin = 'environment' | 'git';
+
+/** A resolved SOURCE_DATE_EPOCH in whole seconds since 1970-01-01T00:00:00Z. */
+export interface SourceDateEpoch {
+  seconds: number;
+  origin: SourceDateEpochOrigin;
+}
+
+/**
+ * Resolves SOURCE_DATE_EPOCH: the environment variable when set, else the
+ * commit time of HEAD in `cwd`, else a clear error.
+ */
+export function resolveSourceDateEpoch(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): SourceDateEpoch {
+  const raw = env['SOURCE_DATE_EPOCH'];
+  if (raw !== undefined && raw !== '') {
+    if (!/^[0-9]{1,12}$/.test(raw)) {
+      throw new ReleaseError(
+        'SOURCE_DATE_EPOCH_INVALID',
+        `SOURCE_DATE_EPOCH=${JSON.stringify(raw)} is not a whole number of seconds since 1970; ` +
+          'set it to e.g. $(git log -1 --format=%ct) or unset it to use the commit time of HEAD',
+      );
+    }
+    return { seconds: Number(raw), origin: 'environment' };
+  }
+  let out: string;
+  try {
+    out = execFileSync('git', ['log', '-1', '--format=%ct'], {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
+  } catch (cause) {
+    throw new ReleaseError(
+      'SOURCE_DATE_EPOCH_UNAVAILABLE',
+      `SOURCE_DATE_EPOCH is not set and ${cwd} has no git commit to take the time from; ` +
+        'commit first, or set SOURCE_DATE_EPOCH to a Unix time in seconds',
+      { cause },
+    );
+  }
+  if (!/^[0-9]+$/.test(out)) {
+    throw new ReleaseError(
+      'SOURCE_DATE_EPOCH_UNAVAILABLE',
+      `git log -1 --format=%ct in ${cwd} printed ${JSON.stringify(out)}, not a time; set SOURCE_DATE_EPOCH`,
+    );
+  }
+  return { seconds: Number(out), origin: 'git' };
+}
+
+/** RFC 3339 UTC form of a SOURCE_DATE_EPOCH, e.g. `2026-11-26T08:56:49Z`. */
+export function epochToIso(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+}

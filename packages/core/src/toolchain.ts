@@ -1,0 +1,102 @@
+/**
+ * Where the provisioned toolchain lives and how stages find it. Provisioning
+ * itself is the `toolchain` package's job; stages only locate and check.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ReleaseError } from './errors';
+import { exists } from './fsx';
+import { runTool } from './tool';
+
+/** The committed pins, `tools/toolchain/pins.json`. */
+export interface ToolchainPins {
+  python: { minimum: string; requirements: string; devRequirements: string };
+  syft: { module: string; version: string };
+  go: { minimum: string };
+}
+
+/** Absolute paths of the toolchain of a workspace. */
+export interface ToolchainPaths {
+  /** `.helix/toolchain` */
+  root: string;
+  /** Virtual environment with PyInstaller and uv (and, with --dev, spdx-tools). */
+  venv: string;
+  venvPython: string;
+  uv: string;
+  /** Where a syft built by the toolchain goes. */
+  syftLocal: string;
+  pinsFile: string;
+}
+
+const isWindows = process.platform === 'win32';
+
+/** The toolchain paths of `workspaceRoot`. */
+export function toolchainPaths(workspaceRoot: string): ToolchainPaths {
+  const root = join(workspaceRoot, '.helix', 'toolchain');
+  const venv = join(root, 'venv');
+  const bin = join(venv, isWindows ? 'Scripts' : 'bin');
+  return {
+    root,
+    venv,
+    venvPython: join(bin, isWindows ? 'python.exe' : 'python'),
+    uv: join(bin, isWindows ? 'uv.exe' : 'uv'),
+    syftLocal: join(root, 'bin', isWindows ? 'syft.exe' : 'syft'),
+    pinsFile: join(workspaceRoot, 'tools', 'toolchain', 'pins.json'),
+  };
+}
+
+/** Reads `tools/toolchain/pins.json`. */
+export function readPins(workspaceRoot: string): ToolchainPins {
+  const file = toolchainPaths(workspaceRoot).pinsFile;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ToolchainPins;
+  } catch (cause) {
+    throw new ReleaseError('FILE_MISSING', 'cannot read the toolchain pins; restore it from git', { file, cause });
+  }
+}
+
+/** The version a syft binary reports (`1.57.1`), or undefined when it cannot run. */
+export async function syftVersion(command: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await runTool({ command, args: ['version', '-o', 'json'], timeoutMs: 60_000 });
+    const version = (JSON.parse(stdout) as { version?: string }).version;
+    return version?.replace(/^v/, '');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The syft to run: the toolchain's own build, else one on PATH of exactly the
+ * pinned version. Throws TOOL_NOT_FOUND saying how to provision it.
+ */
+export async function resolveSyft(workspaceRoot: string, env: NodeJS.ProcessEnv = process.env): Promise<{ command: string; version: string }> {
+  const pins = readPins(workspaceRoot);
+  const wanted = pins.syft.version.replace(/^v/, '');
+  const candidates = [toolchainPaths(workspaceRoot).syftLocal];
+  if (env['HELIX_SYFT']) candidates.unshift(env['HELIX_SYFT']);
+  candidates.push('syft');
+  const seen: string[] = [];
+  for (const candidate of candidates) {
+    if (candidate.includes('/') && !(await exists(candidate))) continue;
+    const version = await syftVersion(candidate);
+    if (version === wanted) return { command: candidate, version };
+    if (version !== undefined) seen.push(`${candidate} is ${version}`);
+  }
+  throw new ReleaseError(
+    'TOOL_NOT_FOUND',
+    `syft ${pins.syft.version} is required${seen.length ? ` (found: ${seen.join('; ')})` : ''}; ` +
+      'run `npx nx run release:toolchain` to build it (needs Go), or put syft ' +
+      `${pins.syft.version} on PATH`,
+    { file: 'tools/toolchain/pins.json' },
+  );
+}
+
+/** Checks the toolchain's uv exists; throws TOOL_NOT_FOUND with the fix. */
+export async function resolveUv(workspaceRoot: string): Promise<string> {
+  const { uv } = toolchainPaths(workspaceRoot);
+  if (!(await exists(uv))) {
+    throw new ReleaseError('TOOL_NOT_FOUND', 'uv is not provisioned; run `npx nx run release:toolchain` first', { file: uv });
+  }
+  return uv;
+}
