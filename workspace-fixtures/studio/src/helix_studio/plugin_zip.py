@@ -1,0 +1,281 @@
+"""Plugin zip verification: the Studio's side of the helix plugin format.
+
+The format is specified in packages/plugin-zip/README.md. This module is the
+second, independent implementation of the checks in packages/verify; the shared
+table in workspace-fixtures/plugin-trust-cases/cases.json is run against both,
+so the order of the checks below is part of the contract: the first failing
+check decides the code.
+
+Nothing here extracts anything. `verify_plugin_zip` works on the zip's bytes in
+memory and returns the verified entry contents, so what is written to disk later
+is exactly what was checked.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import json
+import stat
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+SIGNATURE_NAME = "SIGNATURE.ed25519"
+SIGNATURE_HEADER = "helix-plugin-signature v1"
+MANIFEST_HEADER = "helix-plugin-manifest v1"
+
+# Zip-bomb bounds, documented in packages/plugin-zip/README.md.
+MAX_ENTRIES = 10_000
+MAX_TOTAL_UNCOMPRESSED = 256 * 1024 * 1024
+MAX_ENTRY_UNCOMPRESSED = 64 * 1024 * 1024
+RATIO_CHECK_MIN_SIZE = 1024 * 1024
+MAX_RATIO = 100
+
+
+class PluginRejected(Exception):
+    """A plugin zip failed a check; `code` is shared with the TypeScript verifier."""
+
+    def __init__(self, code: str, entry: str | None, reason: str) -> None:
+        self.code = code
+        self.entry = entry
+        self.reason = reason
+        where = f"{entry}: " if entry else ""
+        super().__init__(f"{code}: {where}{reason}")
+
+
+@dataclass
+class TrustStore:
+    """Named Ed25519 public keys (raw 32 bytes each)."""
+
+    keys: dict[str, bytes] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str) -> "TrustStore":
+        """Reads a trust store JSON file (format in packages/plugin-zip/README.md)."""
+        try:
+            with open(path, "rb") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError) as err:
+            raise ValueError(f"{path}: cannot read trust store: {err}") from err
+        if not isinstance(data, dict) or data.get("schema") != "helix-trust-store/v1":
+            raise ValueError(f'{path}: not a trust store (expected "schema": "helix-trust-store/v1")')
+        keys: dict[str, bytes] = {}
+        for index, item in enumerate(data.get("keys", [])):
+            name = item.get("name") if isinstance(item, dict) else None
+            encoded = item.get("ed25519") if isinstance(item, dict) else None
+            if not isinstance(name, str) or not isinstance(encoded, str):
+                raise ValueError(f"{path}: keys[{index}] needs string fields name and ed25519")
+            try:
+                raw = base64.b64decode(encoded, validate=True)
+            except binascii.Error as err:
+                raise ValueError(f"{path}: keys[{index}] ({name}): ed25519 is not base64") from err
+            if len(raw) != 32:
+                raise ValueError(f"{path}: keys[{index}] ({name}): ed25519 key must be 32 bytes, got {len(raw)}")
+            if name in keys:
+                raise ValueError(f"{path}: keys[{index}]: duplicate key name {name!r}")
+            keys[name] = raw
+        return cls(keys)
+
+
+@dataclass
+class VerifiedPlugin:
+    """The outcome of a verification that found nothing structurally wrong."""
+
+    name: str
+    version: str
+    entry: str
+    files: dict[str, bytes]
+    executable: set[str]
+    # "PLUGIN_OK" when signed by a trusted key and intact; otherwise the code of
+    # the trust problem (unsigned, untrusted key, bad signature, contents not as
+    # signed), which the caller's policy decides on.
+    trust_code: str
+    trust_reason: str
+    key_name: str | None
+
+
+def _unsafe_reason(name: str) -> str | None:
+    if name == "":
+        return "empty entry name"
+    if "\\" in name or "\x00" in name or ":" in name:
+        return "backslash, NUL or colon in entry name"
+    if name.startswith("/"):
+        return "absolute entry name"
+    parts = name[:-1].split("/") if name.endswith("/") else name.split("/")
+    if ".." in parts:
+        return "entry name contains '..'"
+    if any(part in ("", ".") for part in parts):
+        return "entry name has an empty or '.' component"
+    return None
+
+
+def _raw_names(data: bytes) -> list[str]:
+    """Entry names as stored, straight from the central directory.
+
+    zipfile normalises names on read (it turns backslashes into slashes on some
+    platforms and strips drive letters only when extracting), so the checks read
+    the raw bytes themselves.
+    """
+    names: list[str] = []
+    end = data.rfind(b"PK\x05\x06")
+    if end < 0 or len(data) - end < 22:
+        raise PluginRejected("PLUGIN_MALFORMED", None, "no end of central directory record")
+    count, _size, offset = struct.unpack("<HII", data[end + 10 : end + 20])
+    pos = offset
+    for _ in range(count):
+        if data[pos : pos + 4] != b"PK\x01\x02":
+            raise PluginRejected("PLUGIN_MALFORMED", None, "corrupt central directory")
+        flags = struct.unpack("<H", data[pos + 8 : pos + 10])[0]
+        name_len, extra_len, comment_len = struct.unpack("<HHH", data[pos + 28 : pos + 34])
+        raw = data[pos + 46 : pos + 46 + name_len]
+        names.append(raw.decode("utf-8" if flags & 0x800 else "cp437"))
+        pos += 46 + name_len + extra_len + comment_len
+    return names
+
+
+def parse_signature_file(text: str) -> tuple[str, bytes, bytes, list[tuple[str, str]]]:
+    """Splits SIGNATURE.ed25519 into (key name, signature, signed bytes, manifest)."""
+    head, sep, signed = text.partition("\n\n")
+    if not sep:
+        raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, "no blank line between header and manifest")
+    lines = head.split("\n")
+    if len(lines) != 3 or lines[0] != SIGNATURE_HEADER:
+        raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, f"header must be '{SIGNATURE_HEADER}', key and ed25519 lines")
+    if not lines[1].startswith("key: ") or not lines[2].startswith("ed25519: "):
+        raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, "expected 'key: <name>' then 'ed25519: <base64>'")
+    key_name = lines[1][len("key: ") :]
+    try:
+        signature = base64.b64decode(lines[2][len("ed25519: ") :], validate=True)
+    except binascii.Error as err:
+        raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, "signature is not base64") from err
+    if len(signature) != 64:
+        raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, "an Ed25519 signature is 64 bytes")
+    manifest_lines = signed.split("\n")
+    if manifest_lines[0] != MANIFEST_HEADER or manifest_lines[-1] != "":
+        raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, f"manifest must start with '{MANIFEST_HEADER}' and end with a newline")
+    manifest: list[tuple[str, str]] = []
+    for line in manifest_lines[1:-1]:
+        digest, sep2, path = line.partition("  ")
+        if not sep2 or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest) or not path:
+            raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, f"bad manifest line {line!r}")
+        manifest.append((path, digest))
+    paths = [path for path, _ in manifest]
+    if paths != sorted(paths, key=lambda p: p.encode("utf-8")) or len(set(paths)) != len(paths):
+        raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, "manifest paths must be unique and sorted by byte value")
+    return key_name, signature, signed.encode("utf-8"), manifest
+
+
+def verify_plugin_zip(data: bytes, trust: TrustStore) -> VerifiedPlugin:
+    """Checks a plugin zip held in memory; raises PluginRejected on a structural fault.
+
+    Trust problems (unsigned, untrusted key, bad signature, contents that differ
+    from the signed manifest) do not raise: they are reported in `trust_code`
+    so that the loader's policy can decide.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+        raw_names = _raw_names(data)
+    except (zipfile.BadZipFile, struct.error, UnicodeDecodeError, ValueError) as err:
+        raise PluginRejected("PLUGIN_MALFORMED", None, f"not a readable zip: {err}") from err
+    if len(infos) > MAX_ENTRIES:
+        raise PluginRejected("PLUGIN_ZIP_BOMB", None, f"{len(infos)} entries (limit {MAX_ENTRIES})")
+    if len(raw_names) != len(infos):
+        raise PluginRejected("PLUGIN_MALFORMED", None, "central directory entry count mismatch")
+
+    seen: set[str] = set()
+    folded: dict[str, str] = {}
+    for info, name in zip(infos, raw_names):
+        reason = _unsafe_reason(name)
+        if reason:
+            raise PluginRejected("PLUGIN_UNSAFE_PATH", name, reason)
+        mode = (info.external_attr >> 16) & 0xFFFF
+        if info.create_system == 3 and stat.S_ISLNK(mode):
+            raise PluginRejected("PLUGIN_SYMLINK", name, "symbolic link entries are not allowed")
+        if name.endswith("/"):
+            raise PluginRejected("PLUGIN_NOT_IN_MANIFEST", name, "directory entries are not part of the plugin format")
+        if name in seen:
+            raise PluginRejected("PLUGIN_DUPLICATE_ENTRY", name, "the name occurs twice")
+        key = name.casefold()
+        if key in folded:
+            raise PluginRejected("PLUGIN_DUPLICATE_ENTRY", name, f"differs from {folded[key]!r} only in case")
+        seen.add(name)
+        folded[key] = name
+
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > MAX_ENTRY_UNCOMPRESSED:
+            raise PluginRejected("PLUGIN_ZIP_BOMB", info.filename, f"{info.file_size} bytes uncompressed (limit {MAX_ENTRY_UNCOMPRESSED})")
+        if info.file_size > RATIO_CHECK_MIN_SIZE and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise PluginRejected("PLUGIN_ZIP_BOMB", info.filename, f"compression ratio over {MAX_RATIO}:1")
+    if total > MAX_TOTAL_UNCOMPRESSED:
+        raise PluginRejected("PLUGIN_ZIP_BOMB", None, f"{total} bytes uncompressed in all (limit {MAX_TOTAL_UNCOMPRESSED})")
+
+    files: dict[str, bytes] = {}
+    executable: set[str] = set()
+    for info, name in zip(infos, raw_names):
+        try:
+            with archive.open(info) as handle:
+                content = handle.read(info.file_size + 1)
+        except (zipfile.BadZipFile, zlib.error, OSError, NotImplementedError) as err:
+            raise PluginRejected("PLUGIN_MALFORMED", name, f"cannot read entry: {err}") from err
+        if len(content) != info.file_size:
+            raise PluginRejected("PLUGIN_ZIP_BOMB", name, "entry is larger than its declared size")
+        files[name] = content
+        if info.create_system == 3 and (info.external_attr >> 16) & 0o111:
+            executable.add(name)
+
+    trust_code, trust_reason, key_name = _check_trust(files, trust)
+
+    meta_bytes = files.get("plugin.json")
+    if meta_bytes is None:
+        raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "missing")
+    try:
+        meta = json.loads(meta_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", f"not JSON: {err}") from err
+    for key in ("name", "version", "entry"):
+        if not isinstance(meta, dict) or not isinstance(meta.get(key), str) or not meta[key]:
+            raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", f"needs a non-empty string {key!r}")
+    if ":" not in meta["entry"]:
+        raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "entry must be 'module:function'")
+
+    files.pop(SIGNATURE_NAME, None)
+    executable.discard(SIGNATURE_NAME)
+    return VerifiedPlugin(meta["name"], meta["version"], meta["entry"], files, executable, trust_code, trust_reason, key_name)
+
+
+def _check_trust(files: dict[str, bytes], trust: TrustStore) -> tuple[str, str, str | None]:
+    raw = files.get(SIGNATURE_NAME)
+    if raw is None:
+        return "PLUGIN_UNSIGNED", f"no {SIGNATURE_NAME} in the zip", None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, "not UTF-8") from err
+    key_name, signature, signed, manifest = parse_signature_file(text)
+    public = trust.keys.get(key_name)
+    if public is None:
+        return "PLUGIN_UNTRUSTED_KEY", f"signed by key {key_name!r}, which is not in the trust store", key_name
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, signed)
+    except InvalidSignature:
+        return "PLUGIN_BAD_SIGNATURE", f"signature does not verify with key {key_name!r}", key_name
+    listed = dict(manifest)
+    for name in sorted(files, key=lambda n: n.encode("utf-8")):
+        if name != SIGNATURE_NAME and name not in listed:
+            raise PluginRejected("PLUGIN_NOT_IN_MANIFEST", name, "entry is not listed in the signed manifest")
+    for path, digest in manifest:
+        if path not in files:
+            return "PLUGIN_MISSING_ENTRY", f"{path}: listed in the signed manifest but not in the zip", key_name
+        if hashlib.sha256(files[path]).hexdigest() != digest:
+            return "PLUGIN_DIGEST_MISMATCH", f"{path}: contents differ from the signed manifest", key_name
+    return "PLUGIN_OK", f"signed by trusted key {key_name!r}", key_name

@@ -1,0 +1,132 @@
+"""The Studio's plugin loader and its trust policy.
+
+Policy: with OMNIS_HELIX_PLUGIN_REQUIRE_SIGNED=1 only plugins signed by a key in
+the trust store, whose contents match the signed manifest, are imported. With
+the variable unset (or 0) such plugins still load, with a warning on stderr. A
+structurally hostile zip (path traversal, symlink, duplicate names, entries
+outside the manifest, zip bomb, malformed) is refused under either policy.
+The packaged Studio sets the variable to 1 unless the user set it (see
+packaging/rthook_require_signed.py).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from helix_studio.plugin_zip import PluginRejected, TrustStore, VerifiedPlugin, verify_plugin_zip
+
+REQUIRE_SIGNED_VAR = "OMNIS_HELIX_PLUGIN_REQUIRE_SIGNED"
+
+
+def require_signed(environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
+    """True when the environment asks for signed plugins only."""
+    value = environ.get(REQUIRE_SIGNED_VAR, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{REQUIRE_SIGNED_VAR}={value!r}: use 1 to require signed plugins or 0 to allow unsigned ones")
+
+
+@dataclass
+class LoadedPlugin:
+    """A plugin that passed the policy and was imported."""
+
+    name: str
+    version: str
+    trust_code: str
+    key_name: str | None
+    run: Callable[[list[str]], str]
+    source: str
+
+
+@dataclass
+class Refusal:
+    """A plugin that was not imported, and why."""
+
+    source: str
+    code: str
+    reason: str
+
+
+class PluginHost:
+    """Loads plugin zips from a folder according to the trust policy."""
+
+    def __init__(self, trust: TrustStore, required: bool, warn: Callable[[str], None]) -> None:
+        self.trust = trust
+        self.required = required
+        self.warn = warn
+        self.loaded: dict[str, LoadedPlugin] = {}
+        self.refused: list[Refusal] = []
+        self._workdir = tempfile.mkdtemp(prefix="helix-studio-plugins-")
+
+    def close(self) -> None:
+        """Removes the extracted plugin files."""
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def load_folder(self, folder: str) -> None:
+        """Loads every *.zip in `folder`, in name order."""
+        for zip_path in sorted(Path(folder).glob("*.zip")):
+            self.load_zip(str(zip_path))
+
+    def load_zip(self, path: str) -> None:
+        """Verifies one plugin zip, applies the policy and imports it if allowed."""
+        source = os.path.basename(path)
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+            plugin = verify_plugin_zip(data, self.trust)
+        except OSError as err:
+            self._refuse(source, "PLUGIN_UNREADABLE", str(err))
+            return
+        except PluginRejected as err:
+            self._refuse(source, err.code, f"{err.entry + ': ' if err.entry else ''}{err.reason}")
+            return
+        if plugin.trust_code != "PLUGIN_OK":
+            if self.required:
+                self._refuse(source, plugin.trust_code, f"{plugin.trust_reason} ({REQUIRE_SIGNED_VAR}=1)")
+                return
+            self.warn(f"warning: loading plugin {source} anyway: {plugin.trust_code}: {plugin.trust_reason} "
+                      f"(set {REQUIRE_SIGNED_VAR}=1 to refuse it)")
+        if plugin.name in self.loaded:
+            self._refuse(source, "PLUGIN_DUPLICATE_NAME", f"a plugin named {plugin.name!r} is already loaded")
+            return
+        self.loaded[plugin.name] = LoadedPlugin(
+            plugin.name, plugin.version, plugin.trust_code, plugin.key_name, self._import(plugin), source
+        )
+
+    def _refuse(self, source: str, code: str, reason: str) -> None:
+        self.refused.append(Refusal(source, code, reason))
+        self.warn(f"refused plugin {source}: {code}: {reason}")
+
+    def _import(self, plugin: VerifiedPlugin) -> Callable[[list[str]], str]:
+        # Only verified bytes are written, into a fresh folder of our own.
+        root = Path(self._workdir) / plugin.name
+        for name, content in plugin.files.items():
+            target = root / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+            if name in plugin.executable:
+                target.chmod(0o755)
+        module_name, _, function_name = plugin.entry.partition(":")
+        module_file = root / (module_name.replace(".", "/") + ".py")
+        spec = importlib.util.spec_from_file_location(f"helix_plugins.{plugin.name}", module_file)
+        if spec is None or spec.loader is None:
+            raise RuntimeError(f"plugin {plugin.name}: cannot import entry module {module_name}")
+        module = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, str(root))
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            sys.path.remove(str(root))
+        function = getattr(module, function_name, None)
+        if not callable(function):
+            raise RuntimeError(f"plugin {plugin.name}: {plugin.entry} is not a function")
+        return function
