@@ -1,0 +1,140 @@
+/**
+ * Provisions the toolchain idempotently from the pins in tools/toolchain:
+ *
+ * - a virtual environment `.helix/toolchain/venv` holding PyInstaller and uv,
+ *   installed with `pip install --require-hashes` from a hash-locked file (and,
+ *   with `dev`, the test-only tools of requirements-dev.txt);
+ * - syft at the pinned version: one already on PATH is reused; otherwise it is
+ *   built with `go install` into `.helix/toolchain/bin` with the version
+ *   stamped in (a plain `go install` build reports "[not provided]").
+ *
+ * A stamp file records the digest of what was installed, so a second run with
+ * unchanged pins does nothing.
+ */
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  ReleaseError,
+  exists,
+  readPins,
+  runTool,
+  sha256Hex,
+  syftVersion,
+  toolchainPaths,
+  writeFileAtomic,
+  type Logger,
+} from '@helix-release/core';
+
+/** What provisioning found or installed. */
+export interface ToolchainReport {
+  python: { command: string; version: string };
+  venv: string;
+  venvReused: boolean;
+  syft: { command: string; version: string; built: boolean };
+}
+
+function versionAtLeast(version: string, minimum: string): boolean {
+  const a = version.split('.').map(Number);
+  const b = minimum.split('.').map(Number);
+  for (let i = 0; i < b.length; i++) {
+    if ((a[i] ?? 0) !== b[i]) return (a[i] ?? 0) > b[i]!;
+  }
+  return true;
+}
+
+/** Finds Python and checks its version; throws TOOL_NOT_FOUND saying what to install. */
+export async function checkPython(command: string, minimum: string): Promise<string> {
+  const hint = `install Python ${minimum} or newer with venv support (Debian: apt-get install python3 python3-venv), or set "python" in release.config.ts`;
+  const { stdout } = await runTool({
+    command,
+    args: ['-c', 'import sys, venv; print("%d.%d.%d" % sys.version_info[:3])'],
+    installHint: hint,
+  }).catch((err: unknown) => {
+    if (err instanceof ReleaseError && err.code === 'TOOL_FAILED') {
+      throw new ReleaseError('TOOL_NOT_FOUND', `${command} cannot create virtual environments; ${hint}`, { file: command, cause: err });
+    }
+    throw err;
+  });
+  const version = stdout.trim();
+  if (!versionAtLeast(version, minimum)) {
+    throw new ReleaseError('TOOL_NOT_FOUND', `${command} is Python ${version}; ${hint}`, { file: command });
+  }
+  return version;
+}
+
+/** Provisions (or confirms) the toolchain of `workspaceRoot`. */
+export async function provisionToolchain(args: {
+  workspaceRoot: string;
+  python: string;
+  dev: boolean;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+}): Promise<ToolchainReport> {
+  const { workspaceRoot, logger } = args;
+  const env = args.env ?? process.env;
+  const pins = readPins(workspaceRoot);
+  const paths = toolchainPaths(workspaceRoot);
+  const pythonVersion = await checkPython(args.python, pins.python.minimum);
+
+  // --- Python tools -------------------------------------------------------
+  const requirementFiles = [pins.python.requirements, ...(args.dev ? [pins.python.devRequirements] : [])];
+  const contents = await Promise.all(requirementFiles.map((f) => readFile(join(workspaceRoot, f), 'utf8')));
+  // The stamp lists the Python version and the digest of each requirements
+  // file installed; a plain run is satisfied by a dev install.
+  const stampFile = join(paths.venv, 'helix-toolchain.stamp');
+  const digests = contents.map((c) => sha256Hex(c));
+  const stamp = (await exists(stampFile)) ? (await readFile(stampFile, 'utf8')).trim().split(' ') : [];
+  const venvReused = stamp[0] === pythonVersion && digests.every((d) => stamp.includes(d));
+  if (venvReused) {
+    logger.info(`Python tools are up to date in ${paths.venv}`);
+  } else {
+    logger.info(`installing ${requirementFiles.join(' + ')} into ${paths.venv} (Python ${pythonVersion}, --require-hashes)`);
+    await rm(paths.venv, { recursive: true, force: true });
+    await mkdir(paths.root, { recursive: true });
+    await runTool({ command: args.python, args: ['-m', 'venv', paths.venv], env: { PYTHONNOUSERSITE: '1' } });
+    await runTool({
+      command: paths.venvPython,
+      args: [
+        '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--require-hashes',
+        '--only-binary', ':all:', '--no-deps',
+        ...requirementFiles.flatMap((f) => ['-r', join(workspaceRoot, f)]),
+      ],
+      env: { PYTHONNOUSERSITE: '1' },
+      streamOutput: true,
+    });
+    await runTool({ command: paths.venvPython, args: ['-m', 'pip', 'check', '--disable-pip-version-check'] });
+    await writeFileAtomic(stampFile, `${[pythonVersion, ...digests].join(' ')}\n`);
+  }
+
+  // --- syft ---------------------------------------------------------------
+  const wantedSyft = pins.syft.version.replace(/^v/, '');
+  for (const candidate of [paths.syftLocal, 'syft']) {
+    if (candidate.includes('/') && !(await exists(candidate))) continue;
+    const version = await syftVersion(candidate);
+    if (version === wantedSyft) {
+      logger.info(`syft ${version} found at ${candidate}`);
+      return { python: { command: args.python, version: pythonVersion }, venv: paths.venv, venvReused, syft: { command: candidate, version, built: false } };
+    }
+    if (version !== undefined) logger.info(`ignoring ${candidate}: it is syft ${version}, the pin is ${pins.syft.version}`);
+  }
+  const goHint = `Go ${pins.go.minimum}+ is needed to build syft ${pins.syft.version} (Debian: apt-get install golang-go, or from go.dev), or put syft ${pins.syft.version} on PATH`;
+  const goVersion = await runTool({ command: env['GO'] ?? 'go', args: ['env', 'GOVERSION'], installHint: goHint });
+  if (!versionAtLeast(goVersion.stdout.trim().replace(/^go/, ''), pins.go.minimum)) {
+    throw new ReleaseError('TOOL_NOT_FOUND', `found ${goVersion.stdout.trim()}; ${goHint}`, { file: 'go' });
+  }
+  logger.info(`building syft ${pins.syft.version} with ${goVersion.stdout.trim()} (go install; a few minutes the first time)`);
+  await mkdir(join(paths.root, 'bin'), { recursive: true });
+  await runTool({
+    command: env['GO'] ?? 'go',
+    args: ['install', '-trimpath', '-ldflags', `-X main.version=${pins.syft.version}`, `${pins.syft.module}@${pins.syft.version}`],
+    env: { GOBIN: join(paths.root, 'bin'), CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+    streamOutput: true,
+    timeoutMs: 30 * 60_000,
+  });
+  const built = await syftVersion(paths.syftLocal);
+  if (built !== wantedSyft) {
+    throw new ReleaseError('TOOL_FAILED', `the syft just built reports version ${built ?? '(none)'}, expected ${wantedSyft}`, { file: paths.syftLocal });
+  }
+  logger.info(`syft ${built} built at ${paths.syftLocal}`);
+  return { python: { command: args.python, version: pythonVersion }, venv: paths.venv, venvReused, syft: { command: paths.syftLocal, version: built, built: true } };
+}
