@@ -1,0 +1,8 @@
+import { runStageExecutor, type ExecutorContextLike } from '@helix-release/core';
+import { lockStage } from '../../lib/lock';
+import type { LockExecutorOptions } from './schema';
+
+/** Nx adapter for {@link lockStage}. */
+export default async function lockExecutor(options: LockExecutorOptions, context: ExecutorContextLike) {
+  return runStageExecutor('lock', context, (ctx) => lockStage(ctx, { projectRoot: ctx.projectRoot, requirements: options.requirements }).then(() => undefined));
+}

@@ -1,0 +1,5 @@
+/** @helix-release/lockfile: stage `lock`. */
+export * from './lib/errors';
+export * from './lib/requirements';
+export * from './lib/uvlock';
+export * from './lib/lock';

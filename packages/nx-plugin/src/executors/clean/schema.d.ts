@@ -1,0 +1,2 @@
+/** The clean executor takes no options. */
+export type CleanExecutorOptions = Record<string, never>;

@@ -1,0 +1,8 @@
+import { runStageExecutor, type ExecutorContextLike } from '@helix-release/core';
+import { packageStage } from '../../lib/package';
+import type { PackageExecutorOptions } from './schema';
+
+/** Nx adapter for {@link packageStage}. */
+export default async function packageExecutor(options: PackageExecutorOptions, context: ExecutorContextLike) {
+  return runStageExecutor('package', context, (ctx) => packageStage(ctx, options).then(() => undefined));
+}

@@ -1,0 +1,2 @@
+/** @helix-release/pyinstaller: stage `package`. */
+export * from './lib/package';

@@ -1,0 +1,7 @@
+import { ReleaseError } from '@helix-release/core';
+
+/** Error codes of the package stage. */
+export type PackageErrorCode = 'PYINSTALLER_OUTPUT' | 'PYINSTALLER_SMOKE';
+
+/** A package-stage error. */
+export class PackageError extends ReleaseError<PackageErrorCode> {}

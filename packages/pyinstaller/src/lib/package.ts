@@ -1,0 +1,158 @@
+/**
+ * Stage `package`: builds an app with PyInstaller and zips the onedir bundle
+ * reproducibly into `dist/release/<app>-<version>-<platform>.zip`.
+ *
+ * Reproducibility, learned the hard way:
+ * - the build environment is a *relocatable* uv venv: pip writes the venv's
+ *   absolute path into console-script shebangs, and those scripts' hashes end
+ *   up in the RECORD files that copy_metadata puts in the bundle, so two
+ *   checkouts in two folders gave different bytes;
+ * - PYTHONHASHSEED=0, SOURCE_DATE_EPOCH, TZ=UTC, LC_ALL=C.UTF-8 and a private
+ *   PyInstaller config/cache folder for the build;
+ * - the zip normalises order, times and modes (umask 077 and 022 give the same
+ *   zip).
+ */
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  collectFolderEntries,
+  installerArtifactName,
+  platformTag,
+  readAppMetadata,
+  readPins,
+  readStageRecord,
+  relativeInside,
+  resolveUv,
+  runTool,
+  sha256File,
+  stageRecordPath,
+  writeReproducibleZip,
+  writeStageRecord,
+  type ReleaseArtifact,
+  type StageContext,
+} from '@helix-release/core';
+import { PackageError } from './errors';
+
+/** Options of the package stage. */
+export interface PackageOptions {
+  /** The PyInstaller spec, relative to the project root. */
+  spec: string;
+  /** The locked requirements file, relative to the project root. Default `requirements.txt`. */
+  requirements?: string;
+}
+
+/** What the stage built. */
+export interface PackageResult {
+  artifact: ReleaseArtifact;
+  python: string;
+  pyinstaller: string;
+}
+
+const isWindows = process.platform === 'win32';
+
+/** The environment every build tool runs in: fixed seeds, clock, zone and locale. */
+export function buildEnvironment(sourceDateEpoch: number, workDir: string): Record<string, string> {
+  return {
+    PYTHONHASHSEED: '0',
+    SOURCE_DATE_EPOCH: String(sourceDateEpoch),
+    TZ: 'UTC',
+    LC_ALL: 'C.UTF-8',
+    LANG: 'C.UTF-8',
+    PYTHONNOUSERSITE: '1',
+    PYTHONDONTWRITEBYTECODE: '1',
+    PYINSTALLER_CONFIG_DIR: join(workDir, 'pyinstaller-config'),
+    UV_NO_CONFIG: '1',
+    UV_PYTHON_DOWNLOADS: 'never',
+  };
+}
+
+/** Runs the stage. */
+export async function packageStage(ctx: StageContext, options: PackageOptions): Promise<PackageResult> {
+  const meta = readAppMetadata(ctx.workspaceRoot, relativeInside(ctx.workspaceRoot, ctx.projectRoot, 'app folder'));
+  const platform = platformTag();
+  const artifactName = installerArtifactName(meta, platform);
+  const artifactPath = join(ctx.releaseDir, artifactName);
+  // A failed build must not leave the previous zip or record looking current.
+  await rm(artifactPath, { force: true });
+  await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'package'), { force: true });
+
+  // The lock stage must have passed for exactly these lockfiles.
+  await readStageRecord(ctx.workspaceRoot, ctx.project, 'lock');
+  const sde = ctx.sourceDateEpoch.seconds;
+  const env = buildEnvironment(sde, ctx.workDir);
+  const uv = await resolveUv(ctx.workspaceRoot);
+  const pins = readPins(ctx.workspaceRoot);
+  await rm(ctx.workDir, { recursive: true, force: true });
+  const venv = join(ctx.workDir, 'venv');
+  const python = join(venv, isWindows ? 'Scripts/python.exe' : 'bin/python');
+
+  ctx.logger.info(`creating a clean build environment with ${ctx.config.python}`);
+  await runTool({
+    command: uv,
+    args: ['venv', '--relocatable', '--no-project', '--python', ctx.config.python, '--python-preference', 'only-system', venv],
+    env,
+  });
+  ctx.logger.info('installing the locked set and the pinned PyInstaller (--require-hashes, wheels only)');
+  await runTool({
+    command: uv,
+    args: [
+      'pip', 'install', '--python', python, '--require-hashes', '--only-binary', ':all:', '--no-deps', '--link-mode', 'copy',
+      '-r', join(ctx.projectRoot, options.requirements ?? 'requirements.txt'),
+      '-r', join(ctx.workspaceRoot, pins.python.requirements),
+    ],
+    env,
+  });
+  await runTool({ command: uv, args: ['pip', 'check', '--python', python], env });
+  const pythonVersion = (await runTool({ command: python, args: ['-c', 'import platform; print(platform.python_version())'], env })).stdout.trim();
+  const pyinstallerVersion = (await runTool({ command: python, args: ['-m', 'PyInstaller', '--version'], env })).stdout.trim();
+
+  const distPath = join(ctx.workDir, 'pyi-dist');
+  ctx.logger.info(`PyInstaller ${pyinstallerVersion} on Python ${pythonVersion}: ${options.spec} (SOURCE_DATE_EPOCH=${sde})`);
+  await runTool({
+    command: python,
+    args: ['-m', 'PyInstaller', '--clean', '--noconfirm', '--log-level', 'WARN', '--distpath', distPath, '--workpath', join(ctx.workDir, 'pyi-build'), join(ctx.projectRoot, options.spec)],
+    cwd: ctx.projectRoot,
+    env,
+  });
+
+  const bundles = await readdir(distPath);
+  if (bundles.length !== 1) {
+    throw new PackageError('PYINSTALLER_OUTPUT', `expected one onedir bundle in ${distPath}, found ${bundles.length ? bundles.join(', ') : 'none'}; the spec must COLLECT exactly one app (onedir, not onefile)`, {
+      file: join(ctx.projectRoot, options.spec),
+    });
+  }
+  const bundle = join(distPath, bundles[0]!);
+  if (!(await stat(bundle)).isDirectory()) {
+    throw new PackageError('PYINSTALLER_OUTPUT', 'the spec built a onefile executable; helix-release ships onedir bundles (use COLLECT)', { file: join(ctx.projectRoot, options.spec) });
+  }
+  const executable = join(bundle, `${bundles[0]}${isWindows ? '.exe' : ''}`);
+  const smoke = await runTool({ command: executable, args: ['--version'], env: { ...env, OMNIS_HELIX_PLUGIN_REQUIRE_SIGNED: '1' } });
+  const expected = `${meta.name} ${meta.version}`;
+  if (smoke.stdout.trim() !== expected) {
+    throw new PackageError('PYINSTALLER_SMOKE', `the built ${bundles[0]} --version printed ${JSON.stringify(smoke.stdout.trim())}, expected ${JSON.stringify(expected)}; keep the app's version in step with pyproject.toml`, {
+      file: join(ctx.projectRoot, 'pyproject.toml'),
+    });
+  }
+
+  const prefix = artifactName.replace(/\.zip$/, '');
+  const entries = await collectFolderEntries(bundle, { prefix: `${prefix}/`, symlinks: 'keep' });
+  await writeReproducibleZip(artifactPath, entries, sde);
+  const artifact: ReleaseArtifact = {
+    path: artifactName,
+    kind: 'installer',
+    sha256: await sha256File(artifactPath),
+    size: (await stat(artifactPath)).size,
+    sbom: true,
+    name: meta.name,
+    version: meta.version,
+    platform,
+  };
+  await writeStageRecord(ctx.workspaceRoot, {
+    stage: 'package',
+    project: ctx.project,
+    artifacts: [artifact],
+    data: { python: pythonVersion, pyinstaller: pyinstallerVersion, executable: `${prefix}/${bundles[0]}${isWindows ? '.exe' : ''}`, entries: entries.length },
+  });
+  ctx.logger.info(`${artifactName}: ${entries.length} files, ${artifact.size} bytes, sha256 ${artifact.sha256}`);
+  return { artifact, python: pythonVersion, pyinstaller: pyinstallerVersion };
+}

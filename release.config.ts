@@ -1,0 +1,27 @@
+/**
+ * The release of the sample Studio in workspace-fixtures/. Every key is
+ * checked when Nx loads this file; see packages/core/src/config.ts.
+ */
+import { defineConfig } from '@helix-release/core';
+
+export default defineConfig({
+  apps: { root: 'workspace-fixtures/studio' },
+  plugins: {
+    root: 'workspace-fixtures/plugins',
+    requireSigned: true,
+    keyName: 'helix-dev-plugins',
+    // DEVELOPMENT ONLY: used when HELIX_PLUGIN_SIGNING_KEY is unset.
+    developmentKeyFile: 'workspace-fixtures/keys/DEVELOPMENT-ONLY-plugin-signing-key.pem',
+  },
+  trustStore: 'workspace-fixtures/trust-store/trust-store.json',
+  conformance: { pack: 'workspace-fixtures/conformance' },
+  sign: {
+    required: false,
+    // DEVELOPMENT ONLY: used when GPG_PRIVATE_KEY is unset.
+    developmentKey: {
+      privateKeyFile: 'workspace-fixtures/keys/DEVELOPMENT-ONLY-release-signing-key.asc',
+      passphraseFile: 'workspace-fixtures/keys/DEVELOPMENT-ONLY-release-signing-key.passphrase',
+      fingerprint: '4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4',
+    },
+  },
+});
