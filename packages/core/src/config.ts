@@ -307,3 +307,10 @@ export async function loadConfig(workspaceRoot: string): Promise<ResolvedConfig>
   const rel = isAbsolute(result.filepath) ? result.filepath.slice(workspaceRoot.length + 1) : result.filepath;
   return resolveConfig(result.config, rel);
 }
+
+/**
+ * Set to `1` (as the tag workflow does) to make every stage refuse the
+ * development keys of release.config.ts, so a real release cannot fall back
+ * to them when a secret is missing.
+ */
+export const FORBID_DEVELOPMENT_KEYS_ENV = 'HELIX_RELEASE_FORBID_DEVELOPMENT_KEYS';

@@ -203,7 +203,7 @@ def verify_plugin_zip(data: bytes, trust: TrustStore) -> VerifiedPlugin:
             raise PluginRejected("PLUGIN_NOT_IN_MANIFEST", name, "directory entries are not part of the plugin format")
         if name in seen:
             raise PluginRejected("PLUGIN_DUPLICATE_ENTRY", name, "the name occurs twice")
-        key = name.casefold()
+        key = name.lower()
         if key in folded:
             raise PluginRejected("PLUGIN_DUPLICATE_ENTRY", name, f"differs from {folded[key]!r} only in case")
         seen.add(name)

@@ -1,0 +1,2 @@
+/** The plugin-zip executor takes its settings from release.config.ts (`plugins`). */
+export type PluginZipExecutorOptions = Record<string, never>;

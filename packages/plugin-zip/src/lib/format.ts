@@ -1,0 +1,98 @@
+/**
+ * The helix plugin format (specified in this package's README):
+ *
+ *   SIGNATURE.ed25519 =
+ *     "helix-plugin-signature v1\n"
+ *     "key: <key name>\n"
+ *     "ed25519: <base64 of the 64-byte signature>\n"
+ *     "\n"
+ *     <signed manifest>
+ *
+ *   signed manifest =
+ *     "helix-plugin-manifest v1\n"
+ *     one "<sha256 hex>  <entry name>\n" per other entry, sorted by the UTF-8
+ *     bytes of the name
+ *
+ * The signature is plain Ed25519 (RFC 8032) over the bytes of the signed
+ * manifest, so `openssl pkeyutl -verify -rawin` checks it.
+ */
+import * as ed from '@noble/ed25519';
+import { compareBytes } from '@helix-release/core';
+
+/** Name of the signature entry inside a plugin zip. */
+export const SIGNATURE_ENTRY = 'SIGNATURE.ed25519';
+/** First line of SIGNATURE.ed25519. */
+export const SIGNATURE_HEADER = 'helix-plugin-signature v1';
+/** First line of the signed manifest. */
+export const MANIFEST_HEADER = 'helix-plugin-manifest v1';
+
+/** One manifest line. */
+export interface ManifestLine {
+  path: string;
+  sha256: string;
+}
+
+/** The signed manifest text for a set of entries (sorted here). */
+export function manifestText(lines: readonly ManifestLine[]): string {
+  const sorted = [...lines].sort((a, b) => compareBytes(a.path, b.path));
+  return `${MANIFEST_HEADER}\n${sorted.map((l) => `${l.sha256}  ${l.path}\n`).join('')}`;
+}
+
+/** The whole SIGNATURE.ed25519 text. */
+export function signatureFileText(keyName: string, signature: Uint8Array, manifest: string): string {
+  return `${SIGNATURE_HEADER}\nkey: ${keyName}\ned25519: ${Buffer.from(signature).toString('base64')}\n\n${manifest}`;
+}
+
+/** A parsed SIGNATURE.ed25519. */
+export interface ParsedSignature {
+  keyName: string;
+  signature: Uint8Array;
+  /** The exact signed bytes. */
+  signed: Uint8Array;
+  manifest: ManifestLine[];
+}
+
+/** Parses SIGNATURE.ed25519; returns a reason string when it is malformed. */
+export function parseSignatureFile(text: string): ParsedSignature | string {
+  const split = text.indexOf('\n\n');
+  if (split < 0) return 'no blank line between header and manifest';
+  const head = text.slice(0, split).split('\n');
+  const signedText = text.slice(split + 2);
+  if (head.length !== 3 || head[0] !== SIGNATURE_HEADER) return `header must be '${SIGNATURE_HEADER}', key and ed25519 lines`;
+  if (!head[1]!.startsWith('key: ') || !head[2]!.startsWith('ed25519: ')) return "expected 'key: <name>' then 'ed25519: <base64>'";
+  const b64 = head[2]!.slice('ed25519: '.length);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) return 'signature is not base64';
+  const signature = Buffer.from(b64, 'base64');
+  if (signature.length !== 64) return 'an Ed25519 signature is 64 bytes';
+  const lines = signedText.split('\n');
+  if (lines[0] !== MANIFEST_HEADER || lines[lines.length - 1] !== '') return `manifest must start with '${MANIFEST_HEADER}' and end with a newline`;
+  const manifest: ManifestLine[] = [];
+  for (const line of lines.slice(1, -1)) {
+    const m = /^([0-9a-f]{64}) {2}(.+)$/.exec(line);
+    if (!m) return `bad manifest line ${JSON.stringify(line)}`;
+    manifest.push({ sha256: m[1]!, path: m[2]! });
+  }
+  const paths = manifest.map((l) => l.path);
+  const sortedUnique = [...new Set(paths)].sort(compareBytes);
+  if (sortedUnique.length !== paths.length || sortedUnique.some((p, i) => p !== paths[i])) return 'manifest paths must be unique and sorted by byte value';
+  return { keyName: head[1]!.slice('key: '.length), signature: new Uint8Array(signature), signed: new Uint8Array(Buffer.from(signedText, 'utf8')), manifest };
+}
+
+/** Ed25519 signature of `message` with a 32-byte private seed. */
+export async function signEd25519(seed: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
+  return ed.signAsync(message, seed);
+}
+
+/** Ed25519 verification. */
+export async function verifyEd25519(publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
+  try {
+    return await ed.verifyAsync(signature, message, publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** The public key of a 32-byte seed. */
+export async function publicKeyOf(seed: Uint8Array): Promise<Uint8Array> {
+  return ed.getPublicKeyAsync(seed);
+}

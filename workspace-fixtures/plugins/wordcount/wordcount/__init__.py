@@ -1,0 +1,1 @@
+"""Word counting plugin (a package, to show multi-module plugins)."""
