@@ -16,11 +16,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import io
 import json
 import stat
 import struct
-import zipfile
 import zlib
 from dataclasses import dataclass, field
 
@@ -116,28 +114,93 @@ def _unsafe_reason(name: str) -> str | None:
     return None
 
 
-def _raw_names(data: bytes) -> list[str]:
-    """Entry names as stored, straight from the central directory.
+@dataclass
+class _Entry:
+    name: str
+    method: int
+    flags: int
+    crc: int
+    compressed_size: int
+    file_size: int
+    header_offset: int
+    unix_mode: int | None
 
-    zipfile normalises names on read (it turns backslashes into slashes on some
-    platforms and strips drive letters only when extracting), so the checks read
-    the raw bytes themselves.
+
+def _read_directory(data: bytes) -> list[_Entry]:
+    """Reads the central directory straight from the bytes.
+
+    zipfile is not used on purpose: it normalises names, tolerates entries
+    that inflate past their declared size and reads lazily; a verifier needs
+    the raw records, judged before anything is extracted.
     """
-    names: list[str] = []
-    end = data.rfind(b"PK\x05\x06")
+    start = max(0, len(data) - 22 - 0xFFFF)
+    end = data.rfind(b"PK\x05\x06", start)
     if end < 0 or len(data) - end < 22:
-        raise PluginRejected("PLUGIN_MALFORMED", None, "no end of central directory record")
-    count, _size, offset = struct.unpack("<HII", data[end + 10 : end + 20])
-    pos = offset
-    for _ in range(count):
-        if data[pos : pos + 4] != b"PK\x01\x02":
-            raise PluginRejected("PLUGIN_MALFORMED", None, "corrupt central directory")
-        flags = struct.unpack("<H", data[pos + 8 : pos + 10])[0]
-        name_len, extra_len, comment_len = struct.unpack("<HHH", data[pos + 28 : pos + 34])
+        raise PluginRejected("PLUGIN_MALFORMED", None, "not a readable zip: no end-of-central-directory record")
+    disk, cd_disk, count_here, count, cd_size, cd_offset = struct.unpack("<HHHHII", data[end + 4 : end + 20])
+    if count == 0xFFFF or cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF:
+        raise PluginRejected("PLUGIN_MALFORMED", None, "ZIP64 archives are not supported")
+    if disk != 0 or cd_disk != 0 or count_here != count:
+        raise PluginRejected("PLUGIN_MALFORMED", None, "multi-disk archives are not supported")
+    if cd_offset + cd_size > end:
+        raise PluginRejected("PLUGIN_MALFORMED", None, "central directory runs past its end record")
+    entries: list[_Entry] = []
+    pos = cd_offset
+    for index in range(count):
+        if pos + 46 > end or data[pos : pos + 4] != b"PK\x01\x02":
+            raise PluginRejected("PLUGIN_MALFORMED", None, f"central directory record {index} is corrupt")
+        made_by, _needed, flags, method = struct.unpack("<HHHH", data[pos + 4 : pos + 12])
+        crc, compressed_size, file_size, name_len, extra_len, comment_len = struct.unpack("<IIIHHH", data[pos + 16 : pos + 34])
+        external, header_offset = struct.unpack("<II", data[pos + 38 : pos + 46])
+        if pos + 46 + name_len + extra_len + comment_len > end:
+            raise PluginRejected("PLUGIN_MALFORMED", None, f"central directory record {index} is truncated")
         raw = data[pos + 46 : pos + 46 + name_len]
-        names.append(raw.decode("utf-8" if flags & 0x800 else "cp437"))
+        if flags & 0x800:
+            try:
+                name = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise PluginRejected("PLUGIN_MALFORMED", None, f"entry {index} has an invalid UTF-8 name") from err
+        elif all(byte < 0x80 for byte in raw):
+            name = raw.decode("ascii")
+        else:
+            raise PluginRejected("PLUGIN_MALFORMED", None, f"entry {index} has a non-ASCII name without the UTF-8 flag")
+        if 0xFFFFFFFF in (compressed_size, file_size, header_offset):
+            raise PluginRejected("PLUGIN_MALFORMED", name, "ZIP64 entries are not supported")
+        unix_mode = external >> 16 if made_by >> 8 == 3 else None
+        entries.append(_Entry(name, method, flags, crc, compressed_size, file_size, header_offset, unix_mode))
         pos += 46 + name_len + extra_len + comment_len
-    return names
+    return entries
+
+
+def _read_entry(data: bytes, entry: _Entry) -> bytes:
+    """One entry's content; inflation stops one byte past the declared size."""
+    if entry.flags & 0x1:
+        raise PluginRejected("PLUGIN_MALFORMED", entry.name, "encrypted entries are not supported")
+    at = entry.header_offset
+    if at + 30 > len(data) or data[at : at + 4] != b"PK\x03\x04":
+        raise PluginRejected("PLUGIN_MALFORMED", entry.name, "bad local header")
+    name_len, extra_len = struct.unpack("<HH", data[at + 26 : at + 30])
+    begin = at + 30 + name_len + extra_len
+    if begin + entry.compressed_size > len(data):
+        raise PluginRejected("PLUGIN_MALFORMED", entry.name, "data runs past the end of the file")
+    raw = data[begin : begin + entry.compressed_size]
+    if entry.method == 0:
+        content = raw
+    elif entry.method == 8:
+        try:
+            inflater = zlib.decompressobj(-15)
+            content = inflater.decompress(raw, entry.file_size + 1)
+        except zlib.error as err:
+            raise PluginRejected("PLUGIN_MALFORMED", entry.name, "bad deflate data") from err
+    else:
+        raise PluginRejected("PLUGIN_MALFORMED", entry.name, f"compression method {entry.method} is not supported")
+    if len(content) > entry.file_size:
+        raise PluginRejected("PLUGIN_ZIP_BOMB", entry.name, "inflates to more than its declared size")
+    if len(content) != entry.file_size:
+        raise PluginRejected("PLUGIN_ZIP_BOMB", entry.name, "holds fewer bytes than it declares")
+    if zlib.crc32(content) & 0xFFFFFFFF != entry.crc:
+        raise PluginRejected("PLUGIN_MALFORMED", entry.name, "CRC-32 mismatch (corrupt or tampered)")
+    return content
 
 
 def parse_signature_file(text: str) -> tuple[str, bytes, bytes, list[tuple[str, str]]]:
@@ -179,25 +242,18 @@ def verify_plugin_zip(data: bytes, trust: TrustStore) -> VerifiedPlugin:
     from the signed manifest) do not raise: they are reported in `trust_code`
     so that the loader's policy can decide.
     """
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-        raw_names = _raw_names(data)
-    except (zipfile.BadZipFile, struct.error, UnicodeDecodeError, ValueError) as err:
-        raise PluginRejected("PLUGIN_MALFORMED", None, f"not a readable zip: {err}") from err
-    if len(infos) > MAX_ENTRIES:
-        raise PluginRejected("PLUGIN_ZIP_BOMB", None, f"{len(infos)} entries (limit {MAX_ENTRIES})")
-    if len(raw_names) != len(infos):
-        raise PluginRejected("PLUGIN_MALFORMED", None, "central directory entry count mismatch")
+    entries = _read_directory(data)
+    if len(entries) > MAX_ENTRIES:
+        raise PluginRejected("PLUGIN_ZIP_BOMB", None, f"{len(entries)} entries (limit {MAX_ENTRIES})")
 
     seen: set[str] = set()
     folded: dict[str, str] = {}
-    for info, name in zip(infos, raw_names):
+    for entry in entries:
+        name = entry.name
         reason = _unsafe_reason(name)
         if reason:
             raise PluginRejected("PLUGIN_UNSAFE_PATH", name, reason)
-        mode = (info.external_attr >> 16) & 0xFFFF
-        if info.create_system == 3 and stat.S_ISLNK(mode):
+        if entry.unix_mode is not None and stat.S_ISLNK(entry.unix_mode):
             raise PluginRejected("PLUGIN_SYMLINK", name, "symbolic link entries are not allowed")
         if name.endswith("/"):
             raise PluginRejected("PLUGIN_NOT_IN_MANIFEST", name, "directory entries are not part of the plugin format")
@@ -210,28 +266,21 @@ def verify_plugin_zip(data: bytes, trust: TrustStore) -> VerifiedPlugin:
         folded[key] = name
 
     total = 0
-    for info in infos:
-        total += info.file_size
-        if info.file_size > MAX_ENTRY_UNCOMPRESSED:
-            raise PluginRejected("PLUGIN_ZIP_BOMB", info.filename, f"{info.file_size} bytes uncompressed (limit {MAX_ENTRY_UNCOMPRESSED})")
-        if info.file_size > RATIO_CHECK_MIN_SIZE and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise PluginRejected("PLUGIN_ZIP_BOMB", info.filename, f"compression ratio over {MAX_RATIO}:1")
+    for entry in entries:
+        total += entry.file_size
+        if entry.file_size > MAX_ENTRY_UNCOMPRESSED:
+            raise PluginRejected("PLUGIN_ZIP_BOMB", entry.name, f"{entry.file_size} bytes uncompressed (limit {MAX_ENTRY_UNCOMPRESSED})")
+        if entry.file_size > RATIO_CHECK_MIN_SIZE and entry.file_size > MAX_RATIO * max(entry.compressed_size, 1):
+            raise PluginRejected("PLUGIN_ZIP_BOMB", entry.name, f"compression ratio over {MAX_RATIO}:1")
     if total > MAX_TOTAL_UNCOMPRESSED:
         raise PluginRejected("PLUGIN_ZIP_BOMB", None, f"{total} bytes uncompressed in all (limit {MAX_TOTAL_UNCOMPRESSED})")
 
     files: dict[str, bytes] = {}
     executable: set[str] = set()
-    for info, name in zip(infos, raw_names):
-        try:
-            with archive.open(info) as handle:
-                content = handle.read(info.file_size + 1)
-        except (zipfile.BadZipFile, zlib.error, OSError, NotImplementedError) as err:
-            raise PluginRejected("PLUGIN_MALFORMED", name, f"cannot read entry: {err}") from err
-        if len(content) != info.file_size:
-            raise PluginRejected("PLUGIN_ZIP_BOMB", name, "entry is larger than its declared size")
-        files[name] = content
-        if info.create_system == 3 and (info.external_attr >> 16) & 0o111:
-            executable.add(name)
+    for entry in entries:
+        files[entry.name] = _read_entry(data, entry)
+        if entry.unix_mode is not None and entry.unix_mode & 0o100:
+            executable.add(entry.name)
 
     trust_code, trust_reason, key_name = _check_trust(files, trust)
 

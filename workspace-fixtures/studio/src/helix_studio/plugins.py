@@ -121,11 +121,10 @@ class PluginHost:
         if spec is None or spec.loader is None:
             raise RuntimeError(f"plugin {plugin.name}: cannot import entry module {module_name}")
         module = importlib.util.module_from_spec(spec)
+        # The plugin's folder stays importable, so that modules it imports
+        # lazily (inside its functions) are found too.
         sys.path.insert(0, str(root))
-        try:
-            spec.loader.exec_module(module)
-        finally:
-            sys.path.remove(str(root))
+        spec.loader.exec_module(module)
         function = getattr(module, function_name, None)
         if not callable(function):
             raise RuntimeError(f"plugin {plugin.name}: {plugin.entry} is not a function")

@@ -1,0 +1,182 @@
+/**
+ * Plugin zip verification. The Studio's Python loader
+ * (workspace-fixtures/studio/src/helix_studio/plugin_zip.py) is a second,
+ * independent implementation of the same checks in the same order; the shared
+ * table in workspace-fixtures/plugin-trust-cases/ runs against both. The first
+ * failing check decides the code.
+ *
+ * Everything is judged from the bytes in memory; nothing is extracted.
+ */
+import { createHash } from 'node:crypto';
+import {
+  checkEntryName,
+  compareBytes,
+  isReleaseError,
+  readZipDirectory,
+  readZipEntry,
+  type ZipEntryInfo,
+} from '@helix-release/core';
+import { SIGNATURE_ENTRY, parseSignatureFile, verifyEd25519 } from '@helix-release/plugin-zip';
+import type { TrustStore } from './trust-store';
+
+/** Zip-bomb bounds (documented in packages/plugin-zip/README.md; same in the Python loader). */
+export const PLUGIN_LIMITS = {
+  maxEntries: 10_000,
+  maxTotalUncompressed: 256 * 1024 * 1024,
+  maxEntryUncompressed: 64 * 1024 * 1024,
+  ratioCheckMinSize: 1024 * 1024,
+  maxRatio: 100,
+} as const;
+
+/** Codes a plugin check ends with; PLUGIN_OK is the only pass. */
+export type PluginCode =
+  | 'PLUGIN_OK'
+  | 'PLUGIN_UNSIGNED'
+  | 'PLUGIN_UNTRUSTED_KEY'
+  | 'PLUGIN_BAD_SIGNATURE'
+  | 'PLUGIN_DIGEST_MISMATCH'
+  | 'PLUGIN_MISSING_ENTRY'
+  | 'PLUGIN_NOT_IN_MANIFEST'
+  | 'PLUGIN_UNSAFE_PATH'
+  | 'PLUGIN_SYMLINK'
+  | 'PLUGIN_DUPLICATE_ENTRY'
+  | 'PLUGIN_ZIP_BOMB'
+  | 'PLUGIN_MALFORMED'
+  | 'PLUGIN_BAD_METADATA';
+
+/** The verdict on one plugin zip. */
+export interface PluginVerdict {
+  code: PluginCode;
+  /** The entry the verdict is about, if any. */
+  entry?: string;
+  reason: string;
+  /** Structural faults are rejected under any policy; trust faults depend on the policy. */
+  structural: boolean;
+  keyName?: string;
+  name?: string;
+  version?: string;
+}
+
+class Rejected extends Error {
+  constructor(
+    readonly code: PluginCode,
+    readonly entry: string | undefined,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+function readEntries(buf: Buffer): ZipEntryInfo[] {
+  try {
+    return readZipDirectory(buf, 'plugin');
+  } catch (err) {
+    throw new Rejected('PLUGIN_MALFORMED', undefined, isReleaseError(err) ? err.message : String(err));
+  }
+}
+
+function readEntry(buf: Buffer, entry: ZipEntryInfo): Buffer {
+  try {
+    return readZipEntry(buf, entry, 'plugin');
+  } catch (err) {
+    if (isReleaseError(err) && err.code === 'ZIP_UNSAFE') throw new Rejected('PLUGIN_ZIP_BOMB', entry.name, err.message);
+    throw new Rejected('PLUGIN_MALFORMED', entry.name, isReleaseError(err) ? err.message : String(err));
+  }
+}
+
+async function checkTrust(files: Map<string, Buffer>, trust: TrustStore): Promise<{ code: PluginCode; reason: string; keyName?: string; entry?: string }> {
+  const raw = files.get(SIGNATURE_ENTRY);
+  if (!raw) return { code: 'PLUGIN_UNSIGNED', reason: `no ${SIGNATURE_ENTRY} in the zip` };
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    throw new Rejected('PLUGIN_MALFORMED', SIGNATURE_ENTRY, 'not UTF-8');
+  }
+  const parsed = parseSignatureFile(text);
+  if (typeof parsed === 'string') throw new Rejected('PLUGIN_MALFORMED', SIGNATURE_ENTRY, parsed);
+  const publicKey = trust.get(parsed.keyName);
+  if (!publicKey) return { code: 'PLUGIN_UNTRUSTED_KEY', reason: `signed by key ${JSON.stringify(parsed.keyName)}, which is not in the trust store`, keyName: parsed.keyName };
+  if (!(await verifyEd25519(publicKey, parsed.signature, parsed.signed))) {
+    return { code: 'PLUGIN_BAD_SIGNATURE', reason: `signature does not verify with key ${JSON.stringify(parsed.keyName)}`, keyName: parsed.keyName };
+  }
+  const listed = new Map(parsed.manifest.map((l) => [l.path, l.sha256]));
+  for (const name of [...files.keys()].sort(compareBytes)) {
+    if (name !== SIGNATURE_ENTRY && !listed.has(name)) throw new Rejected('PLUGIN_NOT_IN_MANIFEST', name, 'entry is not listed in the signed manifest');
+  }
+  for (const line of parsed.manifest) {
+    const content = files.get(line.path);
+    if (!content) return { code: 'PLUGIN_MISSING_ENTRY', entry: line.path, reason: `${line.path}: listed in the signed manifest but not in the zip`, keyName: parsed.keyName };
+    if (createHash('sha256').update(content).digest('hex') !== line.sha256) {
+      return { code: 'PLUGIN_DIGEST_MISMATCH', entry: line.path, reason: `${line.path}: contents differ from the signed manifest`, keyName: parsed.keyName };
+    }
+  }
+  return { code: 'PLUGIN_OK', reason: `signed by trusted key ${JSON.stringify(parsed.keyName)}`, keyName: parsed.keyName };
+}
+
+async function verifyOrThrow(buf: Buffer, trust: TrustStore): Promise<PluginVerdict> {
+  const entries = readEntries(buf);
+  const L = PLUGIN_LIMITS;
+  if (entries.length > L.maxEntries) throw new Rejected('PLUGIN_ZIP_BOMB', undefined, `${entries.length} entries (limit ${L.maxEntries})`);
+  const seen = new Set<string>();
+  const folded = new Map<string, string>();
+  for (const entry of entries) {
+    const name = entry.name;
+    const problem = checkEntryName(name.endsWith('/') ? name.slice(0, -1) : name);
+    if (problem) throw new Rejected('PLUGIN_UNSAFE_PATH', name, problem);
+    if (entry.isSymlink) throw new Rejected('PLUGIN_SYMLINK', name, 'symbolic link entries are not allowed');
+    if (entry.isDirectory) throw new Rejected('PLUGIN_NOT_IN_MANIFEST', name, 'directory entries are not part of the plugin format');
+    if (seen.has(name)) throw new Rejected('PLUGIN_DUPLICATE_ENTRY', name, 'the name occurs twice');
+    const other = folded.get(name.toLowerCase());
+    if (other !== undefined) throw new Rejected('PLUGIN_DUPLICATE_ENTRY', name, `differs from ${JSON.stringify(other)} only in case`);
+    seen.add(name);
+    folded.set(name.toLowerCase(), name);
+  }
+  let total = 0;
+  for (const entry of entries) {
+    total += entry.uncompressedSize;
+    if (entry.uncompressedSize > L.maxEntryUncompressed) throw new Rejected('PLUGIN_ZIP_BOMB', entry.name, `${entry.uncompressedSize} bytes uncompressed (limit ${L.maxEntryUncompressed})`);
+    if (entry.uncompressedSize > L.ratioCheckMinSize && entry.uncompressedSize > L.maxRatio * Math.max(entry.compressedSize, 1)) {
+      throw new Rejected('PLUGIN_ZIP_BOMB', entry.name, `compression ratio over ${L.maxRatio}:1`);
+    }
+  }
+  if (total > L.maxTotalUncompressed) throw new Rejected('PLUGIN_ZIP_BOMB', undefined, `${total} bytes uncompressed in all (limit ${L.maxTotalUncompressed})`);
+
+  const files = new Map<string, Buffer>();
+  for (const entry of entries) files.set(entry.name, readEntry(buf, entry));
+  const trustResult = await checkTrust(files, trust);
+
+  const metaBytes = files.get('plugin.json');
+  if (!metaBytes) throw new Rejected('PLUGIN_BAD_METADATA', 'plugin.json', 'missing');
+  let meta: Record<string, unknown>;
+  try {
+    meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(metaBytes)) as Record<string, unknown>;
+  } catch (err) {
+    throw new Rejected('PLUGIN_BAD_METADATA', 'plugin.json', `not JSON: ${(err as Error).message}`);
+  }
+  for (const key of ['name', 'version', 'entry']) {
+    if (typeof meta !== 'object' || meta === null || Array.isArray(meta) || typeof meta[key] !== 'string' || meta[key] === '') {
+      throw new Rejected('PLUGIN_BAD_METADATA', 'plugin.json', `needs a non-empty string "${key}"`);
+    }
+  }
+  if (!(meta['entry'] as string).includes(':')) throw new Rejected('PLUGIN_BAD_METADATA', 'plugin.json', "entry must be 'module:function'");
+  return {
+    code: trustResult.code,
+    entry: trustResult.entry,
+    reason: trustResult.reason,
+    structural: false,
+    keyName: trustResult.keyName,
+    name: meta['name'] as string,
+    version: meta['version'] as string,
+  };
+}
+
+/** Verifies one plugin zip (its bytes) against a trust store. Never throws for bad input. */
+export async function verifyPluginZip(buf: Buffer, trust: TrustStore): Promise<PluginVerdict> {
+  try {
+    return await verifyOrThrow(buf, trust);
+  } catch (err) {
+    if (err instanceof Rejected) return { code: err.code, entry: err.entry, reason: err.reason, structural: true };
+    throw err;
+  }
+}
