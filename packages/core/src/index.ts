@@ -15,3 +15,8 @@ export * from './platform';
 export * from './toolchain';
 export * from './plan';
 export * from './app';
+export * from './markers';
+export * from './uuid';
+export * from './records';
+export * from './git';
+export * from './sums';

@@ -99,3 +99,31 @@ export async function readStageRecord(workspaceRoot: string, project: string, st
   }
   return record;
 }
+
+/** The release's evidence files, by role. Their names are contracts (see the source document). */
+export const RELEASE_FILES = {
+  sums: 'SHA256SUMS.txt',
+  meta: 'BUILD_META.txt',
+  provenance: 'release-provenance.intoto.json',
+  publicKey: 'release-signing-public-key.asc',
+  fingerprint: 'release-signing-key-fingerprint.txt',
+  conformanceResults: 'conformance-results.json',
+  conformanceLog: 'conformance.log',
+} as const;
+
+/**
+ * True for the files SHA256SUMS.txt does not list: itself, BUILD_META.txt and
+ * the provenance statement (each signed on its own and each listing the sums'
+ * subjects), the public key export and fingerprint file (the trust anchor),
+ * and detached signatures.
+ */
+export function isEvidenceFile(path: string): boolean {
+  return (
+    path === RELEASE_FILES.sums ||
+    path === RELEASE_FILES.meta ||
+    path === RELEASE_FILES.provenance ||
+    path === RELEASE_FILES.publicKey ||
+    path === RELEASE_FILES.fingerprint ||
+    path.endsWith('.asc')
+  );
+}

@@ -100,3 +100,11 @@ export async function resolveUv(workspaceRoot: string): Promise<string> {
   }
   return uv;
 }
+
+/** The version a hash-locked toolchain requirements file pins for `name` (e.g. `pyinstaller`). */
+export function pinnedToolVersion(workspaceRoot: string, name: string): string | undefined {
+  const pins = readPins(workspaceRoot);
+  const text = readFileSync(join(workspaceRoot, pins.python.requirements), 'utf8');
+  const m = new RegExp(`^${name.replace(/[-_.]/g, '[-_.]')}==([^\\s;\\\\]+)`, 'mi').exec(text);
+  return m?.[1];
+}

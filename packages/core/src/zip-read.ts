@@ -80,7 +80,8 @@ export function readZipDirectory(buf: Buffer, what: string): ZipEntryInfo[] {
     const rawName = buf.subarray(pos + 46, pos + 46 + nameLen);
     let name: string;
     if (flags & 0x800) {
-      name = new TextDecoder('utf-8', { fatal: true }).decode(rawName);
+      // ignoreBOM: a leading U+FEFF is part of the name, not a byte-order mark to drop.
+      name = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(rawName);
     } else if (rawName.every((b) => b < 0x80)) {
       name = rawName.toString('latin1');
     } else {

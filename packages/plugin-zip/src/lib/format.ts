@@ -16,6 +16,7 @@
  * The signature is plain Ed25519 (RFC 8032) over the bytes of the signed
  * manifest, so `openssl pkeyutl -verify -rawin` checks it.
  */
+import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import * as ed from '@noble/ed25519';
 import { compareBytes } from '@helix-release/core';
 
@@ -68,7 +69,8 @@ export function parseSignatureFile(text: string): ParsedSignature | string {
   if (lines[0] !== MANIFEST_HEADER || lines[lines.length - 1] !== '') return `manifest must start with '${MANIFEST_HEADER}' and end with a newline`;
   const manifest: ManifestLine[] = [];
   for (const line of lines.slice(1, -1)) {
-    const m = /^([0-9a-f]{64}) {2}(.+)$/.exec(line);
+    // `s`: a name may hold any character but \n (e.g. \r or U+2028), as the writer allows.
+    const m = /^([0-9a-f]{64}) {2}(.+)$/s.exec(line);
     if (!m) return `bad manifest line ${JSON.stringify(line)}`;
     manifest.push({ sha256: m[1]!, path: m[2]! });
   }
@@ -83,10 +85,16 @@ export async function signEd25519(seed: Uint8Array, message: Uint8Array): Promis
   return ed.signAsync(message, seed);
 }
 
-/** Ed25519 verification. */
+/**
+ * Ed25519 verification as RFC 8032 §5.1.7 without the cofactor (what OpenSSL,
+ * `openssl pkeyutl -verify` and the Studio's `cryptography` do). Not noble's
+ * default, which follows ZIP-215 and accepts signatures with a small-order
+ * component that OpenSSL rejects; the two verifiers must agree.
+ */
 export async function verifyEd25519(publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array): Promise<boolean> {
   try {
-    return await ed.verifyAsync(signature, message, publicKey);
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') }, format: 'jwk' });
+    return cryptoVerify(null, message, key, signature);
   } catch {
     return false;
   }

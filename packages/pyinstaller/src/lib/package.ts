@@ -12,7 +12,7 @@
  * - the zip normalises order, times and modes (umask 077 and 022 give the same
  *   zip).
  */
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   collectFolderEntries,
@@ -26,12 +26,14 @@ import {
   runTool,
   sha256File,
   stageRecordPath,
+  toolchainPaths,
   writeReproducibleZip,
   writeStageRecord,
   type ReleaseArtifact,
   type StageContext,
 } from '@helix-release/core';
 import { PackageError } from './errors';
+import { describeWheels, dropInstallerCacheFiles, wheelsOf } from './wheels';
 
 /** Options of the package stage. */
 export interface PackageOptions {
@@ -92,17 +94,32 @@ export async function packageStage(ctx: StageContext, options: PackageOptions): 
     args: ['venv', '--relocatable', '--no-project', '--python', ctx.config.python, '--python-preference', 'only-system', venv],
     env,
   });
-  ctx.logger.info('installing the locked set and the pinned PyInstaller (--require-hashes, wheels only)');
+  // The exact wheels are fetched first (pip checks every hash), then
+  // installed offline from that folder: the record names the one file per
+  // package that went into the bundle, with its sha256, for provenance.
+  const appRequirements = join(ctx.projectRoot, options.requirements ?? 'requirements.txt');
+  const toolRequirements = join(ctx.workspaceRoot, pins.python.requirements);
+  const wheelhouse = join(ctx.workDir, 'wheels');
+  ctx.logger.info('fetching the locked wheels (--require-hashes, wheels only)');
+  await runTool({
+    command: toolchainPaths(ctx.workspaceRoot).venvPython,
+    args: ['-m', 'pip', 'download', '--disable-pip-version-check', '--no-input', '--require-hashes', '--only-binary', ':all:', '--no-deps', '-d', wheelhouse, '-r', appRequirements, '-r', toolRequirements],
+    env,
+  });
+  const wheels = await describeWheels(wheelhouse);
+  // uv records a local archive's mtime in <dist-info>/uv_cache.json (listed
+  // in RECORD, so it ends up in the bundle): pin it to SOURCE_DATE_EPOCH.
+  await Promise.all(wheels.map((w) => utimes(join(wheelhouse, w.file), sde, sde)));
+  const appWheels = await wheelsOf(appRequirements, wheels);
+  ctx.logger.info('installing them into the clean environment');
   await runTool({
     command: uv,
-    args: [
-      'pip', 'install', '--python', python, '--require-hashes', '--only-binary', ':all:', '--no-deps', '--link-mode', 'copy',
-      '-r', join(ctx.projectRoot, options.requirements ?? 'requirements.txt'),
-      '-r', join(ctx.workspaceRoot, pins.python.requirements),
-    ],
+    args: ['pip', 'install', '--python', python, '--offline', '--no-index', '--find-links', wheelhouse, '--require-hashes', '--no-deps', '--no-cache', '--link-mode', 'copy', '-r', appRequirements, '-r', toolRequirements],
     env,
   });
   await runTool({ command: uv, args: ['pip', 'check', '--python', python], env });
+  const sitePackages = (await runTool({ command: python, args: ['-c', "import sysconfig; print(sysconfig.get_paths()['purelib'])"], env })).stdout.trim();
+  await dropInstallerCacheFiles(sitePackages);
   const pythonVersion = (await runTool({ command: python, args: ['-c', 'import platform; print(platform.python_version())'], env })).stdout.trim();
   const pyinstallerVersion = (await runTool({ command: python, args: ['-m', 'PyInstaller', '--version'], env })).stdout.trim();
 
@@ -151,7 +168,7 @@ export async function packageStage(ctx: StageContext, options: PackageOptions): 
     stage: 'package',
     project: ctx.project,
     artifacts: [artifact],
-    data: { python: pythonVersion, pyinstaller: pyinstallerVersion, executable: `${prefix}/${bundles[0]}${isWindows ? '.exe' : ''}`, entries: entries.length },
+    data: { python: pythonVersion, pyinstaller: pyinstallerVersion, wheels: appWheels, executable: `${prefix}/${bundles[0]}${isWindows ? '.exe' : ''}`, entries: entries.length },
   });
   ctx.logger.info(`${artifactName}: ${entries.length} files, ${artifact.size} bytes, sha256 ${artifact.sha256}`);
   return { artifact, python: pythonVersion, pyinstaller: pyinstallerVersion };

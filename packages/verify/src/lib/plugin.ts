@@ -28,6 +28,27 @@ export const PLUGIN_LIMITS = {
   maxRatio: 100,
 } as const;
 
+/** plugin.json may nest objects and arrays this deep at most (same in the Python loader, whose parser recurses). */
+export const MAX_METADATA_DEPTH = 64;
+
+/** How deep `value` nests objects and arrays (a scalar is 0, `{}` is 1); iterative, for hostile input. */
+function nestingDepth(value: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== 'object' || item === null) continue;
+    max = Math.max(max, depth + 1);
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return max;
+}
+
+/** Strict UTF-8 that keeps a leading U+FEFF (the Python side does not drop it either). */
+function decodeUtf8(bytes: Uint8Array): string {
+  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+}
+
 /** Codes a plugin check ends with; PLUGIN_OK is the only pass. */
 export type PluginCode =
   | 'PLUGIN_OK'
@@ -89,7 +110,7 @@ async function checkTrust(files: Map<string, Buffer>, trust: TrustStore): Promis
   if (!raw) return { code: 'PLUGIN_UNSIGNED', reason: `no ${SIGNATURE_ENTRY} in the zip` };
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    text = decodeUtf8(raw);
   } catch {
     throw new Rejected('PLUGIN_MALFORMED', SIGNATURE_ENTRY, 'not UTF-8');
   }
@@ -150,10 +171,11 @@ async function verifyOrThrow(buf: Buffer, trust: TrustStore): Promise<PluginVerd
   if (!metaBytes) throw new Rejected('PLUGIN_BAD_METADATA', 'plugin.json', 'missing');
   let meta: Record<string, unknown>;
   try {
-    meta = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(metaBytes)) as Record<string, unknown>;
+    meta = JSON.parse(decodeUtf8(metaBytes)) as Record<string, unknown>;
   } catch (err) {
     throw new Rejected('PLUGIN_BAD_METADATA', 'plugin.json', `not JSON: ${(err as Error).message}`);
   }
+  if (nestingDepth(meta) > MAX_METADATA_DEPTH) throw new Rejected('PLUGIN_BAD_METADATA', 'plugin.json', `nested deeper than ${MAX_METADATA_DEPTH} levels`);
   for (const key of ['name', 'version', 'entry']) {
     if (typeof meta !== 'object' || meta === null || Array.isArray(meta) || typeof meta[key] !== 'string' || meta[key] === '') {
       throw new Rejected('PLUGIN_BAD_METADATA', 'plugin.json', `needs a non-empty string "${key}"`);

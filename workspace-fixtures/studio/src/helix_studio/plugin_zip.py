@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import decimal
 import hashlib
 import json
 import stat
@@ -35,6 +36,8 @@ MAX_TOTAL_UNCOMPRESSED = 256 * 1024 * 1024
 MAX_ENTRY_UNCOMPRESSED = 64 * 1024 * 1024
 RATIO_CHECK_MIN_SIZE = 1024 * 1024
 MAX_RATIO = 100
+# plugin.json may nest objects and arrays this deep at most (json's parser recurses).
+MAX_METADATA_DEPTH = 64
 
 
 class PluginRejected(Exception):
@@ -134,7 +137,8 @@ def _read_directory(data: bytes) -> list[_Entry]:
     the raw records, judged before anything is extracted.
     """
     start = max(0, len(data) - 22 - 0xFFFF)
-    end = data.rfind(b"PK\x05\x06", start)
+    # The last signature with room for a whole 22-byte record after it (a comment may hold the bytes too).
+    end = data.rfind(b"PK\x05\x06", start, len(data) - 18)
     if end < 0 or len(data) - end < 22:
         raise PluginRejected("PLUGIN_MALFORMED", None, "not a readable zip: no end-of-central-directory record")
     disk, cd_disk, count_here, count, cd_size, cd_offset = struct.unpack("<HHHHII", data[end + 4 : end + 20])
@@ -192,6 +196,8 @@ def _read_entry(data: bytes, entry: _Entry) -> bytes:
             content = inflater.decompress(raw, entry.file_size + 1)
         except zlib.error as err:
             raise PluginRejected("PLUGIN_MALFORMED", entry.name, "bad deflate data") from err
+        if len(content) <= entry.file_size and not inflater.eof:
+            raise PluginRejected("PLUGIN_MALFORMED", entry.name, "bad deflate data: the stream ends early")
     else:
         raise PluginRejected("PLUGIN_MALFORMED", entry.name, f"compression method {entry.method} is not supported")
     if len(content) > entry.file_size:
@@ -216,7 +222,7 @@ def parse_signature_file(text: str) -> tuple[str, bytes, bytes, list[tuple[str, 
     key_name = lines[1][len("key: ") :]
     try:
         signature = base64.b64decode(lines[2][len("ed25519: ") :], validate=True)
-    except binascii.Error as err:
+    except ValueError as err:  # binascii.Error, or non-ASCII characters
         raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, "signature is not base64") from err
     if len(signature) != 64:
         raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, "an Ed25519 signature is 64 bytes")
@@ -288,9 +294,14 @@ def verify_plugin_zip(data: bytes, trust: TrustStore) -> VerifiedPlugin:
     if meta_bytes is None:
         raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "missing")
     try:
-        meta = json.loads(meta_bytes.decode("utf-8"))
+        # Strict JSON, as JSON.parse reads it: no NaN/Infinity, no limit on integer digits.
+        meta = json.loads(meta_bytes.decode("utf-8"), parse_constant=_reject_constant, parse_int=decimal.Decimal)
+    except RecursionError as err:
+        raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", f"nested deeper than {MAX_METADATA_DEPTH} levels") from err
     except (UnicodeDecodeError, ValueError) as err:
         raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", f"not JSON: {err}") from err
+    if _nesting_depth(meta) > MAX_METADATA_DEPTH:
+        raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", f"nested deeper than {MAX_METADATA_DEPTH} levels")
     for key in ("name", "version", "entry"):
         if not isinstance(meta, dict) or not isinstance(meta.get(key), str) or not meta[key]:
             raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", f"needs a non-empty string {key!r}")
@@ -300,6 +311,27 @@ def verify_plugin_zip(data: bytes, trust: TrustStore) -> VerifiedPlugin:
     files.pop(SIGNATURE_NAME, None)
     executable.discard(SIGNATURE_NAME)
     return VerifiedPlugin(meta["name"], meta["version"], meta["entry"], files, executable, trust_code, trust_reason, key_name)
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _nesting_depth(value: object) -> int:
+    """How deep `value` nests dicts and lists (a scalar is 0, {} is 1); iterative."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _check_trust(files: dict[str, bytes], trust: TrustStore) -> tuple[str, str, str | None]:

@@ -1,0 +1,8 @@
+import { runStageExecutor, type ExecutorContextLike } from '@helix-release/core';
+import { buildMetaStage } from '../../lib/build-meta';
+import type { BuildMetaExecutorOptions } from './schema';
+
+/** Nx adapter for {@link buildMetaStage}. */
+export default async function buildMetaExecutor(options: BuildMetaExecutorOptions, context: ExecutorContextLike) {
+  return runStageExecutor('build-meta', context, (ctx) => buildMetaStage(ctx, options.records).then(() => undefined));
+}

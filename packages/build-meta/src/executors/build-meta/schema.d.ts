@@ -1,0 +1,5 @@
+/** Options of the build-meta executor. */
+export interface BuildMetaExecutorOptions {
+  /** Stage records (`<project>/<stage>`) whose files BUILD_META.txt lists. */
+  records: string[];
+}

@@ -1,0 +1,79 @@
+/**
+ * Stage `build-meta`: BUILD_META.txt, stable across rebuilds of the same
+ * commit on the same machine (its only time is SOURCE_DATE_EPOCH).
+ */
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  RELEASE_FILES,
+  builderIdentity,
+  checkedArtifacts,
+  epochToIso,
+  pinnedToolVersion,
+  platformTag,
+  readGitState,
+  readPins,
+  readRecords,
+  runTool,
+  sha256File,
+  stageRecordPath,
+  writeFileAtomic,
+  writeStageRecord,
+  type ReleaseArtifact,
+  type StageContext,
+  type StageRecord,
+} from '@helix-release/core';
+import { formatBuildMeta, type BuildMeta } from './format';
+
+function unique(values: (string | undefined)[]): string | undefined {
+  const set = [...new Set(values.filter((v): v is string => Boolean(v)))];
+  return set.length ? set.join(', ') : undefined;
+}
+
+/** The toolchain versions this release was built with, from the stage records (or the pins). */
+export async function toolVersions(ctx: StageContext, records: readonly StageRecord[]): Promise<Pick<BuildMeta, 'python' | 'pyinstaller' | 'uv' | 'syft' | 'node' | 'zlib'>> {
+  const packages = records.filter((r) => r.stage === 'package').map((r) => r.data as { python?: string; pyinstaller?: string });
+  const sbom = records.find((r) => r.stage === 'sbom')?.data as { syft?: string } | undefined;
+  const python =
+    unique(packages.map((p) => p.python)) ??
+    (await runTool({ command: ctx.config.python, args: ['-c', 'import platform; print(platform.python_version())'] })).stdout.trim();
+  return {
+    python,
+    pyinstaller: unique(packages.map((p) => p.pyinstaller)) ?? `${pinnedToolVersion(ctx.workspaceRoot, 'pyinstaller') ?? 'unknown'} (pinned)`,
+    uv: pinnedToolVersion(ctx.workspaceRoot, 'uv') ?? 'unknown',
+    syft: sbom?.syft ?? readPins(ctx.workspaceRoot).syft.version.replace(/^v/, ''),
+    node: process.versions.node,
+    zlib: process.versions.zlib ?? 'unknown',
+  };
+}
+
+/** Runs the stage. */
+export async function buildMetaStage(ctx: StageContext, refs: readonly string[]): Promise<ReleaseArtifact> {
+  const out = join(ctx.releaseDir, RELEASE_FILES.meta);
+  await rm(out, { force: true });
+  await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'build-meta'), { force: true });
+  const records = await readRecords(ctx.workspaceRoot, refs, ctx.env);
+  const artifacts = await checkedArtifacts(ctx.releaseDir, records, { hash: false });
+  const git = await readGitState(ctx.workspaceRoot);
+  const versions = unique(artifacts.filter((a) => a.kind === 'installer').map((a) => a.version)) ?? 'unknown';
+  const sde = ctx.sourceDateEpoch.seconds;
+  const meta: BuildMeta = {
+    tag: git.tag ?? versions,
+    tagged: git.tag !== undefined,
+    version: versions,
+    commit: git.commit || 'unknown',
+    dirty: git.dirty,
+    sourceDateEpoch: sde,
+    sourceDate: epochToIso(sde),
+    builder: builderIdentity(ctx.env).kind,
+    platform: platformTag(),
+    ...(await toolVersions(ctx, records)),
+    files: artifacts.map((a) => ({ path: a.path, sha256: a.sha256 })),
+  };
+  if (git.dirty) ctx.logger.warn('the working tree has uncommitted changes: BUILD_META.txt says dirty: true, and the release is not reproducible from the commit alone');
+  await writeFileAtomic(out, formatBuildMeta(meta));
+  const artifact: ReleaseArtifact = { path: RELEASE_FILES.meta, kind: 'meta', sha256: await sha256File(out), size: (await stat(out)).size, sbom: false };
+  await writeStageRecord(ctx.workspaceRoot, { stage: 'build-meta', project: ctx.project, artifacts: [artifact], data: meta });
+  ctx.logger.info(`${RELEASE_FILES.meta}: commit ${meta.commit}${meta.tagged ? `, tag ${meta.tag}` : ''}, ${meta.files.length} files`);
+  return artifact;
+}

@@ -1,0 +1,78 @@
+/**
+ * BUILD_META.txt: one `key: value` per line, LF endings, keys in a fixed
+ * order, then one `sha256 <release path>: <hex>` line per release file in
+ * byte order of the path. Lines starting with `#` are comments. Documented in
+ * this package's README.
+ */
+import { ReleaseError, compareBytes } from '@helix-release/core';
+
+/** First line of the file. */
+export const BUILD_META_FORMAT = 'helix-build-meta v1';
+
+/** The fields, in the order they are written. */
+export interface BuildMeta {
+  tag: string;
+  tagged: boolean;
+  version: string;
+  commit: string;
+  dirty: boolean;
+  sourceDateEpoch: number;
+  sourceDate: string;
+  builder: string;
+  platform: string;
+  python: string;
+  pyinstaller: string;
+  uv: string;
+  syft: string;
+  node: string;
+  zlib: string;
+  /** Release path → sha256. */
+  files: { path: string; sha256: string }[];
+}
+
+const KEYS: [keyof Omit<BuildMeta, 'files'>, string][] = [
+  ['tag', 'tag'],
+  ['tagged', 'tagged'],
+  ['version', 'version'],
+  ['commit', 'commit'],
+  ['dirty', 'dirty'],
+  ['sourceDateEpoch', 'source-date-epoch'],
+  ['sourceDate', 'source-date'],
+  ['builder', 'builder'],
+  ['platform', 'platform'],
+  ['python', 'python'],
+  ['pyinstaller', 'pyinstaller'],
+  ['uv', 'uv'],
+  ['syft', 'syft'],
+  ['node', 'node'],
+  ['zlib', 'zlib'],
+];
+
+/** Formats BUILD_META.txt. */
+export function formatBuildMeta(meta: BuildMeta): string {
+  const lines = [`format: ${BUILD_META_FORMAT}`];
+  for (const [key, name] of KEYS) {
+    const value = String(meta[key]);
+    if (/[\r\n]/.test(value)) throw new ReleaseError('BUILD_META_INVALID', `${name} holds a line break`);
+    lines.push(`${name}: ${value}`);
+  }
+  for (const file of [...meta.files].sort((a, b) => compareBytes(a.path, b.path))) lines.push(`sha256 ${file.path}: ${file.sha256}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Parses BUILD_META.txt into its key/value pairs and file digests. */
+export function parseBuildMeta(text: string, file: string): { fields: Map<string, string>; files: Map<string, string> } {
+  const fields = new Map<string, string>();
+  const files = new Map<string, string>();
+  text.split('\n').forEach((line, i) => {
+    if (line === '' || line.startsWith('#')) return;
+    const sep = line.indexOf(': ');
+    if (sep < 0) throw new ReleaseError('BUILD_META_INVALID', `line ${i + 1} is not "key: value"`, { file });
+    const key = line.slice(0, sep);
+    const value = line.slice(sep + 2);
+    if (key.startsWith('sha256 ')) files.set(key.slice(7), value);
+    else fields.set(key, value);
+  });
+  if (fields.get('format') !== BUILD_META_FORMAT) throw new ReleaseError('BUILD_META_INVALID', `first field must be "format: ${BUILD_META_FORMAT}"`, { file });
+  return { fields, files };
+}

@@ -1,0 +1,4 @@
+/** @helix-release/checksums: stage `checksums` and the SHA256SUMS.txt format. */
+export * from './lib/errors';
+
+export * from './lib/checksums';

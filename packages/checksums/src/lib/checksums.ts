@@ -1,0 +1,64 @@
+/**
+ * Stage `checksums`: SHA256SUMS.txt over every file the release's stages
+ * recorded (artifacts, SBOMs, conformance results, custom outputs, shipped
+ * verification tools). Files are hashed by streaming, several at once; each
+ * digest must equal the one its stage recorded. A file in the release folder
+ * that no stage produced is an error (it would ship unaccounted for).
+ */
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  RELEASE_FILES,
+  checkedArtifacts,
+  formatSums,
+  isEvidenceFile,
+  listFiles,
+  readRecords,
+  sha256File,
+  sha256Files,
+  stageRecordPath,
+  writeFileAtomic,
+  writeStageRecord,
+  type ReleaseArtifact,
+  type StageContext,
+} from '@helix-release/core';
+import { ChecksumsError } from './errors';
+
+
+/** Files in `releaseDir` that neither a record nor the evidence stages account for. */
+export async function strayFiles(releaseDir: string, expected: ReadonlySet<string>): Promise<string[]> {
+  const present = await listFiles(releaseDir).catch(() => [] as string[]);
+  return present.filter((p) => !expected.has(p) && !isEvidenceFile(p) && !/(^|\/)\.[^/]*\.tmp-/.test(p));
+}
+
+/** Runs the stage. */
+export async function checksumsStage(ctx: StageContext, refs: readonly string[]): Promise<ReleaseArtifact> {
+  const out = join(ctx.releaseDir, RELEASE_FILES.sums);
+  await rm(out, { force: true });
+  await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'checksums'), { force: true });
+  const records = await readRecords(ctx.workspaceRoot, refs, ctx.env);
+  // Existence and size here; the digests below, once per file, in parallel.
+  const artifacts = await checkedArtifacts(ctx.releaseDir, records, { hash: false });
+  if (artifacts.length === 0) {
+    throw new ChecksumsError('CHECKSUMS_EMPTY', 'the release has no files to list; build something first (npx nx run release:all)', { file: ctx.releaseDir });
+  }
+  const stray = await strayFiles(ctx.releaseDir, new Set(artifacts.map((a) => a.path)));
+  if (stray.length) {
+    throw new ChecksumsError(
+      'CHECKSUMS_STRAY_FILE',
+      `${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} in the release folder but no stage of this release produced ${stray.length === 1 ? 'it' : 'them'} (left from an earlier build?); remove ${stray.length === 1 ? 'it' : 'them'} or run \`npx nx run release:clean\` and build again`,
+      { file: join(ctx.releaseDir, stray[0]!) },
+    );
+  }
+  const digests = await sha256Files(artifacts.map((a) => join(ctx.releaseDir, a.path)));
+  artifacts.forEach((a, i) => {
+    if (digests[i] !== a.sha256) {
+      throw new ChecksumsError('CHECKSUMS_CHANGED', `changed since its stage recorded sha256 ${a.sha256}; re-run the release`, { file: join(ctx.releaseDir, a.path) });
+    }
+  });
+  await writeFileAtomic(out, formatSums(artifacts.map((a, i) => ({ path: a.path, sha256: digests[i]! }))));
+  const artifact: ReleaseArtifact = { path: RELEASE_FILES.sums, kind: 'checksums', sha256: await sha256File(out), size: (await stat(out)).size, sbom: false };
+  await writeStageRecord(ctx.workspaceRoot, { stage: 'checksums', project: ctx.project, artifacts: [artifact] });
+  ctx.logger.info(`${RELEASE_FILES.sums}: ${artifacts.length} files`);
+  return artifact;
+}

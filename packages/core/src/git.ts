@@ -1,0 +1,74 @@
+/**
+ * The source a release is built from, as git tells it. Used by build-meta and
+ * provenance (and hashed into their Nx inputs by tools/nx/git-state.cjs).
+ */
+import { runTool } from './tool';
+
+/** HEAD and its surroundings. */
+export interface GitState {
+  /** Full commit id of HEAD ('' outside a checkout). */
+  commit: string;
+  /** The tag pointing exactly at HEAD, if any. */
+  tag: string | undefined;
+  /** `origin`'s URL, if any. */
+  remote: string | undefined;
+  /** The branch or ref name, if any. */
+  ref: string | undefined;
+  /** Whether tracked files differ from HEAD or untracked files exist. */
+  dirty: boolean;
+}
+
+async function git(cwd: string, ...args: string[]): Promise<string | undefined> {
+  try {
+    return (await runTool({ command: 'git', args, cwd })).stdout.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads the git state of `cwd`. */
+export async function readGitState(cwd: string): Promise<GitState> {
+  const [commit, tag, remote, ref, status] = await Promise.all([
+    git(cwd, 'rev-parse', 'HEAD'),
+    git(cwd, 'describe', '--tags', '--exact-match', 'HEAD'),
+    git(cwd, 'remote', 'get-url', 'origin'),
+    git(cwd, 'symbolic-ref', '-q', 'HEAD'),
+    git(cwd, 'status', '--porcelain', '--untracked-files=normal'),
+  ]);
+  return { commit: commit ?? '', tag, remote, ref, dirty: status !== undefined };
+}
+
+/** Who built the release, for BUILD_META and provenance. */
+export interface BuilderIdentity {
+  /** `local`, `github-actions` or `ci`. */
+  kind: 'local' | 'github-actions' | 'ci';
+  /** SLSA `runDetails.builder.id`. */
+  id: string;
+  /** SLSA `runDetails.metadata.invocationId`, when CI provides one. */
+  invocationId: string | undefined;
+  /** Start time from CI, when it provides one (never the local wall clock). */
+  startedOn: string | undefined;
+}
+
+/** Base of the URIs helix-release mints (a reserved domain, so they never name anyone else's page). */
+export const HELIX_URI_BASE = 'https://helix-release.invalid';
+
+/** The builder, derived from the CI environment when present. */
+export function builderIdentity(env: NodeJS.ProcessEnv): BuilderIdentity {
+  if (env['GITHUB_ACTIONS'] === 'true') {
+    const server = env['GITHUB_SERVER_URL'] ?? 'https://github.com';
+    const repo = env['GITHUB_REPOSITORY'] ?? 'unknown/unknown';
+    const workflow = env['GITHUB_WORKFLOW_REF'];
+    const run = env['GITHUB_RUN_ID'];
+    return {
+      kind: 'github-actions',
+      id: workflow ? `${server}/${workflow}` : `${server}/${repo}/.github/workflows`,
+      invocationId: run ? `${server}/${repo}/actions/runs/${run}/attempts/${env['GITHUB_RUN_ATTEMPT'] ?? '1'}` : undefined,
+      startedOn: env['HELIX_BUILD_STARTED_ON'] || undefined,
+    };
+  }
+  if (env['CI'] === 'true' || env['CI'] === '1') {
+    return { kind: 'ci', id: `${HELIX_URI_BASE}/builders/ci/v1`, invocationId: env['HELIX_INVOCATION_ID'] || undefined, startedOn: env['HELIX_BUILD_STARTED_ON'] || undefined };
+  }
+  return { kind: 'local', id: `${HELIX_URI_BASE}/builders/local/v1`, invocationId: undefined, startedOn: undefined };
+}

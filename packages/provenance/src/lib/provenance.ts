@@ -1,0 +1,162 @@
+/**
+ * Stage `provenance`: binds source commit → builder → artifacts.
+ *
+ * - subjects: exactly the entries of SHA256SUMS.txt, read back from the file;
+ * - resolvedDependencies: the source (`git+<remote>@<ref>` with gitCommit),
+ *   every lockfile with its sha256, every locked Python package as
+ *   `pkg:pypi/<name>@<version>` with the sha256 of the wheel that was
+ *   installed, and the toolchain;
+ * - builder id local or CI (from the CI environment), invocation id and start
+ *   time only when CI supplies them: a local build of one commit gives the
+ *   same bytes every time.
+ */
+import { readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  RELEASE_FILES,
+  IMPORT_ENV,
+  builderIdentity,
+  checkedArtifacts,
+  parseSums,
+  pinnedToolVersion,
+  platformTag,
+  readGitState,
+  readPins,
+  readRecords,
+  readStageRecord,
+  sha256File,
+  stableJson,
+  stageRecordPath,
+  writeFileAtomic,
+  writeStageRecord,
+  type GitState,
+  type ReleaseArtifact,
+  type StageContext,
+  type StageRecord,
+} from '@helix-release/core';
+import { BUILD_TYPE, SLSA_PROVENANCE_V1, STATEMENT_TYPE, type ProvenanceStatement, type ResourceDescriptor } from './statement';
+
+/** `git+<remote>@<ref>`, with any credentials stripped from the remote URL. */
+export function sourceUri(git: GitState, env: NodeJS.ProcessEnv): string | undefined {
+  let remote = git.remote;
+  if (env['GITHUB_ACTIONS'] === 'true' && env['GITHUB_REPOSITORY']) remote = `${env['GITHUB_SERVER_URL'] ?? 'https://github.com'}/${env['GITHUB_REPOSITORY']}`;
+  if (!remote) return undefined;
+  const clean = remote.replace(/^([a-z+]+:\/\/)[^@/]*@/i, '$1');
+  const ref = env['GITHUB_REF'] || (git.tag ? `refs/tags/${git.tag}` : git.ref);
+  return `git+${clean}${ref ? `@${ref}` : ''}`;
+}
+
+interface LockData {
+  app: string;
+  lockfiles: { path: string; sha256: string }[];
+  packages: { name: string; version: string; hashes: string[] }[];
+}
+interface PackageData {
+  python?: string;
+  pyinstaller?: string;
+  wheels?: { name: string; version: string; file: string; sha256: string }[];
+}
+
+async function lockRecords(ctx: StageContext, records: readonly StageRecord[]): Promise<StageRecord[]> {
+  const apps = [...new Set(records.flatMap((r) => r.artifacts).filter((a) => a.kind === 'installer' && a.name).map((a) => a.name!))].sort();
+  const out: StageRecord[] = [];
+  for (const app of apps) {
+    const lock = await readStageRecord(ctx.workspaceRoot, app, 'lock').catch(() => undefined);
+    if (lock) out.push(lock);
+  }
+  return out;
+}
+
+/** Builds the statement (without writing it). */
+export async function buildStatement(ctx: StageContext, records: readonly StageRecord[], targets: readonly string[], sumsText: string): Promise<ProvenanceStatement> {
+  const subjects = parseSums(sumsText, RELEASE_FILES.sums).map((l) => ({ name: l.path, digest: { sha256: l.sha256 } }));
+  const git = await readGitState(ctx.workspaceRoot);
+  const builder = builderIdentity(ctx.env);
+  const packageData = records.filter((r) => r.stage === 'package').map((r) => r.data as PackageData);
+  const installedWheels = new Map(packageData.flatMap((p) => p.wheels ?? []).map((w) => [`${w.name}@${w.version}`, w]));
+  const uri = sourceUri(git, ctx.env);
+  const source: ResourceDescriptor = { ...(uri ? { uri } : { name: 'source' }), digest: { gitCommit: git.commit || 'unknown' } };
+
+  const deps: ResourceDescriptor[] = [source];
+  for (const lock of await lockRecords(ctx, records)) {
+    const data = lock.data as LockData;
+    for (const file of data.lockfiles) deps.push({ name: file.path, uri: `file:${file.path}`, digest: { sha256: file.sha256 }, annotations: { kind: 'lockfile', app: data.app } });
+    for (const pkg of data.packages) {
+      const wheel = installedWheels.get(`${pkg.name}@${pkg.version}`);
+      deps.push({
+        uri: `pkg:pypi/${pkg.name}@${pkg.version}`,
+        ...(wheel ? { name: wheel.file, digest: { sha256: wheel.sha256 } } : {}),
+        annotations: { kind: 'locked-package', app: data.app, ...(wheel ? {} : { lockedSha256: pkg.hashes }) },
+      });
+    }
+  }
+  const pins = readPins(ctx.workspaceRoot);
+  const python = [...new Set(packageData.map((p) => p.python).filter(Boolean))].join(', ') || undefined;
+  const pyinstaller = [...new Set(packageData.map((p) => p.pyinstaller).filter(Boolean))].join(', ') || pinnedToolVersion(ctx.workspaceRoot, 'pyinstaller');
+  const sbom = records.find((r) => r.stage === 'sbom')?.data as { syft?: string } | undefined;
+  deps.push(
+    { uri: `pkg:generic/python@${python ?? 'unknown'}`, annotations: { kind: 'toolchain' } },
+    { uri: `pkg:pypi/pyinstaller@${pyinstaller ?? 'unknown'}`, annotations: { kind: 'toolchain' } },
+    { uri: `pkg:pypi/uv@${pinnedToolVersion(ctx.workspaceRoot, 'uv') ?? 'unknown'}`, annotations: { kind: 'toolchain' } },
+    { uri: `pkg:golang/${pins.syft.module.replace(/\/cmd\/syft$/, '')}@v${(sbom?.syft ?? pins.syft.version).replace(/^v/, '')}`, annotations: { kind: 'toolchain', tool: 'syft' } },
+    { uri: `pkg:generic/node@${process.versions.node}`, annotations: { kind: 'toolchain', zlib: process.versions.zlib } },
+    { uri: 'file:tools/toolchain/pins.json', digest: { sha256: await sha256File(join(ctx.workspaceRoot, 'tools/toolchain/pins.json')) }, annotations: { kind: 'toolchain-pins' } },
+  );
+
+  const byproducts: ResourceDescriptor[] = [];
+  const meta = records.find((r) => r.stage === 'build-meta')?.artifacts[0];
+  if (meta) byproducts.push({ name: meta.path, digest: { sha256: meta.sha256 } });
+  for (const a of records.filter((r) => r.stage === 'conformance').flatMap((r) => r.artifacts)) {
+    if (a.kind === 'conformance') byproducts.push({ name: a.path, digest: { sha256: a.sha256 } });
+  }
+  const installers = records.flatMap((r) => r.artifacts).filter((a) => a.kind === 'installer');
+  const version = [...new Set(installers.map((a) => a.version).filter(Boolean))].join(', ') || 'unknown';
+  return {
+    _type: STATEMENT_TYPE,
+    subject: subjects,
+    predicateType: SLSA_PROVENANCE_V1,
+    predicate: {
+      buildDefinition: {
+        buildType: BUILD_TYPE,
+        externalParameters: {
+          version,
+          ...(git.tag ? { tag: git.tag } : {}),
+          targets: [...targets],
+          releaseConfig: { name: ctx.config.file, digest: { sha256: ctx.config.digest } },
+          source,
+        },
+        internalParameters: {
+          sourceDateEpoch: ctx.sourceDateEpoch.seconds,
+          platform: platformTag(),
+          imported: ctx.env[IMPORT_ENV] === '1',
+          dirty: git.dirty,
+        },
+        resolvedDependencies: deps,
+      },
+      runDetails: {
+        builder: { id: builder.id },
+        metadata: {
+          ...(builder.invocationId ? { invocationId: builder.invocationId } : {}),
+          ...(builder.startedOn ? { startedOn: builder.startedOn } : {}),
+        },
+        byproducts,
+      },
+    },
+  };
+}
+
+/** Runs the stage. */
+export async function provenanceStage(ctx: StageContext, refs: readonly string[], targets: readonly string[]): Promise<ReleaseArtifact> {
+  const out = join(ctx.releaseDir, RELEASE_FILES.provenance);
+  await rm(out, { force: true });
+  await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'provenance'), { force: true });
+  const records = await readRecords(ctx.workspaceRoot, refs, ctx.env);
+  await checkedArtifacts(ctx.releaseDir, records, { hash: false });
+  const sumsText = await readFile(join(ctx.releaseDir, RELEASE_FILES.sums), 'utf8');
+  const statement = await buildStatement(ctx, records, targets, sumsText);
+  await writeFileAtomic(out, stableJson(statement));
+  const artifact: ReleaseArtifact = { path: RELEASE_FILES.provenance, kind: 'provenance', sha256: await sha256File(out), size: (await stat(out)).size, sbom: false };
+  await writeStageRecord(ctx.workspaceRoot, { stage: 'provenance', project: ctx.project, artifacts: [artifact] });
+  ctx.logger.info(`${RELEASE_FILES.provenance}: ${statement.subject.length} subjects, source ${statement.predicate.buildDefinition.externalParameters.source.digest?.['gitCommit']}, builder ${statement.predicate.runDetails.builder.id}`);
+  return artifact;
+}

@@ -1,0 +1,5 @@
+/** @helix-release/sbom: stage `sbom`. */
+export * from './lib/errors';
+export * from './lib/normalise';
+export * from './lib/cross-check';
+export * from './lib/sbom';

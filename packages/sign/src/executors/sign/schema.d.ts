@@ -1,0 +1,5 @@
+/** Options of the sign executor. */
+export interface SignExecutorOptions {
+  /** Stage records (`<project>/<stage>`) of the release; their evidence files are signed. */
+  records: string[];
+}

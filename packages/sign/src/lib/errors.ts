@@ -1,0 +1,17 @@
+import { ReleaseError } from '@helix-release/core';
+
+/** Error codes of the sign stage. */
+export type SignErrorCode =
+  | 'SIGN_KEY_REQUIRED'
+  | 'SIGN_KEY_MALFORMED'
+  | 'SIGN_KEY_NOT_PRIVATE'
+  | 'SIGN_BAD_PASSPHRASE'
+  | 'SIGN_KEY_EXPIRED'
+  | 'SIGN_KEY_REVOKED'
+  | 'SIGN_KEY_UNUSABLE'
+  | 'SIGN_FINGERPRINT_MISMATCH'
+  | 'SIGN_FINGERPRINT_MISSING'
+  | 'SIGN_FILE_CHANGED';
+
+/** A sign-stage error. Messages never contain key material or passphrases. */
+export class SignError extends ReleaseError<SignErrorCode> {}

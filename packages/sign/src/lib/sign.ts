@@ -1,0 +1,114 @@
+/**
+ * Stage `sign`: detached, ASCII-armoured OpenPGP signatures `<file>.asc` for
+ * SHA256SUMS.txt, BUILD_META.txt, release-provenance.intoto.json, every SBOM,
+ * the conformance results and log, and every custom stage output; plus
+ * `release-signing-public-key.asc` and `release-signing-key-fingerprint.txt`.
+ *
+ * Deterministic: the signature time is SOURCE_DATE_EPOCH (or the signing key's
+ * creation time when that is later) and OpenPGP.js adds no random salt
+ * notation, so re-signing the same release gives the same bytes.
+ *
+ * No key: the stage says so loudly and removes any signatures of an earlier
+ * run, so the verifier reports the release as unsigned; with
+ * `sign.required` it fails instead.
+ */
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as openpgp from 'openpgp';
+import {
+  RELEASE_FILES,
+  checkedArtifacts,
+  listFiles,
+  readRecords,
+  sha256Hex,
+  stageRecordPath,
+  writeFileAtomic,
+  writeStageRecord,
+  type ArtifactKind,
+  type ReleaseArtifact,
+  type StageContext,
+} from '@helix-release/core';
+import { SignError } from './errors';
+import { KEY_ENV, findKeySource, loadSigningKey, type SigningKey } from './key';
+
+/** Kinds of release files that get their own detached signature. */
+export const SIGNED_KINDS: readonly ArtifactKind[] = ['checksums', 'meta', 'provenance', 'sbom', 'conformance', 'custom'];
+
+/** OpenPGP.js settings that make signatures reproducible and the armour plain. */
+const DETERMINISTIC = { nonDeterministicSignaturesViaNotation: false, showVersion: false, showComment: false } as const;
+
+/** A detached armoured signature of `data`. */
+export async function detachedSignature(key: SigningKey, data: Uint8Array, seconds: number): Promise<string> {
+  const date = new Date(Math.max(seconds * 1000, key.signingKeyCreated.getTime()));
+  const message = await openpgp.createMessage({ binary: data });
+  return openpgp.sign({ message, signingKeys: key.key, detached: true, format: 'armored', date, config: DETERMINISTIC });
+}
+
+/** The armoured public key (no secret material, whatever the input was). */
+export function publicKeyArmor(key: SigningKey): string {
+  return key.key.toPublic().armor({ ...openpgp.config, ...DETERMINISTIC });
+}
+
+async function removePreviousSignatures(releaseDir: string): Promise<void> {
+  const files = await listFiles(releaseDir).catch(() => [] as string[]);
+  await Promise.all(
+    files
+      .filter((f) => f.endsWith('.asc') || f === RELEASE_FILES.fingerprint)
+      .map((f) => rm(join(releaseDir, f), { force: true })),
+  );
+}
+
+/** Runs the stage; returns the files written (empty when unsigned). */
+export async function signStage(ctx: StageContext, refs: readonly string[]): Promise<ReleaseArtifact[]> {
+  await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'sign'), { force: true });
+  const records = await readRecords(ctx.workspaceRoot, refs, ctx.env);
+  const toSign = (await checkedArtifacts(ctx.releaseDir, records, { hash: false })).filter((a) => SIGNED_KINDS.includes(a.kind));
+  const source = await findKeySource(ctx);
+  await removePreviousSignatures(ctx.releaseDir);
+  if (!source) {
+    if (ctx.config.sign.required) {
+      throw new SignError('SIGN_KEY_REQUIRED', `sign.required is true but ${KEY_ENV.key} is not set; pass the armoured private key, ${KEY_ENV.passphrase} and ${KEY_ENV.fingerprint}`, {
+        file: ctx.config.file,
+      });
+    }
+    ctx.logger.notice(`THE RELEASE IS UNSIGNED: ${KEY_ENV.key} is not set, so no .asc was written.\n\`helix-release verify\` will report it as unsigned.`);
+    await writeStageRecord(ctx.workspaceRoot, { stage: 'sign', project: ctx.project, artifacts: [], data: { signed: false } });
+    return [];
+  }
+  const key = await loadSigningKey(source, ctx.sourceDateEpoch.seconds);
+  if (key.origin === 'development-key') {
+    ctx.logger.notice(`The release is signed with the DEVELOPMENT key ${key.fingerprint} (${source.where}).\nEveryone has it: a real release sets ${KEY_ENV.key}, ${KEY_ENV.passphrase} and ${KEY_ENV.fingerprint}.`);
+  }
+  const written: ReleaseArtifact[] = [];
+  try {
+    for (const artifact of toSign) {
+      const data = await readFile(join(ctx.releaseDir, artifact.path));
+      // Sign only what the stages recorded: a file changed since is refused.
+      if (sha256Hex(data) !== artifact.sha256) {
+        throw new SignError('SIGN_FILE_CHANGED', `changed since its stage recorded sha256 ${artifact.sha256}; re-run the release`, { file: join(ctx.releaseDir, artifact.path) });
+      }
+      const armored = await detachedSignature(key, data, ctx.sourceDateEpoch.seconds);
+      const path = `${artifact.path}.asc`;
+      await writeFileAtomic(join(ctx.releaseDir, path), armored);
+      written.push({ path, kind: 'signature', sha256: sha256Hex(armored), size: Buffer.byteLength(armored), sbom: false, name: artifact.path });
+    }
+    const publicKey = publicKeyArmor(key);
+    await writeFileAtomic(join(ctx.releaseDir, RELEASE_FILES.publicKey), publicKey);
+    await writeFileAtomic(join(ctx.releaseDir, RELEASE_FILES.fingerprint), `${key.fingerprint}\n`);
+    written.push(
+      { path: RELEASE_FILES.publicKey, kind: 'signature', sha256: sha256Hex(publicKey), size: Buffer.byteLength(publicKey), sbom: false },
+      { path: RELEASE_FILES.fingerprint, kind: 'signature', sha256: sha256Hex(`${key.fingerprint}\n`), size: key.fingerprint.length + 1, sbom: false },
+    );
+  } catch (err) {
+    await removePreviousSignatures(ctx.releaseDir);
+    throw err;
+  }
+  await writeStageRecord(ctx.workspaceRoot, { stage: 'sign', project: ctx.project, artifacts: written, data: { signed: true, fingerprint: key.fingerprint, development: key.origin === 'development-key' } });
+  ctx.logger.info(`signed ${toSign.length} files with ${key.fingerprint}: ${toSign.map((a) => a.path).join(', ')}`);
+  return written;
+}
+
+/** Lists the `.asc` files in a release folder (for tests and the verifier). */
+export async function listSignatures(releaseDir: string): Promise<string[]> {
+  return (await readdir(releaseDir)).filter((f) => f.endsWith('.asc') && f !== RELEASE_FILES.publicKey).sort();
+}

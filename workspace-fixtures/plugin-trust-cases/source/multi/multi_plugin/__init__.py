@@ -1,0 +1,1 @@
+"""Fixture plugin of workspace-fixtures/plugin-trust-cases: a package."""
