@@ -69,7 +69,15 @@ async function lockRecords(ctx: StageContext, records: readonly StageRecord[]): 
 
 /** Builds the statement (without writing it). */
 export async function buildStatement(ctx: StageContext, records: readonly StageRecord[], targets: readonly string[], sumsText: string): Promise<ProvenanceStatement> {
-  const subjects = parseSums(sumsText, RELEASE_FILES.sums).map((l) => ({ name: l.path, digest: { sha256: l.sha256 } }));
+  // Subjects are exactly SHA256SUMS.txt's lines; annotations say what each
+  // file is and which SBOM describes it, so verifiers need no other index.
+  const byPath = new Map(records.flatMap((r) => r.artifacts).map((a) => [a.path, a]));
+  const sbomOf = new Map(records.filter((r) => r.stage === 'sbom').flatMap((r) => r.artifacts).map((a) => [a.name ?? '', a.path]));
+  const subjects = parseSums(sumsText, RELEASE_FILES.sums).map((l) => {
+    const kind = byPath.get(l.path)?.kind ?? 'custom';
+    const sbom = sbomOf.get(l.path);
+    return { name: l.path, digest: { sha256: l.sha256 }, annotations: { 'helix.kind': kind, ...(sbom ? { 'helix.sbom': sbom } : {}) } };
+  });
   const git = await readGitState(ctx.workspaceRoot);
   const builder = builderIdentity(ctx.env);
   const packageData = records.filter((r) => r.stage === 'package').map((r) => r.data as PackageData);

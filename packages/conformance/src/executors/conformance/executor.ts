@@ -1,0 +1,8 @@
+import { runStageExecutor, type ExecutorContextLike } from '@helix-release/core';
+import { conformanceStage } from '../../lib/conformance';
+import type { ConformanceExecutorOptions } from './schema';
+
+/** Nx adapter for {@link conformanceStage}. */
+export default async function conformanceExecutor(options: ConformanceExecutorOptions, context: ExecutorContextLike) {
+  return runStageExecutor('conformance', context, (ctx) => conformanceStage(ctx, options.records).then(() => undefined));
+}

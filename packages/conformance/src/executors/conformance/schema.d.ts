@@ -1,0 +1,5 @@
+/** Options of the conformance executor. */
+export interface ConformanceExecutorOptions {
+  /** Stage records (`<project>/<stage>`) holding the Studio installer and plugins under test. */
+  records: string[];
+}

@@ -1,0 +1,4 @@
+/** @helix-release/conformance: stage `conformance`. */
+export * from './lib/errors';
+export * from './lib/results';
+export * from './lib/conformance';

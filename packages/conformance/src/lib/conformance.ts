@@ -1,0 +1,154 @@
+/**
+ * Stage `conformance`: unpacks this platform's Studio installer, gathers the
+ * release's plugins, and runs the canonical pack with tools/conformance.sh,
+ * the same script an end user runs after install. It writes
+ * conformance-results.json and conformance.log (release files: summed,
+ * signed, listed as provenance byproducts); a failing case fails the release
+ * with the case named.
+ *
+ * It also ships the verification kit, so that the published folder holds
+ * everything the offline flow needs: tools/conformance.sh,
+ * tools/verify_release_signatures.py, tools/verify_release_provenance.py and
+ * the pack as conformance-pack/.
+ */
+import { chmod, copyFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  RELEASE_FILES,
+  checkedArtifacts,
+  extractZipSafely,
+  listFiles,
+  platformTag,
+  readRecords,
+  runTool,
+  sha256File,
+  sha256Hex,
+  stableJson,
+  stageRecordPath,
+  writeFileAtomic,
+  writeStageRecord,
+  type ReleaseArtifact,
+  type StageContext,
+} from '@helix-release/core';
+import { ConformanceError } from './errors';
+import { TEST_RESULT_V01, parseConformanceOutput, type ConformanceResults } from './results';
+
+/** Files of the verification kit, copied from the workspace into the release under the same path. */
+export const KIT_TOOLS = ['tools/conformance.sh', 'tools/verify_release_signatures.py', 'tools/verify_release_provenance.py'] as const;
+/** Where the pack goes in the release. */
+export const PACK_DIR = 'conformance-pack';
+
+async function describe(releaseDir: string, path: string, kind: ReleaseArtifact['kind']): Promise<ReleaseArtifact> {
+  const file = join(releaseDir, path);
+  return { path, kind, sha256: await sha256File(file), size: (await stat(file)).size, sbom: false };
+}
+
+/** Copies the kit and the pack into the release; returns their records. */
+async function shipKit(ctx: StageContext, pack: string): Promise<ReleaseArtifact[]> {
+  const out: ReleaseArtifact[] = [];
+  for (const tool of KIT_TOOLS) {
+    const source = join(ctx.workspaceRoot, tool);
+    const target = join(ctx.releaseDir, tool);
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(source, target);
+    await chmod(target, 0o755);
+    out.push(await describe(ctx.releaseDir, tool, 'tool'));
+  }
+  for (const rel of await listFiles(pack)) {
+    const target = join(ctx.releaseDir, PACK_DIR, rel);
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(join(pack, rel), target);
+    await chmod(target, 0o644);
+    out.push(await describe(ctx.releaseDir, `${PACK_DIR}/${rel}`, 'tool'));
+  }
+  return out;
+}
+
+/** A digest of a folder: sha256 of its `sha256sum`-style listing. */
+async function treeDigest(dir: string): Promise<string> {
+  const lines = await Promise.all((await listFiles(dir)).map(async (rel) => `${await sha256File(join(dir, rel))}  ${rel}\n`));
+  return sha256Hex(lines.join(''));
+}
+
+/** Runs the stage. */
+export async function conformanceStage(ctx: StageContext, refs: readonly string[]): Promise<ReleaseArtifact[]> {
+  const resultsPath = join(ctx.releaseDir, RELEASE_FILES.conformanceResults);
+  const logPath = join(ctx.releaseDir, RELEASE_FILES.conformanceLog);
+  for (const p of [resultsPath, logPath, join(ctx.releaseDir, 'tools'), join(ctx.releaseDir, PACK_DIR), stageRecordPath(ctx.workspaceRoot, ctx.project, 'conformance')]) {
+    await rm(p, { recursive: true, force: true });
+  }
+  if (!ctx.config.conformance) {
+    throw new ConformanceError('CONFORMANCE_NO_PACK', 'release.config.ts has no conformance.pack; a release is not published without its conformance results', { file: ctx.config.file });
+  }
+  const pack = join(ctx.workspaceRoot, ctx.config.conformance.pack);
+  const records = await readRecords(ctx.workspaceRoot, refs, ctx.env);
+  const artifacts = await checkedArtifacts(ctx.releaseDir, records, { hash: false });
+  const platform = platformTag();
+  const installers = artifacts.filter((a) => a.kind === 'installer' && a.platform === platform);
+  const plugins = artifacts.filter((a) => a.kind === 'plugin');
+  const kit = await shipKit(ctx, pack);
+
+  if (installers.length === 0) {
+    ctx.logger.notice(`NO CONFORMANCE RUN: the release has no ${platform} installer to test on this machine.\nIt ships without conformance results; \`helix-release verify\` reports that.`);
+    await writeStageRecord(ctx.workspaceRoot, { stage: 'conformance', project: ctx.project, artifacts: kit, data: { ran: false } });
+    return kit;
+  }
+
+  await rm(ctx.workDir, { recursive: true, force: true });
+  const pluginsDir = join(ctx.workDir, 'plugins');
+  await mkdir(pluginsDir, { recursive: true });
+  for (const plugin of plugins) await copyFile(join(ctx.releaseDir, plugin.path), join(pluginsDir, plugin.path.split('/').pop()!));
+
+  const logs: string[] = [];
+  const passed: string[] = [];
+  const failed: string[] = [];
+  for (const installer of installers) {
+    const unpacked = join(ctx.workDir, 'install', installer.path.replace(/\.zip$/, ''));
+    await extractZipSafely(join(ctx.releaseDir, installer.path), unpacked, { allowSymlinks: true });
+    const record = records.find((r) => r.artifacts.some((a) => a.path === installer.path));
+    const executable = (record?.data as { executable?: string } | undefined)?.executable ?? `${installer.path.replace(/\.zip$/, '')}/${installer.name}`;
+    const studio = join(ctx.workDir, 'install', executable);
+    const caseLog = join(ctx.workDir, `${installer.name}.log`);
+    ctx.logger.info(`running ${ctx.config.conformance.pack} against ${installer.path} with ${plugins.length} plugins`);
+    const run = await runTool({
+      command: 'bash',
+      args: [join(ctx.workspaceRoot, 'tools/conformance.sh'), '--studio', studio, '--plugins', pluginsDir, '--pack', pack, '--log', caseLog],
+      env: { TZ: 'UTC', LC_ALL: 'C.UTF-8', TMPDIR: ctx.workDir },
+      okExitCodes: [0, 1],
+      timeoutMs: 10 * 60_000,
+    });
+    const parsed = parseConformanceOutput(run.stdout);
+    if (!parsed.summary || parsed.summary.passed + parsed.summary.failed !== parsed.cases.length || parsed.cases.length === 0) {
+      throw new ConformanceError('CONFORMANCE_OUTPUT', `conformance.sh printed no usable result (exit ${run.exitCode}):\n${run.stdout}${run.stderr}`, { file: 'tools/conformance.sh' });
+    }
+    const prefix = installers.length > 1 ? `${installer.name}/` : '';
+    for (const c of parsed.cases) (c.passed ? passed : failed).push(`${prefix}${c.name}`);
+    for (const c of parsed.cases.filter((x) => !x.passed)) ctx.logger.error(`case ${prefix}${c.name} failed: ${c.why}`);
+    logs.push(`##### ${installer.path}\n${await readFile(caseLog, 'utf8')}`);
+  }
+
+  const results: ConformanceResults = {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [...installers, ...plugins].map((a) => ({ name: a.path, digest: { sha256: a.sha256 } })),
+    predicateType: TEST_RESULT_V01,
+    predicate: {
+      result: failed.length ? 'FAILED' : 'PASSED',
+      configuration: [
+        { name: PACK_DIR, digest: { sha256: await treeDigest(pack) } },
+        { name: 'tools/conformance.sh', digest: { sha256: await sha256File(join(ctx.workspaceRoot, 'tools/conformance.sh')) } },
+      ],
+      passedTests: passed,
+      warnedTests: [],
+      failedTests: failed,
+    },
+  };
+  await writeFileAtomic(resultsPath, stableJson(results));
+  await writeFileAtomic(logPath, logs.join('\n'));
+  if (failed.length) {
+    throw new ConformanceError('CONFORMANCE_FAILED', `${failed.length} conformance case(s) failed: ${failed.join(', ')}; see ${logPath}`, { file: ctx.config.conformance.pack });
+  }
+  const outputs = [await describe(ctx.releaseDir, RELEASE_FILES.conformanceResults, 'conformance'), await describe(ctx.releaseDir, RELEASE_FILES.conformanceLog, 'conformance'), ...kit];
+  await writeStageRecord(ctx.workspaceRoot, { stage: 'conformance', project: ctx.project, artifacts: outputs, data: { ran: true, passed, failed } });
+  ctx.logger.info(`conformance PASSED: ${passed.length} cases`);
+  return outputs;
+}
