@@ -15,6 +15,16 @@ export default defineConfig({
   },
   trustStore: 'workspace-fixtures/trust-store/trust-store.json',
   conformance: { pack: 'workspace-fixtures/conformance' },
+  stages: [
+    {
+      // An example of a team's own stage (workspace-fixtures/stages/license-report):
+      // the evidence stages cover its output with no change to them.
+      name: 'license-report',
+      executor: '@helix-fixtures/license-report:license-report',
+      after: 'build',
+      outputs: [{ path: 'THIRD_PARTY_LICENSES.txt' }],
+    },
+  ],
   sign: {
     required: false,
     // DEVELOPMENT ONLY: used when GPG_PRIVATE_KEY is unset.

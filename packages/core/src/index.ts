@@ -20,3 +20,4 @@ export * from './uuid';
 export * from './records';
 export * from './git';
 export * from './sums';
+export * from './custom-stage';

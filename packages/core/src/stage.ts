@@ -79,7 +79,7 @@ export async function createStageContext(args: {
 export async function runStageExecutor(
   stage: string,
   nx: ExecutorContextLike,
-  fn: (ctx: StageContext) => Promise<void>,
+  fn: (ctx: StageContext) => Promise<unknown>,
 ): Promise<{ success: boolean }> {
   const project = nx.projectName ?? 'release';
   const logger = consoleLogger(`${project}:${nx.targetName ?? stage}`);
@@ -94,3 +94,15 @@ export async function runStageExecutor(
     return { success: false };
   }
 }
+
+/** Environment variables a custom stage's executor receives from the release. */
+export const CUSTOM_STAGE_ENV = {
+  /** Absolute path of the release folder. */
+  releaseDir: 'HELIX_RELEASE_DIR',
+  /** Absolute path of a JSON file: `{ "artifacts": ReleaseArtifact[], "records": StageRecord[] }`. */
+  inputs: 'HELIX_RELEASE_INPUTS',
+  /** The stage's name. */
+  stage: 'HELIX_RELEASE_STAGE',
+  /** SOURCE_DATE_EPOCH as resolved for this release. */
+  sourceDateEpoch: 'SOURCE_DATE_EPOCH',
+} as const;

@@ -1,0 +1,144 @@
+/**
+ * The checks around a custom stage. A stage fails the release, with its name
+ * in the message, when it fails, when it does not write a declared output, or
+ * when it writes anything else: another file in the release folder, a file of
+ * the workspace, or a file elsewhere under dist/.
+ */
+import { lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  CUSTOM_STAGE_ENV,
+  ReleaseError,
+  readRecords,
+  checkedArtifacts,
+  runTool,
+  sha256File,
+  stableJson,
+  stageRecordPath,
+  writeFileAtomic,
+  writeStageRecord,
+  type ReleaseArtifact,
+  type StageContext,
+} from '@helix-release/core';
+
+/** Options the nx-plugin passes to a custom stage target (from release.config.ts). */
+export interface CustomStageOptions {
+  stage: string;
+  executor: string;
+  options?: Record<string, unknown>;
+  outputs: { path: string; kind: 'custom' | 'installer' | 'plugin'; sbom: boolean }[];
+  records: string[];
+}
+
+/** Runs the team's executor; resolves to its success. */
+export type CustomStageRun = () => Promise<boolean>;
+
+type Snapshot = Map<string, string>;
+
+async function snapshotTree(root: string, skip: (rel: string) => boolean): Promise<Snapshot> {
+  const out: Snapshot = new Map();
+  const walk = async (rel: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(join(root, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      if (skip(child)) continue;
+      if (e.isDirectory()) await walk(child);
+      else {
+        const info = await lstat(join(root, child));
+        out.set(child, `${info.size}:${info.mtimeMs}`);
+      }
+    }
+  };
+  await walk('');
+  return out;
+}
+
+async function snapshotWorkspace(workspaceRoot: string): Promise<Snapshot> {
+  // Tracked files that differ from HEAD and untracked files git does not ignore.
+  const { stdout } = await runTool({ command: 'git', args: ['ls-files', '-m', '-o', '--exclude-standard', '-z'], cwd: workspaceRoot }).catch(() => ({ stdout: '' }));
+  const out: Snapshot = new Map();
+  for (const rel of stdout.split('\0').filter(Boolean)) {
+    const info = await lstat(join(workspaceRoot, rel)).catch(() => undefined);
+    out.set(rel, info ? `${info.size}:${info.mtimeMs}` : 'deleted');
+  }
+  return out;
+}
+
+function changed(before: Snapshot, after: Snapshot): string[] {
+  const out: string[] = [];
+  for (const [path, sig] of after) if (before.get(path) !== sig) out.push(path);
+  for (const path of before.keys()) if (!after.has(path)) out.push(path);
+  return out.sort();
+}
+
+/** Runs a custom stage with its checks and records its outputs. */
+export async function runCustomStage(ctx: StageContext, options: CustomStageOptions, run: CustomStageRun): Promise<ReleaseArtifact[]> {
+  const name = options.stage;
+  const fail = (why: string, file?: string) => new ReleaseError('CUSTOM_STAGE_FAILED', `custom stage "${name}" ${why}`, { file: file ?? ctx.config.file });
+  await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, name), { force: true });
+  for (const o of options.outputs) await rm(join(ctx.releaseDir, o.path), { force: true });
+
+  const records = await readRecords(ctx.workspaceRoot, options.records, ctx.env);
+  const artifacts = await checkedArtifacts(ctx.releaseDir, records, { hash: false });
+  await mkdir(ctx.workDir, { recursive: true });
+  const inputsFile = join(ctx.workDir, 'inputs.json');
+  await writeFileAtomic(inputsFile, stableJson({ artifacts, records }));
+
+  const declared = new Set(options.outputs.map((o) => o.path));
+  const distRoot = join(ctx.workspaceRoot, 'dist');
+  const releaseRel = ctx.config.releaseDir.replace(/^dist\//, '');
+  const skipDist = (rel: string) => rel === 'work' || rel === 'manifest' || (rel.startsWith(`${releaseRel}/`) && declared.has(rel.slice(releaseRel.length + 1)));
+  const beforeDist = await snapshotTree(distRoot, skipDist);
+  const beforeWorkspace = await snapshotWorkspace(ctx.workspaceRoot);
+
+  const saved = { ...process.env };
+  Object.assign(process.env, {
+    [CUSTOM_STAGE_ENV.releaseDir]: ctx.releaseDir,
+    [CUSTOM_STAGE_ENV.inputs]: inputsFile,
+    [CUSTOM_STAGE_ENV.stage]: name,
+    [CUSTOM_STAGE_ENV.sourceDateEpoch]: String(ctx.sourceDateEpoch.seconds),
+  });
+  let success: boolean;
+  try {
+    success = await run();
+  } catch (err) {
+    throw fail(`threw: ${(err as Error).message}`);
+  } finally {
+    for (const key of Object.values(CUSTOM_STAGE_ENV)) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+  }
+  const cleanup = () => Promise.all(options.outputs.map((o) => rm(join(ctx.releaseDir, o.path), { force: true })));
+  if (!success) {
+    await cleanup();
+    throw fail(`failed (its executor ${options.executor} reported failure)`);
+  }
+  const strayDist = changed(beforeDist, await snapshotTree(distRoot, skipDist));
+  const strayWorkspace = changed(beforeWorkspace, await snapshotWorkspace(ctx.workspaceRoot));
+  const stray = [...strayDist.map((p) => `dist/${p}`), ...strayWorkspace];
+  if (stray.length) {
+    await cleanup();
+    throw fail(`wrote outside its declared outputs: ${stray.slice(0, 5).join(', ')}${stray.length > 5 ? ', …' : ''}; a stage may write only the files it declares under ${ctx.config.releaseDir}/`, stray[0]);
+  }
+  const outputs: ReleaseArtifact[] = [];
+  for (const o of options.outputs) {
+    const file = join(ctx.releaseDir, o.path);
+    let info;
+    try {
+      info = await stat(file);
+    } catch {
+      await cleanup();
+      throw fail(`declared the output ${o.path} but did not write it`, file);
+    }
+    outputs.push({ path: o.path, kind: o.kind, sha256: await sha256File(file), size: info.size, sbom: o.sbom });
+  }
+  await writeStageRecord(ctx.workspaceRoot, { stage: name, project: ctx.project, artifacts: outputs, data: { executor: options.executor } });
+  ctx.logger.info(`custom stage ${name}: ${outputs.map((o) => o.path).join(', ')}`);
+  return outputs;
+}

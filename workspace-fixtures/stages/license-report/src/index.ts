@@ -1,0 +1,2 @@
+/** @helix-fixtures/license-report: an example custom stage. */
+export * from './lib/license-report';
