@@ -4,5 +4,5 @@ import type { BuildMetaExecutorOptions } from './schema';
 
 /** Nx adapter for {@link buildMetaStage}. */
 export default async function buildMetaExecutor(options: BuildMetaExecutorOptions, context: ExecutorContextLike) {
-  return runStageExecutor('build-meta', context, (ctx) => buildMetaStage(ctx, options.records).then(() => undefined));
+  return runStageExecutor('build-meta', context, (ctx) => buildMetaStage(ctx, options.records));
 }

@@ -4,5 +4,5 @@ import type { ChecksumsExecutorOptions } from './schema';
 
 /** Nx adapter for {@link checksumsStage}. */
 export default async function checksumsExecutor(options: ChecksumsExecutorOptions, context: ExecutorContextLike) {
-  return runStageExecutor('checksums', context, (ctx) => checksumsStage(ctx, options.records).then(() => undefined));
+  return runStageExecutor('checksums', context, (ctx) => checksumsStage(ctx, options.records));
 }

@@ -4,5 +4,5 @@ import type { ConformanceExecutorOptions } from './schema';
 
 /** Nx adapter for {@link conformanceStage}. */
 export default async function conformanceExecutor(options: ConformanceExecutorOptions, context: ExecutorContextLike) {
-  return runStageExecutor('conformance', context, (ctx) => conformanceStage(ctx, options.records).then(() => undefined));
+  return runStageExecutor('conformance', context, (ctx) => conformanceStage(ctx, options.records));
 }

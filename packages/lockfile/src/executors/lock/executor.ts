@@ -4,5 +4,5 @@ import type { LockExecutorOptions } from './schema';
 
 /** Nx adapter for {@link lockStage}. */
 export default async function lockExecutor(options: LockExecutorOptions, context: ExecutorContextLike) {
-  return runStageExecutor('lock', context, (ctx) => lockStage(ctx, { projectRoot: ctx.projectRoot, requirements: options.requirements }).then(() => undefined));
+  return runStageExecutor('lock', context, (ctx) => lockStage(ctx, { projectRoot: ctx.projectRoot, requirements: options.requirements }));
 }

@@ -3,5 +3,5 @@ import { pluginZipStage } from '../../lib/plugin-zip';
 
 /** Nx adapter for {@link pluginZipStage}. */
 export default async function pluginZipExecutor(_options: unknown, context: ExecutorContextLike) {
-  return runStageExecutor('plugin-zip', context, (ctx) => pluginZipStage(ctx).then(() => undefined));
+  return runStageExecutor('plugin-zip', context, (ctx) => pluginZipStage(ctx));
 }

@@ -4,5 +4,5 @@ import type { ProvenanceExecutorOptions } from './schema';
 
 /** Nx adapter for {@link provenanceStage}. */
 export default async function provenanceExecutor(options: ProvenanceExecutorOptions, context: ExecutorContextLike) {
-  return runStageExecutor('provenance', context, (ctx) => provenanceStage(ctx, options.records, options.targets).then(() => undefined));
+  return runStageExecutor('provenance', context, (ctx) => provenanceStage(ctx, options.records, options.targets));
 }

@@ -4,5 +4,5 @@ import type { PackageExecutorOptions } from './schema';
 
 /** Nx adapter for {@link packageStage}. */
 export default async function packageExecutor(options: PackageExecutorOptions, context: ExecutorContextLike) {
-  return runStageExecutor('package', context, (ctx) => packageStage(ctx, options).then(() => undefined));
+  return runStageExecutor('package', context, (ctx) => packageStage(ctx, options));
 }

@@ -4,5 +4,5 @@ import type { SbomExecutorOptions } from './schema';
 
 /** Nx adapter for {@link sbomStage}. */
 export default async function sbomExecutor(options: SbomExecutorOptions, context: ExecutorContextLike) {
-  return runStageExecutor('sbom', context, (ctx) => sbomStage(ctx, options.records).then(() => undefined));
+  return runStageExecutor('sbom', context, (ctx) => sbomStage(ctx, options.records));
 }

@@ -4,5 +4,5 @@ import type { SignExecutorOptions } from './schema';
 
 /** Nx adapter for {@link signStage}. */
 export default async function signExecutor(options: SignExecutorOptions, context: ExecutorContextLike) {
-  return runStageExecutor('sign', context, (ctx) => signStage(ctx, options.records).then(() => undefined));
+  return runStageExecutor('sign', context, (ctx) => signStage(ctx, options.records));
 }
