@@ -1,0 +1,30 @@
+/**
+ * Builds the sample release once, with `npx nx run release:all` in a fresh
+ * copy of the workspace, and hands its path to the e2e files
+ * (`inject('baseWorkspace')`). Files that need a release of their own copy
+ * this workspace (with its Nx cache) instead of building from scratch.
+ */
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { makeWorkspace, nx, removeTemp, repoRoot, tempRoot } from './workspace';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    baseWorkspace: string;
+    baseBuildOutput: string;
+  }
+}
+
+let root: string | undefined;
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const toolchain = await nx(repoRoot, ['run', 'release:toolchain', '--dev']);
+  if (toolchain.code !== 0) throw new Error(`provisioning the toolchain failed:\n${toolchain.output}`);
+  root = await tempRoot('base');
+  const ws = await makeWorkspace(join(root, 'ws'));
+  const build = await nx(ws, ['run', 'release:all']);
+  if (build.code !== 0) throw new Error(`npx nx run release:all failed in ${ws}:\n${build.output}`);
+  project.provide('baseWorkspace', ws);
+  project.provide('baseBuildOutput', build.output);
+  return async () => removeTemp(root);
+}
