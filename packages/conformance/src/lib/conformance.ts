@@ -102,12 +102,13 @@ export async function conformanceStage(ctx: StageContext, refs: readonly string[
   const logs: string[] = [];
   const passed: string[] = [];
   const failed: string[] = [];
-  for (const installer of installers) {
-    const unpacked = join(ctx.workDir, 'install', installer.path.replace(/\.zip$/, ''));
+  for (const [index, installer] of installers.entries()) {
+    // The zip holds one top folder, <artifact name without .zip>/.
+    const unpacked = join(ctx.workDir, `install-${index}`);
     await extractZipSafely(join(ctx.releaseDir, installer.path), unpacked, { allowSymlinks: true });
     const record = records.find((r) => r.artifacts.some((a) => a.path === installer.path));
     const executable = (record?.data as { executable?: string } | undefined)?.executable ?? `${installer.path.replace(/\.zip$/, '')}/${installer.name}`;
-    const studio = join(ctx.workDir, 'install', executable);
+    const studio = join(unpacked, executable);
     const caseLog = join(ctx.workDir, `${installer.name}.log`);
     ctx.logger.info(`running ${ctx.config.conformance.pack} against ${installer.path} with ${plugins.length} plugins`);
     const run = await runTool({
