@@ -22,7 +22,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (toolchain.code !== 0) throw new Error(`provisioning the toolchain failed:\n${toolchain.output}`);
   root = await tempRoot('base');
   const ws = await makeWorkspace(join(root, 'ws'));
-  const build = await nx(ws, ['run', 'release:all']);
+  // TZ=UTC and umask 022 on purpose: determinism.e2e.spec.ts rebuilds under another zone and umask and compares.
+  const build = await nx(ws, ['run', 'release:all'], { TZ: 'UTC', LANG: 'C.UTF-8' }, 0o022);
   if (build.code !== 0) throw new Error(`npx nx run release:all failed in ${ws}:\n${build.output}`);
   project.provide('baseWorkspace', ws);
   project.provide('baseBuildOutput', build.output);

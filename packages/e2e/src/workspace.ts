@@ -121,7 +121,7 @@ export function run(command: string, args: readonly string[], options: { cwd: st
 
 /** Runs `nx` in a workspace. */
 export function nx(cwd: string, args: readonly string[], env: Record<string, string | undefined> = {}, umask?: number): Promise<RunResult> {
-  return run(process.execPath, [join(cwd, 'node_modules', 'nx', 'bin', 'nx.js'), ...args], { cwd, env: testEnv(env), umask });
+  return run(process.execPath, [join(cwd, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), ...args], { cwd, env: testEnv(env), umask });
 }
 
 /** Names of the tasks Nx took from its cache in a run's output. */

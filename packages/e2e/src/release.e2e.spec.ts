@@ -1,0 +1,121 @@
+/**
+ * The sample release as a user gets it from `npx nx run release:all`: the
+ * Studio zip runs, the sums check with the real sha256sum, the SBOMs are valid
+ * SPDX (checked by spdx-tools, which this project did not write) and list the
+ * locked packages, the provenance is bound to HEAD, and the source document's
+ * verified install flow passes in an empty folder with no Node.js modules.
+ */
+import { execFileSync } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { listFiles, parseSums, toolchainPaths } from '@helix-release/core';
+import { git, repoRoot, run } from './workspace';
+
+const ws = inject('baseWorkspace');
+const release = join(ws, 'dist/release');
+const DEV_FINGERPRINT = '4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4';
+let scratch: string;
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'helix-release-e2e-'));
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+async function installerName(): Promise<string> {
+  const zips = (await readdir(release)).filter((f) => /^helix-studio-.*\.zip$/.test(f));
+  expect(zips).toHaveLength(1);
+  return zips[0]!;
+}
+
+describe('the sample release', () => {
+  it('has a Studio zip whose unpacked binary prints its version', async () => {
+    const zip = await installerName();
+    const dir = join(scratch, 'unpacked');
+    await mkdir(dir);
+    execFileSync('unzip', ['-q', join(release, zip)], { cwd: dir });
+    const bin = join(dir, zip.replace(/\.zip$/, ''), 'helix-studio');
+    const r = await run(bin, ['--version'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe('helix-studio 1.4.0');
+  });
+
+  it('passes `sha256sum -c --strict SHA256SUMS.txt`, which lists every zip and every SBOM', async () => {
+    const r = await run('sha256sum', ['-c', '--strict', 'SHA256SUMS.txt'], { cwd: release });
+    expect(r.code, r.output).toBe(0);
+    const listed = parseSums(await readFile(join(release, 'SHA256SUMS.txt'), 'utf8'), 'SHA256SUMS.txt').map((l) => l.path);
+    const present = await listFiles(release);
+    const zips = present.filter((f) => f.endsWith('.zip') && !f.startsWith('conformance-pack/'));
+    const sboms = present.filter((f) => /^SBOM-.*\.spdx\.json$/.test(f));
+    expect(zips.length).toBe(3);
+    expect(sboms.length).toBe(zips.length);
+    for (const f of [...zips, ...sboms, 'conformance-results.json', 'THIRD_PARTY_LICENSES.txt']) expect(listed).toContain(f);
+  });
+
+  it('has valid SPDX 2.3 SBOMs (pyspdxtools) and the Studio SBOM lists the locked packages as pkg:pypi purls', async () => {
+    const pyspdxtools = join(toolchainPaths(repoRoot).venv, 'bin', 'pyspdxtools');
+    for (const sbom of (await readdir(release)).filter((f) => /^SBOM-.*\.spdx\.json$/.test(f))) {
+      const r = await run(pyspdxtools, ['-i', join(release, sbom)], { cwd: scratch });
+      expect(r.code, `${sbom}: ${r.output}`).toBe(0);
+    }
+    const zip = await installerName();
+    const doc = JSON.parse(await readFile(join(release, `SBOM-${zip}.spdx.json`), 'utf8')) as { packages: { externalRefs?: { referenceLocator: string }[] }[] };
+    const purls = doc.packages.flatMap((p) => (p.externalRefs ?? []).map((r) => r.referenceLocator));
+    const requirements = await readFile(join(ws, 'workspace-fixtures/studio/requirements.txt'), 'utf8');
+    const locked = [...requirements.matchAll(/^([a-z0-9-]+)==([^\s;]+)/gm)].map((m) => `pkg:pypi/${m[1]}@${m[2]}`);
+    expect(locked.length).toBeGreaterThanOrEqual(3);
+    for (const purl of locked) expect(purls).toContain(purl);
+  });
+
+  it('binds the provenance to HEAD and to exactly the files of SHA256SUMS.txt', async () => {
+    const st = JSON.parse(await readFile(join(release, 'release-provenance.intoto.json'), 'utf8')) as {
+      subject: { name: string; digest: { sha256: string } }[];
+      predicate: { buildDefinition: { externalParameters: { source: { digest: { gitCommit: string } } } } };
+    };
+    const sums = parseSums(await readFile(join(release, 'SHA256SUMS.txt'), 'utf8'), 'SHA256SUMS.txt');
+    expect(new Set(st.subject.map((s) => `${s.digest.sha256}  ${s.name}`))).toEqual(new Set(sums.map((l) => `${l.sha256}  ${l.path}`)));
+    expect(st.predicate.buildDefinition.externalParameters.source.digest.gitCommit).toBe(git(ws, 'rev-parse', 'HEAD'));
+  });
+
+  it('passes the verified install flow of the source document in a folder holding only the published files', async () => {
+    const published = join(scratch, 'published');
+    await cp(release, published, { recursive: true });
+    const gnupg = join(scratch, 'gnupg');
+    await mkdir(gnupg, { mode: 0o700 });
+    // No Node.js modules anywhere: not in the folder or above it, not on PATH.
+    const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', GNUPGHOME: gnupg, HOME: scratch, LANG: 'C.UTF-8' };
+    const above = (await run('sh', ['-c', 'd=$PWD; while [ "$d" != / ]; do [ -e "$d/node_modules" ] && echo "$d"; d=$(dirname "$d"); done; true'], { cwd: published, env })).stdout;
+    expect(above).toBe('');
+    expect((await listFiles(published)).filter((f) => f.includes('node_modules'))).toEqual([]);
+    const step = async (cmd: string, args: string[], cwd = published) => {
+      const r = await run(cmd, args, { cwd, env });
+      expect(r.code, `${cmd} ${args.join(' ')}\n${r.output}`).toBe(0);
+      return r;
+    };
+    await step('gpg', ['--batch', '--import', 'release-signing-public-key.asc']);
+    const gpgVerify = await step('gpg', ['--batch', '--verify', 'SHA256SUMS.txt.asc', 'SHA256SUMS.txt']);
+    expect(gpgVerify.stderr).toMatch(/Good signature/);
+    expect(gpgVerify.stderr.replace(/ /g, '')).toContain(DEV_FINGERPRINT);
+    await step('sha256sum', ['-c', 'SHA256SUMS.txt']);
+    const signatures = await step('python3', ['tools/verify_release_signatures.py', '--fingerprint', DEV_FINGERPRINT, '--trust-store', join(repoRoot, 'workspace-fixtures/trust-store/trust-store.json')]);
+    expect(signatures.stdout).not.toMatch(/^FAILED/m);
+    const provenance = await step('python3', ['tools/verify_release_provenance.py', '--commit', git(ws, 'rev-parse', 'HEAD')]);
+    expect(provenance.stdout).toMatch(/^PASSED/m);
+    const install = join(scratch, 'install');
+    await mkdir(install);
+    const zip = await installerName();
+    await step('unzip', ['-q', join(published, zip)], install);
+    const conformance = await step('./tools/conformance.sh', ['--studio', join(install, zip.replace(/\.zip$/, ''), 'helix-studio'), '--plugins', join(published, 'plugins')]);
+    expect(conformance.stdout).toMatch(/^\d+ passed, 0 failed$/m);
+  });
+
+  it('passes `helix-release verify` with the pinned development fingerprint and HEAD', async () => {
+    const r = await run(process.execPath, [join(repoRoot, 'packages/verify/bin/helix-release.cjs'), 'verify', release, '--fingerprint', DEV_FINGERPRINT, '--commit', git(ws, 'rev-parse', 'HEAD'), '--trust-store', join(repoRoot, 'workspace-fixtures/trust-store/trust-store.json')], { cwd: ws });
+    expect(r.code, r.output).toBe(0);
+    expect(r.stdout).toMatch(/^verification PASSED$/m);
+    expect(r.stdout).not.toMatch(/^FAILED/m);
+  });
+});
