@@ -1,0 +1,734 @@
+/**
+ * The standalone Python verifiers (tools/verify_release_signatures.py and
+ * tools/verify_release_provenance.py) against a small synthetic release built
+ * here: real files, SHA256SUMS.txt from formatSums, BUILD_META.txt from
+ * formatBuildMeta, SBOMs normalised by the sbom stage's own normaliseSpdx, a
+ * provenance statement and conformance results written per
+ * docs/release-format.md, and REAL OpenPGP signatures from a key that the real
+ * `gpg` generates in a temporary GNUPGHOME. Then one good release and a table
+ * of tampered ones, each of which must fail the right script with the right
+ * code and name the file; and the shared plugin trust-case table through the
+ * signatures script's pure-Python Ed25519 and zip checks.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { appendFile, copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { formatSums } from '@helix-release/core';
+import { formatBuildMeta } from '@helix-release/build-meta';
+import { normaliseSpdx, sbomName, type SpdxDocument } from '@helix-release/sbom';
+import { detachedSignature, loadSigningKey, publicKeyArmor } from '@helix-release/sign';
+
+const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
+const SIGNATURES_PY = join(REPO_ROOT, 'tools', 'verify_release_signatures.py');
+const PROVENANCE_PY = join(REPO_ROOT, 'tools', 'verify_release_provenance.py');
+const CASES_DIR = join(REPO_ROOT, 'workspace-fixtures', 'plugin-trust-cases');
+const TRUST_STORE = join(CASES_DIR, 'trust-store.json');
+const PYTHON = process.env['HELIX_TEST_PYTHON'] || 'python3';
+const DEV_KEYS = join(REPO_ROOT, 'workspace-fixtures', 'keys');
+
+interface TrustCase {
+  name: string;
+  zip: string;
+  expect: string;
+  structural: boolean;
+  why: string;
+}
+const table = JSON.parse(readFileSync(join(CASES_DIR, 'cases.json'), 'utf8')) as { cases: TrustCase[] };
+
+const COMMIT = createHash('sha1').update('helix synthetic release').digest('hex');
+const TAG = 'v1.0.0';
+const SDE = 1_704_067_200;
+const INSTALLER = 'helix-studio-1.0.0-linux-x86_64.zip';
+const PLUGIN = 'plugins/tiny-1.0.0.zip';
+const SBOM_INSTALLER = sbomName(INSTALLER);
+const SBOM_PLUGIN = sbomName(PLUGIN);
+const PUBLIC_KEY = 'release-signing-public-key.asc';
+const FINGERPRINT_FILE = 'release-signing-key-fingerprint.txt';
+
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** Runs a command; throws with its output when it fails. */
+function mustRun(command: string, args: readonly string[], env?: NodeJS.ProcessEnv): string {
+  const r = spawnSync(command, args, { encoding: 'utf8', env: env ?? process.env, timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${r.status}:\n${r.stdout}${r.stderr}${r.error ?? ''}`);
+  return r.stdout;
+}
+
+/** What signs a synthetic release. */
+interface Signer {
+  fingerprint: string;
+  publicKey(): string;
+  /** Writes `<file>.asc`. */
+  sign(file: string): void | Promise<void>;
+}
+
+/** A throw-away GnuPG home with two ed25519 keys: the release key and another one. */
+class TestGpg implements Signer {
+  home = '';
+  fingerprint = '';
+  otherFingerprint = '';
+
+  async init(): Promise<void> {
+    this.home = await mkdtemp(join(tmpdir(), 'helix-pyv-gpg-'));
+    this.fingerprint = this.genKey('Helix Test Release <release@example.invalid>');
+    this.otherFingerprint = this.genKey('Someone Else <else@example.invalid>');
+  }
+
+  gpg(args: readonly string[]): string {
+    return mustRun('gpg', ['--homedir', this.home, '--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', ...args]);
+  }
+
+  private genKey(uid: string): string {
+    this.gpg(['--quick-gen-key', uid, 'ed25519', 'sign', 'never']);
+    const listing = this.gpg(['--with-colons', '--fingerprint', uid]);
+    const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(listing)?.[1];
+    if (!fpr) throw new Error(`no fingerprint for ${uid}:\n${listing}`);
+    return fpr;
+  }
+
+  /** Detached armoured signature `<file>.asc`, by the release key unless `fpr` says otherwise. */
+  sign(file: string, fpr = this.fingerprint): void {
+    this.gpg(['--yes', '--local-user', fpr, '--detach-sign', '--armor', '--output', `${file}.asc`, file]);
+  }
+
+  publicKey(fpr = this.fingerprint): string {
+    return this.gpg(['--armor', '--export', fpr]);
+  }
+
+  secretKey(fpr = this.fingerprint): string {
+    return this.gpg(['--armor', '--export-secret-keys', fpr]);
+  }
+
+  async dispose(): Promise<void> {
+    if (!this.home) return;
+    spawnSync('gpgconf', ['--homedir', this.home, '--kill', 'all'], { encoding: 'utf8' });
+    await rm(this.home, { recursive: true, force: true });
+  }
+}
+
+/** Ways to build a release that is consistent (and signed) but wrong in one respect. */
+interface Tweaks {
+  /** The plugin zip to ship (default: the trust table's good.zip). */
+  pluginZip?: string;
+  /** Bind the plugin's SBOM to this sha256 instead of the plugin's. */
+  pluginSbomDigest?: string;
+  conformanceResult?: 'PASSED' | 'FAILED';
+  /** Leave this path out of the provenance subjects. */
+  dropSubject?: string;
+}
+
+/** Builds a synthetic release in `dir` (see the file comment), signed by `signer`. */
+async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks = {}): Promise<void> {
+  await mkdir(join(dir, 'plugins'), { recursive: true });
+  await mkdir(join(dir, 'tools'), { recursive: true });
+  const put = async (rel: string, data: string | Buffer) => {
+    await mkdir(dirname(join(dir, rel)), { recursive: true });
+    await writeFile(join(dir, rel), data);
+  };
+  const digestOf = async (rel: string) => sha256(await readFile(join(dir, rel)));
+
+  await put(INSTALLER, Buffer.from(`PK fake installer of helix-studio 1.0.0\n${'x'.repeat(4096)}\n`));
+  await copyFile(tweaks.pluginZip ?? join(CASES_DIR, 'zips', 'good.zip'), join(dir, PLUGIN));
+  for (const tool of ['verify_release_signatures.py', 'verify_release_provenance.py']) await copyFile(join(REPO_ROOT, 'tools', tool), join(dir, 'tools', tool));
+  await put('tools/conformance.sh', '#!/usr/bin/env bash\necho "1 passed, 0 failed"\n');
+  await put('conformance-pack/cases/smoke/args', '--version\n');
+
+  const installerSha = await digestOf(INSTALLER);
+  const pluginSha = await digestOf(PLUGIN);
+  const spdx = (artifact: string, digest: string): string => {
+    const doc: SpdxDocument = {
+      spdxVersion: 'SPDX-2.3',
+      dataLicense: 'CC0-1.0',
+      SPDXID: 'SPDXRef-DOCUMENT',
+      name: basename(artifact),
+      documentNamespace: `https://anchore.com/syft/file/${basename(artifact)}-random`,
+      creationInfo: { created: '2099-01-01T00:00:00Z', creators: ['Tool: syft-1.0.0'] },
+      packages: [{ name: basename(artifact), SPDXID: 'SPDXRef-Package' }],
+    };
+    return `${JSON.stringify(normaliseSpdx(doc, { artifactPath: artifact, sha256: digest, sourceDateEpoch: SDE }), null, 2)}\n`;
+  };
+  await put(SBOM_INSTALLER, spdx(INSTALLER, installerSha));
+  await put(SBOM_PLUGIN, spdx(PLUGIN, tweaks.pluginSbomDigest ?? pluginSha));
+
+  const results = {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [
+      { name: INSTALLER, digest: { sha256: installerSha } },
+      { name: PLUGIN, digest: { sha256: pluginSha } },
+    ],
+    predicateType: 'https://in-toto.io/attestation/test-result/v0.1',
+    predicate: {
+      result: tweaks.conformanceResult ?? 'PASSED',
+      configuration: [{ name: 'conformance-pack', digest: { sha256: sha256('pack') } }],
+      passedTests: tweaks.conformanceResult === 'FAILED' ? [] : ['smoke'],
+      warnedTests: [],
+      failedTests: tweaks.conformanceResult === 'FAILED' ? ['smoke'] : [],
+    },
+  };
+  await put('conformance-results.json', `${JSON.stringify(results, null, 2)}\n`);
+  await put('conformance.log', '##### helix-studio-1.0.0-linux-x86_64.zip\nPASS smoke\n');
+
+  const kinds: Record<string, string> = {
+    [INSTALLER]: 'installer',
+    [PLUGIN]: 'plugin',
+    [SBOM_INSTALLER]: 'sbom',
+    [SBOM_PLUGIN]: 'sbom',
+    'conformance-results.json': 'conformance',
+    'conformance.log': 'conformance',
+  };
+  const sbomOf: Record<string, string> = { [INSTALLER]: SBOM_INSTALLER, [PLUGIN]: SBOM_PLUGIN };
+  const listed = [INSTALLER, PLUGIN, SBOM_INSTALLER, SBOM_PLUGIN, 'conformance-results.json', 'conformance.log', 'tools/conformance.sh',
+    'tools/verify_release_signatures.py', 'tools/verify_release_provenance.py', 'conformance-pack/cases/smoke/args'];
+  const lines = await Promise.all(listed.map(async (path) => ({ path, sha256: await digestOf(path) })));
+  const sumsText = formatSums(lines);
+  await put('SHA256SUMS.txt', sumsText);
+
+  await put('BUILD_META.txt', formatBuildMeta({
+    tag: TAG, tagged: true, version: '1.0.0', commit: COMMIT, dirty: false, sourceDateEpoch: SDE, sourceDate: '2024-01-01T00:00:00Z',
+    builder: 'local', platform: 'linux-x86_64', python: '3.11.7', pyinstaller: '6.0.0', uv: '0.4.0', syft: '1.0.0', node: process.versions.node,
+    zlib: process.versions.zlib ?? 'unknown', files: lines,
+  }));
+
+  // Subjects: exactly SHA256SUMS.txt's lines, in its order (parsed back from the text, as the provenance stage does).
+  const subjects = sumsText
+    .trimEnd()
+    .split('\n')
+    .map((line) => ({ sha256: line.slice(0, 64), path: line.slice(66) }))
+    .filter((l) => l.path !== tweaks.dropSubject)
+    .map((l) => ({ name: l.path, digest: { sha256: l.sha256 }, annotations: { 'helix.kind': kinds[l.path] ?? 'tool', ...(sbomOf[l.path] ? { 'helix.sbom': sbomOf[l.path] } : {}) } }));
+  const source = { uri: `git+https://example.invalid/helix.git@refs/tags/${TAG}`, digest: { gitCommit: COMMIT } };
+  const statement = {
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: subjects,
+    predicateType: 'https://slsa.dev/provenance/v1',
+    predicate: {
+      buildDefinition: {
+        buildType: 'https://helix-release.invalid/provenance/nx-release/v1',
+        externalParameters: { version: '1.0.0', tag: TAG, targets: ['helix-studio'], releaseConfig: { name: 'release.config.ts', digest: { sha256: sha256('config') } }, source },
+        internalParameters: { sourceDateEpoch: SDE, platform: 'linux-x86_64', imported: false, dirty: false },
+        resolvedDependencies: [source],
+      },
+      runDetails: {
+        builder: { id: 'https://helix-release.invalid/builder/local' },
+        metadata: {},
+        byproducts: await Promise.all(['BUILD_META.txt', 'conformance-results.json', 'conformance.log'].map(async (name) => ({ name, digest: { sha256: await digestOf(name) } }))),
+      },
+    },
+  };
+  await put('release-provenance.intoto.json', `${JSON.stringify(statement, null, 2)}\n`);
+
+  for (const file of ['SHA256SUMS.txt', 'BUILD_META.txt', 'release-provenance.intoto.json', SBOM_INSTALLER, SBOM_PLUGIN, 'conformance-results.json', 'conformance.log']) {
+    await signer.sign(join(dir, file));
+  }
+  await put(PUBLIC_KEY, signer.publicKey());
+  await put(FINGERPRINT_FILE, `${signer.fingerprint}\n`);
+}
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function python(script: string, args: readonly string[]): Run {
+  const r: SpawnSyncReturns<string> = spawnSync(PYTHON, [script, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const failedLines = (run: Run) => run.stdout.split('\n').filter((l) => l.startsWith('FAILED '));
+
+/** Every output line is one of the three documented forms. */
+function expectWellFormed(run: Run): void {
+  const shown = `${run.stdout}${run.stderr}`;
+  expect(run.stderr, shown).not.toMatch(/Traceback/);
+  for (const line of run.stdout.split('\n').filter(Boolean)) {
+    expect(line, shown).toMatch(/^(PASSED [a-z-]+: .+|FAILED [A-Z_]+: .+: .+|SKIPPED [a-z-]+: .+)$/);
+  }
+}
+
+function expectPass(run: Run): void {
+  expectWellFormed(run);
+  expect(run.status, `${run.stdout}${run.stderr}`).toBe(0);
+  expect(failedLines(run)).toEqual([]);
+  expect(run.stdout).toMatch(/^PASSED /m);
+}
+
+/** Exit 1 with `FAILED <code>: <file>: ...`; with `only`, no other code fails. */
+function expectFailure(run: Run, code: string, file: string, only = false): void {
+  expectWellFormed(run);
+  const shown = `${run.stdout}${run.stderr}`;
+  expect(run.status, shown).toBe(1);
+  expect(failedLines(run).some((l) => l.startsWith(`FAILED ${code}: ${file}: `)), shown).toBe(true);
+  if (only) expect([...new Set(failedLines(run).map((l) => l.split(':')[0]))], shown).toEqual([`FAILED ${code}`]);
+}
+
+let work = '';
+let good = '';
+const gpg = new TestGpg();
+let counter = 0;
+
+/** A fresh copy of the good release. */
+async function copyOfGood(): Promise<string> {
+  const dir = join(work, `case-${++counter}`);
+  await cp(good, dir, { recursive: true });
+  return dir;
+}
+
+/** A fresh release built with `tweaks`. */
+async function tweaked(tweaks: Tweaks): Promise<string> {
+  const dir = join(work, `case-${++counter}`);
+  await buildRelease(dir, gpg, tweaks);
+  return dir;
+}
+
+const signatures = (dir: string, ...extra: string[]) => python(SIGNATURES_PY, ['--dir', dir, '--fingerprint', gpg.fingerprint, ...extra]);
+const provenance = (dir: string, ...extra: string[]) => python(PROVENANCE_PY, ['--dir', dir, ...extra]);
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'helix-pyv-'));
+  await gpg.init();
+  good = join(work, 'good');
+  await buildRelease(good, gpg);
+});
+
+afterAll(async () => {
+  await gpg.dispose();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('the Python verifiers on a good synthetic release', () => {
+  it('are standalone executables', async () => {
+    for (const script of [SIGNATURES_PY, PROVENANCE_PY]) {
+      expect((await stat(script)).mode & 0o777).toBe(0o755);
+      const text = await readFile(script, 'utf8');
+      expect(text.startsWith('#!/usr/bin/env python3\n"""')).toBe(true);
+      // Standard library only: nothing of this repository, no third-party package.
+      expect(text).not.toMatch(/^\s*(from|import)\s+(cryptography|nacl|gnupg|helix_studio)\b/m);
+      expect(text).not.toMatch(/^\s*import\s+zipfile\b/m);
+    }
+  });
+
+  it('pass the signatures (pinned fingerprint, plugins against the trust store)', () => {
+    const run = signatures(good, '--trust-store', TRUST_STORE);
+    expectPass(run);
+    expect(run.stdout).toContain(`PASSED key: ${PUBLIC_KEY}\n`);
+    for (const f of ['SHA256SUMS.txt', 'BUILD_META.txt', 'release-provenance.intoto.json', SBOM_INSTALLER, SBOM_PLUGIN, 'conformance-results.json', 'conformance.log']) {
+      expect(run.stdout).toContain(`PASSED signature: ${f}.asc\n`);
+    }
+    expect(run.stdout).toContain(`PASSED plugin: ${PLUGIN}\n`);
+  });
+
+  it('skip the plugin check without a trust store', () => {
+    const run = signatures(good);
+    expectPass(run);
+    expect(run.stdout).toMatch(/^SKIPPED plugin: /m);
+  });
+
+  it('pass the provenance, with and without --commit and --tag', () => {
+    const plain = provenance(good);
+    expectPass(plain);
+    for (const check of ['sums', 'coverage', 'provenance', 'build-meta', 'conformance']) expect(plain.stdout).toMatch(new RegExp(`^PASSED ${check}: `, 'm'));
+    expect(plain.stdout).toContain(`PASSED sbom: ${SBOM_INSTALLER}\n`);
+    expect(plain.stdout).toContain(`PASSED sbom: ${SBOM_PLUGIN}\n`);
+    expect(plain.stdout).toMatch(/^SKIPPED provenance: no --commit/m);
+    const pinned = provenance(good, '--commit', COMMIT.toUpperCase(), '--tag', TAG);
+    expectPass(pinned);
+    expect(pinned.stdout).not.toMatch(/^SKIPPED/m);
+  });
+
+  it('print a JSON array with --json', () => {
+    for (const run of [signatures(good, '--json'), provenance(good, '--json')]) {
+      expect(run.status, run.stdout + run.stderr).toBe(0);
+      const results = JSON.parse(run.stdout) as Record<string, unknown>[];
+      expect(results.length).toBeGreaterThan(3);
+      for (const r of results) {
+        expect(Object.keys(r).sort()).toEqual(['check', 'code', 'file', 'reason', 'status']);
+        expect(['PASSED', 'SKIPPED']).toContain(r['status']);
+      }
+    }
+    const bad = JSON.parse(signatures(good, '--json', '--fingerprint', gpg.otherFingerprint).stdout) as Record<string, unknown>[];
+    expect(bad).toContainEqual(expect.objectContaining({ status: 'FAILED', check: 'key', code: 'KEY_MISMATCH', file: PUBLIC_KEY }));
+  });
+
+  it('accept a release signed by the sign stage code (OpenPGP.js, the development key)', async () => {
+    const key = await loadSigningKey(
+      {
+        armoredKey: await readFile(join(DEV_KEYS, 'DEVELOPMENT-ONLY-release-signing-key.asc'), 'utf8'),
+        passphrase: (await readFile(join(DEV_KEYS, 'DEVELOPMENT-ONLY-release-signing-key.passphrase'), 'utf8')).replace(/\r?\n$/, ''),
+        expectedFingerprint: (await readFile(join(DEV_KEYS, 'DEVELOPMENT-ONLY-release-signing-key.fingerprint'), 'utf8')).trim(),
+        origin: 'development-key',
+        where: 'workspace-fixtures/keys',
+      },
+      SDE,
+    );
+    const signer: Signer = {
+      fingerprint: key.fingerprint,
+      publicKey: () => publicKeyArmor(key),
+      sign: async (file) => writeFile(`${file}.asc`, await detachedSignature(key, await readFile(file), SDE)),
+    };
+    const dir = join(work, 'openpgpjs');
+    await buildRelease(dir, signer);
+    const run = python(SIGNATURES_PY, ['--dir', dir, '--fingerprint', key.fingerprint, '--trust-store', TRUST_STORE]);
+    expectPass(run);
+    expect(run.stdout).toContain('PASSED signature: SHA256SUMS.txt.asc\n');
+    expectPass(provenance(dir, '--commit', COMMIT, '--tag', TAG));
+    expectFailure(signatures(dir), 'KEY_MISMATCH', PUBLIC_KEY, true);
+  });
+
+  it('accept --tofu only when the fingerprint file matches the key', async () => {
+    const ok = python(SIGNATURES_PY, ['--dir', good, '--tofu']);
+    expectPass(ok);
+    expect(ok.stderr).toMatch(/trust on first use/i);
+
+    const dir = await copyOfGood();
+    await writeFile(join(dir, FINGERPRINT_FILE), `${gpg.otherFingerprint}\n`);
+    expectFailure(python(SIGNATURES_PY, ['--dir', dir, '--tofu']), 'KEY_MISMATCH', PUBLIC_KEY, true);
+    // The pinned mode checks the fingerprint file too.
+    expectFailure(signatures(dir), 'KEY_MISMATCH', FINGERPRINT_FILE, true);
+  });
+
+  it('refuse to run unpinned, and report usage errors with exit 2', () => {
+    expectFailure(python(SIGNATURES_PY, ['--dir', good]), 'KEY_NOT_PINNED', PUBLIC_KEY, true);
+    const usage: [string, string[]][] = [
+      [SIGNATURES_PY, ['--dir', good, '--fingerprint', gpg.fingerprint, '--tofu']],
+      [SIGNATURES_PY, ['--dir', good, '--fingerprint', 'not-a-fingerprint']],
+      [SIGNATURES_PY, ['--dir', join(work, 'no-such-folder'), '--tofu']],
+      [SIGNATURES_PY, ['--check-plugin', join(CASES_DIR, 'zips', 'good.zip')]],
+      [SIGNATURES_PY, ['--dir', good, '--tofu', '--trust-store', join(CASES_DIR, 'cases.json')]],
+      [SIGNATURES_PY, ['--bogus']],
+      [PROVENANCE_PY, ['--dir', good, '--commit', 'abc123']],
+      [PROVENANCE_PY, ['--dir', join(work, 'no-such-folder')]],
+      [PROVENANCE_PY, ['--bogus']],
+    ];
+    for (const [script, args] of usage) {
+      const run = python(script, args);
+      expect(run.status, `${basename(script)} ${args.join(' ')}\n${run.stdout}${run.stderr}`).toBe(2);
+      expect(run.stderr).toMatch(/error: /);
+      expect(run.stderr).not.toMatch(/Traceback/);
+    }
+  });
+});
+
+type Script = 'signatures' | 'provenance';
+interface Mutation {
+  name: string;
+  /** Makes the case's release folder. */
+  make: () => Promise<string>;
+  script: Script;
+  args?: string[];
+  code: string;
+  file: string;
+  /** No other code may fail. */
+  only?: boolean;
+  /** And the other script, if it must fail too. */
+  also?: { script: Script; code: string; file: string };
+}
+
+const mutate = (change: (dir: string) => Promise<void>) => async () => {
+  const dir = await copyOfGood();
+  await change(dir);
+  return dir;
+};
+
+const mutations: Mutation[] = [
+  {
+    name: 'a byte of an artifact flipped',
+    make: mutate(async (dir) => {
+      const file = join(dir, INSTALLER);
+      const bytes = await readFile(file);
+      bytes[100] ^= 0x01;
+      await writeFile(file, bytes);
+    }),
+    script: 'provenance',
+    code: 'SUMS_MISMATCH',
+    file: INSTALLER,
+    only: true,
+  },
+  {
+    name: 'a listed file deleted',
+    make: mutate((dir) => unlink(join(dir, 'conformance.log'))),
+    script: 'provenance',
+    code: 'SUMS_MISSING_FILE',
+    file: 'conformance.log',
+  },
+  {
+    name: 'an unlisted extra file',
+    make: mutate((dir) => writeFile(join(dir, 'plugins', 'extra.zip'), 'not in the sums')),
+    script: 'provenance',
+    code: 'SUMS_UNLISTED',
+    file: 'plugins/extra.zip',
+    only: true,
+  },
+  {
+    name: 'an unlisted file with a newline in its name (printed escaped)',
+    make: mutate((dir) => writeFile(join(dir, 'evil\nPASSED sums: x'), '')),
+    script: 'provenance',
+    code: 'SUMS_UNLISTED',
+    file: 'evil\\x0aPASSED sums: x',
+    only: true,
+  },
+  {
+    name: 'SHA256SUMS.txt missing',
+    make: mutate((dir) => unlink(join(dir, 'SHA256SUMS.txt'))),
+    script: 'provenance',
+    code: 'SUMS_MISSING',
+    file: 'SHA256SUMS.txt',
+    also: { script: 'signatures', code: 'SIGNATURE_BAD', file: 'SHA256SUMS.txt.asc' },
+  },
+  {
+    name: 'SHA256SUMS.txt with an unsafe path',
+    make: mutate((dir) => appendFile(join(dir, 'SHA256SUMS.txt'), `${'0'.repeat(64)}  ../../etc/passwd\n`)),
+    script: 'provenance',
+    code: 'SUMS_MALFORMED',
+    file: 'SHA256SUMS.txt',
+    also: { script: 'signatures', code: 'SIGNATURE_BAD', file: 'SHA256SUMS.txt.asc' },
+  },
+  {
+    name: 'a .asc replaced by a valid signature of another file',
+    make: mutate((dir) => copyFile(join(dir, 'BUILD_META.txt.asc'), join(dir, 'SHA256SUMS.txt.asc'))),
+    script: 'signatures',
+    code: 'SIGNATURE_BAD',
+    file: 'SHA256SUMS.txt.asc',
+    only: true,
+  },
+  {
+    name: 'a .asc with its armour corrupted',
+    make: mutate(async (dir) => {
+      const file = join(dir, 'SHA256SUMS.txt.asc');
+      const lines = (await readFile(file, 'utf8')).split('\n');
+      const at = lines.findIndex((l) => /^[A-Za-z0-9+/]{40,}/.test(l));
+      lines[at] = lines[at]!.slice(0, 20) + (lines[at]![20] === 'A' ? 'B' : 'A') + lines[at]!.slice(21);
+      await writeFile(file, lines.join('\n'));
+    }),
+    script: 'signatures',
+    code: 'SIGNATURE_BAD',
+    file: 'SHA256SUMS.txt.asc',
+    only: true,
+  },
+  {
+    name: 'a .asc made by another key',
+    make: mutate(async (dir) => gpg.sign(join(dir, 'release-provenance.intoto.json'), gpg.otherFingerprint)),
+    script: 'signatures',
+    code: 'SIGNATURE_BAD',
+    file: 'release-provenance.intoto.json.asc',
+    only: true,
+  },
+  {
+    name: 'a required .asc deleted',
+    make: mutate((dir) => unlink(join(dir, 'BUILD_META.txt.asc'))),
+    script: 'signatures',
+    code: 'SIGNATURE_MISSING',
+    file: 'BUILD_META.txt.asc',
+    only: true,
+  },
+  {
+    name: 'an SBOM signature deleted',
+    make: mutate((dir) => unlink(join(dir, `${SBOM_PLUGIN}.asc`))),
+    script: 'signatures',
+    code: 'SIGNATURE_MISSING',
+    file: `${SBOM_PLUGIN}.asc`,
+    only: true,
+  },
+  {
+    name: 'a .asc whose file is gone',
+    make: mutate((dir) => writeFile(join(dir, 'gone.txt.asc'), '-----BEGIN PGP SIGNATURE-----\n\n-----END PGP SIGNATURE-----\n')),
+    script: 'signatures',
+    code: 'SIGNATURE_BAD',
+    file: 'gone.txt.asc',
+    only: true,
+  },
+  {
+    name: 'the wrong pinned fingerprint',
+    make: async () => good,
+    script: 'signatures',
+    args: ['--fingerprint', 'OTHER'],
+    code: 'KEY_MISMATCH',
+    file: PUBLIC_KEY,
+    only: true,
+  },
+  {
+    name: 'the key export swapped for another key (signatures then fail too)',
+    make: mutate(async (dir) => writeFile(join(dir, PUBLIC_KEY), gpg.publicKey(gpg.otherFingerprint))),
+    script: 'signatures',
+    code: 'KEY_MISMATCH',
+    file: PUBLIC_KEY,
+    only: true,
+  },
+  {
+    name: 'a key export holding the secret key',
+    make: mutate(async (dir) => writeFile(join(dir, PUBLIC_KEY), gpg.secretKey())),
+    script: 'signatures',
+    code: 'KEY_MISSING',
+    file: PUBLIC_KEY,
+    only: true,
+  },
+  {
+    name: 'the key export deleted',
+    make: mutate((dir) => unlink(join(dir, PUBLIC_KEY))),
+    script: 'signatures',
+    code: 'KEY_MISSING',
+    file: PUBLIC_KEY,
+    only: true,
+  },
+  {
+    name: 'no .asc at all',
+    make: mutate(async (dir) => {
+      for (const f of await readdir(dir)) if (f.endsWith('.asc')) await unlink(join(dir, f));
+    }),
+    script: 'signatures',
+    code: 'UNSIGNED',
+    file: PUBLIC_KEY,
+    only: true,
+  },
+  {
+    name: 'a provenance subject removed (and re-signed)',
+    make: () => tweaked({ dropSubject: 'tools/verify_release_provenance.py' }),
+    script: 'provenance',
+    code: 'PROVENANCE_SUBJECTS',
+    file: 'release-provenance.intoto.json',
+    only: true,
+  },
+  {
+    name: 'a commit other than --commit',
+    make: async () => good,
+    script: 'provenance',
+    args: ['--commit', 'f'.repeat(40)],
+    code: 'PROVENANCE_COMMIT',
+    file: 'release-provenance.intoto.json',
+    only: true,
+  },
+  {
+    name: 'a tag other than --tag',
+    make: async () => good,
+    script: 'provenance',
+    args: ['--tag', 'v9.9.9'],
+    code: 'PROVENANCE_TAG',
+    file: 'release-provenance.intoto.json',
+    only: true,
+  },
+  {
+    name: 'a provenance that is not JSON',
+    make: mutate((dir) => writeFile(join(dir, 'release-provenance.intoto.json'), '{"_type": ')),
+    script: 'provenance',
+    code: 'PROVENANCE_MALFORMED',
+    file: 'release-provenance.intoto.json',
+    only: true,
+    also: { script: 'signatures', code: 'SIGNATURE_BAD', file: 'release-provenance.intoto.json.asc' },
+  },
+  {
+    name: 'a provenance nested 100000 levels deep',
+    make: mutate((dir) => writeFile(join(dir, 'release-provenance.intoto.json'), `${'['.repeat(100_000)}${']'.repeat(100_000)}`)),
+    script: 'provenance',
+    code: 'PROVENANCE_MALFORMED',
+    file: 'release-provenance.intoto.json',
+    only: true,
+  },
+  {
+    name: 'a BUILD_META.txt digest changed',
+    make: mutate(async (dir) => {
+      const file = join(dir, 'BUILD_META.txt');
+      const text = await readFile(file, 'utf8');
+      const m = /^sha256 conformance\.log: ([0-9a-f]{64})$/m.exec(text)!;
+      await writeFile(file, text.replace(m[1]!, sha256('something else')));
+    }),
+    script: 'provenance',
+    code: 'META_MISMATCH',
+    file: 'BUILD_META.txt',
+    also: { script: 'signatures', code: 'SIGNATURE_BAD', file: 'BUILD_META.txt.asc' },
+  },
+  {
+    name: 'a BUILD_META.txt that is not key: value lines',
+    make: mutate((dir) => writeFile(join(dir, 'BUILD_META.txt'), 'garbage\n')),
+    script: 'provenance',
+    code: 'META_MALFORMED',
+    file: 'BUILD_META.txt',
+  },
+  {
+    name: 'an SBOM bound to another digest (and re-signed)',
+    make: () => tweaked({ pluginSbomDigest: sha256('other bytes') }),
+    script: 'provenance',
+    code: 'SBOM_UNBOUND',
+    file: SBOM_PLUGIN,
+    only: true,
+  },
+  {
+    name: 'an SBOM no subject names',
+    make: mutate(async (dir) => {
+      await writeFile(join(dir, 'SBOM-stray.zip.spdx.json'), '{}');
+    }),
+    script: 'provenance',
+    code: 'SBOM_ORPHAN',
+    file: 'SBOM-stray.zip.spdx.json',
+  },
+  {
+    name: 'a conformance result FAILED (and re-signed)',
+    make: () => tweaked({ conformanceResult: 'FAILED' }),
+    script: 'provenance',
+    code: 'CONFORMANCE_FAILED',
+    file: 'conformance-results.json',
+    only: true,
+  },
+  {
+    name: 'no conformance results',
+    make: mutate(async (dir) => {
+      await unlink(join(dir, 'conformance-results.json'));
+    }),
+    script: 'provenance',
+    code: 'CONFORMANCE_MISSING',
+    file: 'conformance-results.json',
+  },
+  {
+    name: 'an unsigned plugin (and re-signed release)',
+    make: () => tweaked({ pluginZip: join(CASES_DIR, 'zips', 'unsigned.zip') }),
+    script: 'signatures',
+    args: ['--trust-store', TRUST_STORE],
+    code: 'PLUGIN_UNSIGNED',
+    file: PLUGIN,
+    only: true,
+  },
+];
+
+describe('the Python verifiers on tampered releases', () => {
+  it.each(mutations.map((m) => [m.name, m] as const))('%s', async (_name, m) => {
+    const dir = await m.make();
+    const args = (m.args ?? []).map((a) => (a === 'OTHER' ? gpg.otherFingerprint : a));
+    const run = m.script === 'signatures' ? signatures(dir, ...args) : provenance(dir, ...args);
+    expectFailure(run, m.code, m.file, m.only);
+    if (m.also) expectFailure(m.also.script === 'signatures' ? signatures(dir) : provenance(dir), m.also.code, m.also.file);
+  });
+});
+
+describe('the shared plugin trust-case table through verify_release_signatures.py', () => {
+  it('gives every case its expected code (--check-plugin)', () => {
+    const zips = table.cases.map((c) => join(CASES_DIR, c.zip));
+    const run = python(SIGNATURES_PY, ['--check-plugin', ...zips, '--trust-store', TRUST_STORE, '--json']);
+    expect(run.stderr).not.toMatch(/Traceback/);
+    const results = JSON.parse(run.stdout) as { status: string; code: string; file: string; reason: string }[];
+    expect(results.map((r) => r.file)).toEqual(zips);
+    const got = Object.fromEntries(table.cases.map((c, i) => [c.name, results[i]!.code]));
+    const want = Object.fromEntries(table.cases.map((c) => [c.name, c.expect]));
+    expect(got).toEqual(want);
+    for (const [i, c] of table.cases.entries()) expect(results[i]!.status, c.name).toBe(c.expect === 'PLUGIN_OK' ? 'PASSED' : 'FAILED');
+    expect(run.status).toBe(1);
+  });
+
+  it('checks the plugins of a release folder the same way', async () => {
+    const dir = join(work, 'plugins-only');
+    await mkdir(join(dir, 'plugins'), { recursive: true });
+    const picked = table.cases.filter((c) => ['good', 'small-order-signature', 'path-traversal', 'zip-bomb'].includes(c.name));
+    for (const c of picked) await copyFile(join(CASES_DIR, c.zip), join(dir, 'plugins', `${c.name}.zip`));
+    const run = python(SIGNATURES_PY, ['--dir', dir, '--tofu', '--trust-store', TRUST_STORE]);
+    expectWellFormed(run);
+    expect(run.stdout).toMatch(/^FAILED UNSIGNED: /m);
+    for (const c of picked) {
+      const file = `plugins/${c.name}.zip`;
+      if (c.expect === 'PLUGIN_OK') expect(run.stdout).toContain(`PASSED plugin: ${file}\n`);
+      else expect(run.stdout).toContain(`FAILED ${c.expect}: ${file}: `);
+    }
+  });
+});

@@ -1,0 +1,740 @@
+#!/usr/bin/env python3
+"""Verifies the checksums, provenance and evidence files of a helix-release release folder.
+
+Usage:
+
+    python3 tools/verify_release_provenance.py [--dir DIR] [--commit SHA] [--tag TAG] [--json]
+
+Runs the checks `sums`, `coverage`, `provenance`, `build-meta`, `sbom` and
+`conformance` of docs/release-format.md over the release folder DIR (default:
+the current folder); tools/verify_release_signatures.py runs the others (key,
+signature, plugin) and should be run first: this script trusts nothing it
+reads until those signatures are verified. Python 3 standard library only;
+works offline; reads the release, writes nothing.
+
+  --dir DIR     the release folder (default .)
+  --commit SHA  the full source commit id the release must come from (40 or 64
+                hex digits); compared with the provenance's gitCommit
+  --tag TAG     the tag the release must have been built from
+  --json        print a JSON array of {status, check, code, file, reason}
+
+Prints one line per check result:
+
+    PASSED <check>: <file>
+    FAILED <CODE>: <file>: <why>
+    SKIPPED <check>: <why>
+
+Exit status: 0 when no line is FAILED, 1 when one is, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import decimal
+import hashlib
+import json
+import os
+import posixpath
+import re
+import stat
+import sys
+import unicodedata
+import uuid
+
+# --------------------------------------------------------------------------
+# Release layout (docs/release-format.md)
+# --------------------------------------------------------------------------
+
+SUMS = "SHA256SUMS.txt"
+META = "BUILD_META.txt"
+PROVENANCE = "release-provenance.intoto.json"
+PUBLIC_KEY = "release-signing-public-key.asc"
+FINGERPRINT = "release-signing-key-fingerprint.txt"
+CONFORMANCE_RESULTS = "conformance-results.json"
+
+STATEMENT_V1 = "https://in-toto.io/Statement/v1"
+SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1"
+TEST_RESULT_V01 = "https://in-toto.io/attestation/test-result/v0.1"
+BUILD_META_FORMAT = "helix-build-meta v1"
+# uuidv5(DNS namespace, "helix-release.invalid"): the namespace of the SBOM binding UUIDs.
+HELIX_UUID_NAMESPACE = uuid.UUID("78532c39-8439-5dc7-a4d7-9434eb53091b")
+SBOM_RE = re.compile(r"SBOM-.*\.spdx\.json", re.S)
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
+# A SHA256SUMS.txt line; `.` of the writer's JavaScript regex excludes \n, \r, U+2028 and U+2029.
+SUMS_LINE_RE = re.compile("([0-9a-f]{64})  ([^\n\r\u2028\u2029]+)")
+
+MAX_TEXT_BYTES = 64 * 1024 * 1024
+MAX_JSON_BYTES = 256 * 1024 * 1024
+CHUNK = 1024 * 1024
+USAGE_ERROR = 2
+SHOWN = 5  # differences listed in one line at most
+
+
+class UsageError(Exception):
+    """A bad command line: reported on stderr, exit status 2."""
+
+
+# --------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------
+
+
+def printable(text: str) -> str:
+    """`text` with control, format and line-separator characters and undecodable bytes escaped.
+
+    File names come from the release (hostile input): a newline in one must not
+    forge an output line, nor a bidi override or byte-order mark hide a character.
+    """
+    out = []
+    for ch in text:
+        o = ord(ch)
+        if 0xDC80 <= o <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+            out.append("\\x%02x" % (o - 0xDC00))
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+            out.append("\\x%02x" % o if o < 0x100 else "\\u%04x" % o if o < 0x10000 else "\\U%08x" % o)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class Report:
+    """Collects check results and prints them as text lines or JSON."""
+
+    def __init__(self) -> None:
+        self.results: list = []
+
+    def passed(self, check: str, file: str, reason: str | None = None) -> None:
+        """Records `PASSED <check>: <file>`; `reason` only shows in --json."""
+        self.results.append({"status": "PASSED", "check": check, "code": None, "file": file, "reason": reason})
+
+    def failed(self, check: str, code: str, file: str, reason: str) -> None:
+        """Records `FAILED <code>: <file>: <reason>`."""
+        self.results.append({"status": "FAILED", "check": check, "code": code, "file": file, "reason": reason})
+
+    def skipped(self, check: str, reason: str) -> None:
+        """Records `SKIPPED <check>: <reason>`."""
+        self.results.append({"status": "SKIPPED", "check": check, "code": None, "file": None, "reason": reason})
+
+    def failures(self, check: str) -> int:
+        """How many FAILED results `check` has so far."""
+        return sum(1 for r in self.results if r["check"] == check and r["status"] == "FAILED")
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing FAILED."""
+        return not any(r["status"] == "FAILED" for r in self.results)
+
+    def emit(self, as_json: bool) -> None:
+        """Prints every result."""
+        if as_json:
+            print(json.dumps(self.results, indent=2))
+            return
+        for r in self.results:
+            if r["status"] == "PASSED":
+                print("PASSED %s: %s" % (r["check"], printable(r["file"])))
+            elif r["status"] == "FAILED":
+                print("FAILED %s: %s: %s" % (r["code"], printable(r["file"]), printable(r["reason"])))
+            else:
+                print("SKIPPED %s: %s" % (r["check"], printable(r["reason"])))
+
+
+def listing(items: list) -> str:
+    """A short, quoted list of `items` for a reason text."""
+    shown = ", ".join(json.dumps(i, ensure_ascii=False) if isinstance(i, str) else str(i) for i in items[:SHOWN])
+    return shown + (" and %d more" % (len(items) - SHOWN) if len(items) > SHOWN else "")
+
+
+# --------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------
+
+
+def release_path_problem(path: str) -> str | None:
+    """Why `path` is not a safe release path (relative, '/', no '.'/'..', no control character), or None."""
+    if path == "":
+        return "empty name"
+    if re.search(r"[\x00-\x1f\x7f]", path):
+        return "control character (newline, tab, ...) in the name"
+    if "\\" in path or ":" in path:
+        return "backslash, colon or NUL in the name"
+    if path.startswith("/"):
+        return "absolute name"
+    parts = path.split("/")
+    if ".." in parts:
+        return "name contains '..'"
+    if any(p in ("", ".") for p in parts):
+        return "name has an empty or '.' component"
+    return None
+
+
+def utf8_key(text: str) -> bytes:
+    """Sort key: the UTF-8 bytes of `text` (undecodable bytes kept as they were)."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def list_files(root: str) -> list:
+    """Every non-directory below `root`, relative with '/', sorted by UTF-8 bytes.
+
+    Symbolic links are listed as files and never followed into.
+    """
+    out = []
+    stack = [""]
+    while stack:
+        sub = stack.pop()
+        try:
+            with os.scandir(os.path.join(root, sub) if sub else root) as it:
+                entries = list(it)
+        except OSError:
+            continue
+        for entry in entries:
+            rel = sub + "/" + entry.name if sub else entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                stack.append(rel)
+            else:
+                out.append(rel)
+    return sorted(out, key=utf8_key)
+
+
+def is_evidence_file(path: str) -> bool:
+    """The files SHA256SUMS.txt does not list (core's isEvidenceFile)."""
+    return path in (SUMS, META, PROVENANCE, PUBLIC_KEY, FINGERPRINT) or path.endswith(".asc")
+
+
+def is_regular_file(path: str) -> bool:
+    """True for a regular file (following a symbolic link)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def sha256_file(path: str) -> str:
+    """The sha256 of a file, streamed in 1 MiB chunks; raises OSError."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while True:
+            chunk = handle.read(CHUNK)
+            if not chunk:
+                break
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_capped(path: str, limit: int) -> bytes:
+    """The bytes of `path`; raises ValueError when it is larger than `limit`, OSError when unreadable."""
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError("larger than %d bytes" % limit)
+    return data
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError("%s is not JSON" % name)
+
+
+def load_json(path: str, limit: int = MAX_JSON_BYTES):
+    """Strict JSON (as JSON.parse reads it) from a file; raises ValueError with a reason."""
+    try:
+        data = read_capped(path, limit)
+        return json.loads(data.decode("utf-8"), parse_constant=_reject_constant, parse_int=decimal.Decimal)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except MemoryError:
+        raise ValueError("too large to parse") from None
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8") from None
+    except OSError as err:
+        raise ValueError("cannot read: %s" % (err.strerror or err)) from None
+
+
+def read_text(path: str, limit: int = MAX_TEXT_BYTES) -> str:
+    """A UTF-8 text file; raises ValueError with a reason."""
+    try:
+        return read_capped(path, limit).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8") from None
+    except OSError as err:
+        raise ValueError("cannot read: %s" % (err.strerror or err)) from None
+
+
+def get(value, *keys):
+    """value[k1][k2]... for nested dicts, or None when any step is missing or not a dict."""
+    for key in keys:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def digest_of(descriptor) -> str | None:
+    """The sha256 of an in-toto ResourceDescriptor, when it is well-formed."""
+    value = get(descriptor, "digest", "sha256")
+    return value if isinstance(value, str) and SHA256_RE.fullmatch(value) else None
+
+
+# --------------------------------------------------------------------------
+# sums and coverage
+# --------------------------------------------------------------------------
+
+
+def parse_sums(text: str) -> list:
+    """SHA256SUMS.txt parsed strictly into [(path, sha256)]; raises ValueError with the reason."""
+    if text != "" and not text.endswith("\n"):
+        raise ValueError("the last line has no newline")
+    lines = [] if text == "" else text[:-1].split("\n")
+    out = []
+    for number, line in enumerate(lines, 1):
+        match = SUMS_LINE_RE.fullmatch(line)
+        if not match:
+            raise ValueError('line %d is not "<sha256>  <name>" (64 lowercase hex digits, two spaces, a name)' % number)
+        problem = release_path_problem(match.group(2))
+        if problem:
+            raise ValueError("line %d: %s: %s" % (number, json.dumps(match.group(2)), problem))
+        out.append((match.group(2), match.group(1)))
+    paths = [p for p, _ in out]
+    if len(set(paths)) != len(paths):
+        raise ValueError("a name is listed twice")
+    if sorted(paths, key=utf8_key) != paths:
+        raise ValueError("lines are not sorted by name (UTF-8 bytes)")
+    return out
+
+
+def check_sums(report: Report, root: str) -> dict | None:
+    """The `sums` check; returns {path: sha256} of SHA256SUMS.txt, or None when it is missing or malformed."""
+    path = os.path.join(root, SUMS)
+    if not os.path.lexists(path):
+        report.failed("sums", "SUMS_MISSING", SUMS, "the release has no %s" % SUMS)
+        return None
+    if not is_regular_file(path):
+        report.failed("sums", "SUMS_MISSING", SUMS, "not a regular file")
+        return None
+    try:
+        lines = parse_sums(read_text(path))
+    except ValueError as err:
+        report.failed("sums", "SUMS_MALFORMED", SUMS, str(err))
+        return None
+    for name, expected in lines:
+        full = os.path.join(root, name)
+        if not os.path.lexists(full):
+            report.failed("sums", "SUMS_MISSING_FILE", name, "listed in %s but not in the release" % SUMS)
+            continue
+        if not is_regular_file(full):
+            report.failed("sums", "SUMS_MISSING_FILE", name, "listed in %s but not a regular file" % SUMS)
+            continue
+        try:
+            actual = sha256_file(full)
+        except OSError as err:
+            report.failed("sums", "SUMS_MISSING_FILE", name, "cannot read it: %s" % (err.strerror or err))
+            continue
+        if actual != expected:
+            report.failed("sums", "SUMS_MISMATCH", name, "its sha256 is %s but %s says %s: the file was changed" % (actual, SUMS, expected))
+    if not report.failures("sums"):
+        report.passed("sums", SUMS, "%d files, each with the sha256 listed" % len(lines))
+    return dict(lines)
+
+
+def check_coverage(report: Report, files: list, sums: dict | None) -> None:
+    """The `coverage` check: every file but the evidence files is listed in SHA256SUMS.txt."""
+    if sums is None:
+        report.skipped("coverage", "%s is missing or malformed" % SUMS)
+        return
+    for path in files:
+        if not is_evidence_file(path) and path not in sums:
+            report.failed("coverage", "SUMS_UNLISTED", path, "in the release folder but not listed in %s (added after the release was made?)" % SUMS)
+    if not report.failures("coverage"):
+        report.passed("coverage", SUMS, "every file but the evidence files is listed")
+
+
+# --------------------------------------------------------------------------
+# provenance
+# --------------------------------------------------------------------------
+
+
+def provenance_problem(statement) -> str | None:
+    """Why the provenance statement is not of the documented shape, or None."""
+    if not isinstance(statement, dict):
+        return "not a JSON object"
+    if statement.get("_type") != STATEMENT_V1:
+        return "_type is not %s" % STATEMENT_V1
+    if statement.get("predicateType") != SLSA_PROVENANCE_V1:
+        return "predicateType is not %s" % SLSA_PROVENANCE_V1
+    subjects = statement.get("subject")
+    if not isinstance(subjects, list):
+        return "subject is not an array"
+    for index, subject in enumerate(subjects):
+        if not isinstance(subject, dict) or not isinstance(subject.get("name"), str) or digest_of(subject) is None:
+            return "subject[%d] needs a name and a digest.sha256 of 64 lowercase hex digits" % index
+        annotations = subject.get("annotations", {})
+        if not isinstance(annotations, dict):
+            return "subject[%d].annotations is not an object" % index
+        for key in ("helix.kind", "helix.sbom"):
+            if key in annotations and not isinstance(annotations[key], str):
+                return "subject[%d].annotations[%s] is not a string" % (index, json.dumps(key))
+    if not isinstance(get(statement, "predicate", "buildDefinition", "externalParameters"), dict):
+        return "predicate.buildDefinition.externalParameters is missing"
+    if not isinstance(get(statement, "predicate", "buildDefinition", "externalParameters", "source", "digest", "gitCommit"), str):
+        return "predicate.buildDefinition.externalParameters.source.digest.gitCommit is missing"
+    tag = get(statement, "predicate", "buildDefinition", "externalParameters", "tag")
+    if tag is not None and not isinstance(tag, str):
+        return "externalParameters.tag is not a string"
+    if not isinstance(get(statement, "predicate", "runDetails", "byproducts"), list):
+        return "predicate.runDetails.byproducts is not an array"
+    return None
+
+
+def load_provenance(report: Report, root: str):
+    """The provenance statement, or None (with PROVENANCE_MISSING/MALFORMED reported)."""
+    path = os.path.join(root, PROVENANCE)
+    if not os.path.lexists(path):
+        report.failed("provenance", "PROVENANCE_MISSING", PROVENANCE, "the release has no provenance statement")
+        return None
+    if not is_regular_file(path):
+        report.failed("provenance", "PROVENANCE_MISSING", PROVENANCE, "not a regular file")
+        return None
+    try:
+        statement = load_json(path)
+    except ValueError as err:
+        report.failed("provenance", "PROVENANCE_MALFORMED", PROVENANCE, "not JSON: %s" % err)
+        return None
+    problem = provenance_problem(statement)
+    if problem:
+        report.failed("provenance", "PROVENANCE_MALFORMED", PROVENANCE, problem)
+        return None
+    return statement
+
+
+def check_provenance(report: Report, root: str, sums: dict | None, commit: str | None, tag: str | None):
+    """The `provenance` check; returns the statement when it is readable and well-formed."""
+    statement = load_provenance(report, root)
+    if statement is None:
+        return None
+    subjects = statement["subject"]
+
+    if sums is None:
+        report.skipped("provenance", "subjects not compared: %s is missing or malformed" % SUMS)
+    else:
+        names = [s["name"] for s in subjects]
+        listed = {s["name"]: digest_of(s) for s in subjects}
+        duplicates = sorted(set(n for n in names if names.count(n) > 1), key=utf8_key)
+        missing = sorted((n for n in sums if n not in listed), key=utf8_key)
+        extra = sorted((n for n in listed if n not in sums), key=utf8_key)
+        changed = sorted((n for n in listed if n in sums and listed[n] != sums[n]), key=utf8_key)
+        problems = []
+        if missing:
+            problems.append("%s of %s missing from the subjects" % (listing(missing), SUMS))
+        if extra:
+            problems.append("subjects %s not in %s" % (listing(extra), SUMS))
+        if changed:
+            problems.append("subjects %s with another sha256 than in %s" % (listing(changed), SUMS))
+        if duplicates:
+            problems.append("subjects %s listed twice" % listing(duplicates))
+        if problems:
+            report.failed("provenance", "PROVENANCE_SUBJECTS", PROVENANCE, "the subjects are not exactly the lines of %s: %s" % (SUMS, "; ".join(problems)))
+
+    source_commit = get(statement, "predicate", "buildDefinition", "externalParameters", "source", "digest", "gitCommit")
+    if commit is None:
+        report.skipped("provenance", "no --commit given: the source commit %s is not compared" % source_commit)
+    elif source_commit.lower() != commit:
+        report.failed("provenance", "PROVENANCE_COMMIT", PROVENANCE, "built from commit %s, not the expected %s" % (source_commit, commit))
+
+    built_tag = get(statement, "predicate", "buildDefinition", "externalParameters", "tag")
+    if tag is None:
+        report.skipped("provenance", "no --tag given: the tag (%s) is not compared" % (built_tag if built_tag is not None else "none: HEAD was not tagged"))
+    elif built_tag is None:
+        report.failed("provenance", "PROVENANCE_TAG", PROVENANCE, "the build was not from a tag, expected %s" % tag)
+    elif built_tag != tag:
+        report.failed("provenance", "PROVENANCE_TAG", PROVENANCE, "built from tag %s, not the expected %s" % (built_tag, tag))
+
+    byproducts = statement["predicate"]["runDetails"]["byproducts"]
+    names = []
+    for index, item in enumerate(byproducts):
+        name = item.get("name") if isinstance(item, dict) else None
+        expected = digest_of(item)
+        if not isinstance(name, str) or expected is None:
+            report.failed("provenance", "PROVENANCE_BYPRODUCT", PROVENANCE, "byproducts[%d] needs a name and a digest.sha256" % index)
+            continue
+        names.append(name)
+        problem = release_path_problem(name)
+        if problem:
+            report.failed("provenance", "PROVENANCE_BYPRODUCT", PROVENANCE, "byproducts[%d] %s is not a release path (%s)" % (index, json.dumps(name), problem))
+            continue
+        full = os.path.join(root, name)
+        if not is_regular_file(full):
+            report.failed("provenance", "PROVENANCE_BYPRODUCT", name, "a byproduct of %s, but not in the release" % PROVENANCE)
+            continue
+        try:
+            actual = sha256_file(full)
+        except OSError as err:
+            report.failed("provenance", "PROVENANCE_BYPRODUCT", name, "cannot read it: %s" % (err.strerror or err))
+            continue
+        if actual != expected:
+            report.failed("provenance", "PROVENANCE_BYPRODUCT", name, "its sha256 is %s but %s records %s" % (actual, PROVENANCE, expected))
+    if META not in names:
+        report.failed("provenance", "PROVENANCE_BYPRODUCT", PROVENANCE, "%s is not among its byproducts" % META)
+
+    if not report.failures("provenance"):
+        report.passed("provenance", PROVENANCE, "%d subjects equal %s; source commit %s" % (len(subjects), SUMS, source_commit))
+    return statement
+
+
+# --------------------------------------------------------------------------
+# build-meta
+# --------------------------------------------------------------------------
+
+
+def parse_build_meta(text: str) -> tuple:
+    """BUILD_META.txt into (fields, {path: sha256}); raises ValueError with the reason."""
+    fields: dict = {}
+    files: dict = {}
+    for number, line in enumerate(text.split("\n"), 1):
+        if line == "" or line.startswith("#"):
+            continue
+        key, sep, value = line.partition(": ")
+        if not sep:
+            raise ValueError('line %d is not "key: value"' % number)
+        if key.startswith("sha256 "):
+            path = key[len("sha256 ") :]
+            if path in files:
+                raise ValueError("line %d: %s is listed twice" % (number, json.dumps(path)))
+            files[path] = value
+        else:
+            if key in fields:
+                raise ValueError("line %d: %s is given twice" % (number, key))
+            fields[key] = value
+    if fields.get("format") != BUILD_META_FORMAT:
+        raise ValueError('first field must be "format: %s"' % BUILD_META_FORMAT)
+    if "commit" not in fields:
+        raise ValueError("it has no commit field")
+    return fields, files
+
+
+def check_build_meta(report: Report, root: str, sums: dict | None, statement) -> None:
+    """The `build-meta` check: its sha256 lines equal SHA256SUMS.txt, its commit the provenance's."""
+    path = os.path.join(root, META)
+    if not os.path.lexists(path) or not is_regular_file(path):
+        report.failed("build-meta", "META_MISSING", META, "the release has no %s" % META)
+        return
+    try:
+        fields, files = parse_build_meta(read_text(path))
+    except ValueError as err:
+        report.failed("build-meta", "META_MALFORMED", META, str(err))
+        return
+    if sums is None:
+        report.skipped("build-meta", "sha256 lines not compared: %s is missing or malformed" % SUMS)
+    else:
+        missing = sorted((n for n in sums if n not in files), key=utf8_key)
+        extra = sorted((n for n in files if n not in sums), key=utf8_key)
+        changed = sorted((n for n in files if n in sums and files[n] != sums[n]), key=utf8_key)
+        problems = []
+        if missing:
+            problems.append("no sha256 line for %s" % listing(missing))
+        if extra:
+            problems.append("sha256 lines for %s, which %s does not list" % (listing(extra), SUMS))
+        if changed:
+            problems.append("another sha256 than %s for %s" % (SUMS, listing(changed)))
+        if problems:
+            report.failed("build-meta", "META_MISMATCH", META, "its sha256 lines differ from %s: %s" % (SUMS, "; ".join(problems)))
+    if statement is None:
+        report.skipped("build-meta", "commit not compared: no usable %s" % PROVENANCE)
+    else:
+        source_commit = get(statement, "predicate", "buildDefinition", "externalParameters", "source", "digest", "gitCommit")
+        if fields["commit"] != source_commit:
+            report.failed("build-meta", "META_MISMATCH", META, "commit %s, but %s says %s" % (fields["commit"], PROVENANCE, source_commit))
+    if not report.failures("build-meta"):
+        report.passed("build-meta", META, "commit %s" % fields["commit"])
+
+
+# --------------------------------------------------------------------------
+# sbom
+# --------------------------------------------------------------------------
+
+
+def sbom_uuid(sha256: str) -> str:
+    """The UUIDv5 an SBOM's documentNamespace carries for an artifact with this sha256."""
+    return str(uuid.uuid5(HELIX_UUID_NAMESPACE, "sha256:" + sha256))
+
+
+def check_sbom(report: Report, root: str, files: list, statement) -> None:
+    """The `sbom` check: every SBOM a subject names exists and is bound to that subject's bytes; no orphans."""
+    if statement is None:
+        report.skipped("sbom", "needs the subjects of a usable %s" % PROVENANCE)
+        return
+    named: dict = {}
+    for subject in statement["subject"]:
+        sbom = subject.get("annotations", {}).get("helix.sbom")
+        if sbom is not None:
+            named.setdefault(sbom, []).append(subject)
+    for sbom in sorted(named, key=utf8_key):
+        subjects = named[sbom]
+        problem = release_path_problem(sbom)
+        if problem:
+            report.failed("sbom", "SBOM_MISSING", PROVENANCE, "subject %s names the SBOM %s, which is not a release path (%s)" % (subjects[0]["name"], json.dumps(sbom), problem))
+            continue
+        if len(subjects) > 1:
+            report.failed("sbom", "SBOM_UNBOUND", sbom, "named by several subjects (%s); an SBOM describes one artifact" % listing([s["name"] for s in subjects]))
+            continue
+        subject = subjects[0]
+        full = os.path.join(root, sbom)
+        if not is_regular_file(full):
+            report.failed("sbom", "SBOM_MISSING", sbom, "the SBOM of %s, but not in the release" % subject["name"])
+            continue
+        try:
+            doc = load_json(full)
+        except ValueError as err:
+            report.failed("sbom", "SBOM_UNBOUND", sbom, "not SPDX JSON: %s" % err)
+            continue
+        artifact = posixpath.basename(subject["name"])
+        want = sbom_uuid(digest_of(subject))
+        name = doc.get("name") if isinstance(doc, dict) else None
+        namespace = doc.get("documentNamespace") if isinstance(doc, dict) else None
+        if name != artifact:
+            report.failed("sbom", "SBOM_UNBOUND", sbom, "describes %s, not %s" % (json.dumps(name) if isinstance(name, str) else "no named artifact", artifact))
+        elif not isinstance(namespace, str) or not namespace.endswith("-" + want):
+            report.failed("sbom", "SBOM_UNBOUND", sbom, "its documentNamespace does not end with -%s, the UUIDv5 of sha256:%s (the bytes of %s): it describes other bytes"
+                          % (want, digest_of(subject), subject["name"]))
+        else:
+            report.passed("sbom", sbom, "bound to %s (sha256 %s)" % (subject["name"], digest_of(subject)))
+    for path in files:
+        if SBOM_RE.fullmatch(posixpath.basename(path)) and path not in named:
+            report.failed("sbom", "SBOM_ORPHAN", path, "no subject of %s names this SBOM" % PROVENANCE)
+    if not named and not report.failures("sbom"):
+        report.skipped("sbom", "no subject of %s names an SBOM" % PROVENANCE)
+
+
+# --------------------------------------------------------------------------
+# conformance
+# --------------------------------------------------------------------------
+
+
+def results_problem(results) -> str | None:
+    """Why conformance-results.json is not a test-result statement, or None."""
+    if not isinstance(results, dict):
+        return "not a JSON object"
+    if results.get("_type") != STATEMENT_V1:
+        return "_type is not %s" % STATEMENT_V1
+    if results.get("predicateType") != TEST_RESULT_V01:
+        return "predicateType is not %s" % TEST_RESULT_V01
+    subjects = results.get("subject")
+    if not isinstance(subjects, list):
+        return "subject is not an array"
+    for index, subject in enumerate(subjects):
+        if not isinstance(subject, dict) or not isinstance(subject.get("name"), str) or digest_of(subject) is None:
+            return "subject[%d] needs a name and a digest.sha256" % index
+    if not isinstance(get(results, "predicate", "result"), str):
+        return "predicate.result is missing"
+    return None
+
+
+def check_conformance(report: Report, root: str, sums: dict | None, statement) -> None:
+    """The `conformance` check: results exist, PASSED, for the files of this release, covering every plugin."""
+    path = os.path.join(root, CONFORMANCE_RESULTS)
+    if not os.path.lexists(path) or not is_regular_file(path):
+        report.failed("conformance", "CONFORMANCE_MISSING", CONFORMANCE_RESULTS,
+                      "the release has no conformance results (the conformance stage did not run, e.g. no installer for the build platform)")
+        return
+    try:
+        results = load_json(path)
+    except ValueError as err:
+        report.failed("conformance", "CONFORMANCE_MISSING", CONFORMANCE_RESULTS, "no usable results: not JSON: %s" % err)
+        return
+    problem = results_problem(results)
+    if problem:
+        report.failed("conformance", "CONFORMANCE_MISSING", CONFORMANCE_RESULTS, "no usable results: %s" % problem)
+        return
+    result = results["predicate"]["result"]
+    if result != "PASSED":
+        failed = get(results, "predicate", "failedTests")
+        failed = [f for f in failed if isinstance(f, str)] if isinstance(failed, list) else []
+        report.failed("conformance", "CONFORMANCE_FAILED", CONFORMANCE_RESULTS, "result is %s%s" % (json.dumps(result), ", failed: %s" % listing(failed) if failed else ""))
+    tested = {s["name"]: digest_of(s) for s in results["subject"]}
+    if sums is None:
+        report.skipped("conformance", "tested files not compared: %s is missing or malformed" % SUMS)
+    else:
+        stale = sorted((n for n in tested if sums.get(n) != tested[n]), key=utf8_key)
+        if stale:
+            report.failed("conformance", "CONFORMANCE_STALE", CONFORMANCE_RESULTS,
+                          "tested %s, which %s does not list with that sha256: the results are for other files" % (listing(stale), SUMS))
+    if statement is None:
+        report.skipped("conformance", "plugins not compared: no usable %s" % PROVENANCE)
+    else:
+        plugins = [s for s in statement["subject"] if s.get("annotations", {}).get("helix.kind") == "plugin"]
+        untested = sorted((s["name"] for s in plugins if tested.get(s["name"]) != digest_of(s)), key=utf8_key)
+        if untested:
+            report.failed("conformance", "CONFORMANCE_STALE", CONFORMANCE_RESULTS, "the plugins %s were not tested" % listing(untested))
+    if not report.failures("conformance"):
+        report.passed("conformance", CONFORMANCE_RESULTS, "PASSED for %d files" % len(tested))
+
+
+# --------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------
+
+
+def parse_args(argv: list) -> argparse.Namespace:
+    """The command line; argparse exits with status 2 on a usage error."""
+    parser = argparse.ArgumentParser(
+        prog="verify_release_provenance.py",
+        description="Checks sums, coverage, provenance, build-meta, sbom and conformance of a helix-release release folder "
+        "(docs/release-format.md). Prints PASSED/FAILED/SKIPPED lines; exit 0 only when nothing FAILED, 2 on usage errors.",
+    )
+    parser.add_argument("--dir", default=".", help="the release folder (default: .)")
+    parser.add_argument("--commit", metavar="SHA", help="the full source commit id (40 or 64 hex digits) the release must come from")
+    parser.add_argument("--tag", metavar="TAG", help="the tag the release must have been built from")
+    parser.add_argument("--json", action="store_true", help="print a JSON array of {status, check, code, file, reason}")
+    return parser.parse_args(argv)
+
+
+def run(argv: list) -> int:
+    """Runs the verifier; returns the exit status."""
+    args = parse_args(argv)
+    commit = None
+    if args.commit is not None:
+        commit = args.commit.strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit):
+            raise UsageError("--commit must be a full commit id (40 or 64 hex digits, e.g. from `git rev-parse TAG^{commit}`); got %r" % args.commit)
+    if args.tag is not None and (args.tag == "" or re.search(r"[\x00-\x1f\x7f]", args.tag)):
+        raise UsageError("--tag must be a non-empty tag name")
+    root = args.dir
+    if not os.path.isdir(root):
+        raise UsageError("--dir %s: not a folder" % root)
+
+    report = Report()
+    files = list_files(root)
+    sums = check_sums(report, root)
+    check_coverage(report, files, sums)
+    statement = check_provenance(report, root, sums, commit, args.tag)
+    check_build_meta(report, root, sums, statement)
+    check_sbom(report, root, files, statement)
+    check_conformance(report, root, sums, statement)
+    report.emit(args.json)
+    return 0 if report.ok else 1
+
+
+def main() -> int:
+    """Entry point: usage errors exit 2 with a message, never a traceback."""
+    try:
+        sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        pass
+    try:
+        return run(sys.argv[1:])
+    except UsageError as err:
+        sys.stderr.write("verify_release_provenance.py: error: %s\n" % err)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. piped into `head`
+        return 1
+    except Exception as err:  # a bug, or input nobody foresaw: never pass, never a traceback
+        sys.stdout.flush()
+        sys.stderr.write("%s: internal error, the release is NOT verified: %s: %s\n" % ("verify_release_provenance.py", type(err).__name__, printable(str(err))))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

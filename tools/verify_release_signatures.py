@@ -1,0 +1,1238 @@
+#!/usr/bin/env python3
+"""Verifies the OpenPGP signatures of a helix-release release folder, and its plugins.
+
+Usage:
+
+    python3 tools/verify_release_signatures.py [--dir DIR] (--fingerprint FPR | --tofu)
+                                               [--trust-store FILE] [--json]
+    python3 tools/verify_release_signatures.py --check-plugin ZIP [ZIP ...] --trust-store FILE [--json]
+
+Runs the checks `key`, `signature` and (with --trust-store) `plugin` of
+docs/release-format.md over the release folder DIR (default: the current
+folder); tools/verify_release_provenance.py runs the others. Needs Python 3
+(standard library only) and the `gpg` binary (GnuPG 2.2 or later); works
+offline. Nothing outside a temporary GnuPG home is written: only
+`release-signing-public-key.asc` is imported there, and the home is removed
+afterwards, so the user's own keyring plays no part.
+
+  --dir DIR           the release folder (default .)
+  --fingerprint FPR   the signing key's full fingerprint (40 hex digits), as
+                      published by the project through another channel
+  --tofu              trust on first use: accept the fingerprint written in
+                      release-signing-key-fingerprint.txt (said in the output)
+  --trust-store FILE  a helix-trust-store/v1 JSON file: every plugin zip of the
+                      release must verify against it (PLUGIN_OK)
+  --check-plugin ZIP  check only these plugin zips against --trust-store, one
+                      line per zip (no gpg needed, no release folder needed)
+  --json              print a JSON array of {status, check, code, file, reason}
+
+Prints one line per check result:
+
+    PASSED <check>: <file>
+    FAILED <CODE>: <file>: <why>
+    SKIPPED <check>: <why>
+
+Exit status: 0 when no line is FAILED, 1 when one is, 2 on a usage error
+(bad arguments, unreadable trust store, no gpg).
+
+The plugin checks are a standard-library port of the Studio's loader
+(helix_studio/plugin_zip.py) in the same order with the same PLUGIN_* codes;
+Ed25519 is verified in pure Python exactly as OpenSSL does it (RFC 8032
+§5.1.7 without the cofactor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import decimal
+import hashlib
+import json
+import mmap
+import os
+import re
+import shutil
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import unicodedata
+import zlib
+
+# --------------------------------------------------------------------------
+# Release layout (docs/release-format.md)
+# --------------------------------------------------------------------------
+
+SUMS = "SHA256SUMS.txt"
+META = "BUILD_META.txt"
+PROVENANCE = "release-provenance.intoto.json"
+PUBLIC_KEY = "release-signing-public-key.asc"
+FINGERPRINT = "release-signing-key-fingerprint.txt"
+CONFORMANCE_RESULTS = "conformance-results.json"
+SBOM_RE = re.compile(r"SBOM-.*\.spdx\.json", re.S)
+
+# Size limits for files this script reads whole (hostile input must not exhaust memory).
+MAX_KEY_BYTES = 4 * 1024 * 1024
+MAX_SIGNATURE_BYTES = 1024 * 1024
+MAX_JSON_BYTES = 256 * 1024 * 1024
+GPG_TIMEOUT = 120
+
+USAGE_ERROR = 2
+
+
+class UsageError(Exception):
+    """A bad command line or environment: reported on stderr, exit status 2."""
+
+
+# --------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------
+
+
+def printable(text: str) -> str:
+    """`text` with control, format and line-separator characters and undecodable bytes escaped.
+
+    File names come from the release (hostile input): a newline in one must not
+    forge an output line, nor a bidi override or byte-order mark hide a character.
+    """
+    out = []
+    for ch in text:
+        o = ord(ch)
+        if 0xDC80 <= o <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+            out.append("\\x%02x" % (o - 0xDC00))
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+            out.append("\\x%02x" % o if o < 0x100 else "\\u%04x" % o if o < 0x10000 else "\\U%08x" % o)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class Report:
+    """Collects check results and prints them as text lines or JSON."""
+
+    def __init__(self) -> None:
+        self.results: list[dict] = []
+
+    def passed(self, check: str, file: str, reason: str | None = None, code: str | None = None) -> None:
+        """Records `PASSED <check>: <file>`; `reason` only shows in --json."""
+        self.results.append({"status": "PASSED", "check": check, "code": code, "file": file, "reason": reason})
+
+    def failed(self, check: str, code: str, file: str, reason: str) -> None:
+        """Records `FAILED <code>: <file>: <reason>`."""
+        self.results.append({"status": "FAILED", "check": check, "code": code, "file": file, "reason": reason})
+
+    def skipped(self, check: str, reason: str) -> None:
+        """Records `SKIPPED <check>: <reason>`."""
+        self.results.append({"status": "SKIPPED", "check": check, "code": None, "file": None, "reason": reason})
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing FAILED."""
+        return not any(r["status"] == "FAILED" for r in self.results)
+
+    def emit(self, as_json: bool) -> None:
+        """Prints every result."""
+        if as_json:
+            print(json.dumps(self.results, indent=2))
+            return
+        for r in self.results:
+            if r["status"] == "PASSED":
+                print("PASSED %s: %s" % (r["check"], printable(r["file"])))
+            elif r["status"] == "FAILED":
+                print("FAILED %s: %s: %s" % (r["code"], printable(r["file"]), printable(r["reason"])))
+            else:
+                print("SKIPPED %s: %s" % (r["check"], printable(r["reason"])))
+
+
+# --------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------
+
+
+def release_path_problem(path: str) -> str | None:
+    """Why `path` is not a safe release path (relative, '/', no '.'/'..', no control character), or None."""
+    if path == "":
+        return "empty name"
+    if re.search(r"[\x00-\x1f\x7f]", path):
+        return "control character (newline, tab, ...) in the name"
+    if "\\" in path or ":" in path:
+        return "backslash, colon or NUL in the name"
+    if path.startswith("/"):
+        return "absolute name"
+    parts = path.split("/")
+    if ".." in parts:
+        return "name contains '..'"
+    if any(p in ("", ".") for p in parts):
+        return "name has an empty or '.' component"
+    return None
+
+
+def list_files(root: str) -> list[str]:
+    """Every non-directory below `root`, relative with '/', sorted by UTF-8 bytes.
+
+    Symbolic links are listed as files and never followed into.
+    """
+    out: list[str] = []
+    stack = [""]
+    while stack:
+        sub = stack.pop()
+        try:
+            with os.scandir(os.path.join(root, sub) if sub else root) as it:
+                entries = list(it)
+        except OSError:
+            continue
+        for entry in entries:
+            rel = sub + "/" + entry.name if sub else entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                stack.append(rel)
+            else:
+                out.append(rel)
+    return sorted(out, key=utf8_key)
+
+
+def utf8_key(text: str) -> bytes:
+    """Sort key: the UTF-8 bytes of `text` (undecodable bytes kept as they were)."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def is_regular_file(path: str) -> bool:
+    """True for a regular file (following a symbolic link)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+def read_capped(path: str, limit: int) -> bytes:
+    """The bytes of `path`; raises ValueError when the file is larger than `limit`."""
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError("larger than %d bytes" % limit)
+    return data
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError("%s is not JSON" % name)
+
+
+def load_json(path: str, limit: int = MAX_JSON_BYTES):
+    """Strict JSON (as JSON.parse reads it) from a file; raises ValueError with a reason."""
+    try:
+        data = read_capped(path, limit)
+        return json.loads(data.decode("utf-8"), parse_constant=_reject_constant, parse_int=decimal.Decimal)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    except MemoryError:
+        raise ValueError("too large to parse") from None
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8") from None
+    except OSError as err:
+        raise ValueError("cannot read: %s" % (err.strerror or err)) from None
+
+
+# --------------------------------------------------------------------------
+# Ed25519 (RFC 8032), verification only, exactly as OpenSSL does it
+# --------------------------------------------------------------------------
+
+_P = 2**255 - 19
+_L = 2**252 + 27742317777372353535851937790883648493
+_D = -121665 * pow(121666, _P - 2, _P) % _P
+_D2 = 2 * _D % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+
+
+def _point_add(p1: tuple, p2: tuple) -> tuple:
+    """Sum of two points in extended coordinates (X, Y, Z, T), a = -1 (add-2008-hwcd-3)."""
+    x1, y1, z1, t1 = p1
+    x2, y2, z2, t2 = p2
+    a = (y1 - x1) * (y2 - x2) % _P
+    b = (y1 + x1) * (y2 + x2) % _P
+    c = t1 * _D2 * t2 % _P
+    d = 2 * z1 * z2 % _P
+    e, f, g, h = b - a, d - c, d + c, b + a
+    return (e * f % _P, g * h % _P, f * g % _P, e * h % _P)
+
+
+def _recover_x(y: int, sign: int) -> int | None:
+    """The x of the point with this y (already < p) and sign bit, as OpenSSL's ge_frombytes_vartime finds it."""
+    u = (y * y - 1) % _P
+    v = (_D * y * y + 1) % _P
+    x = u * pow(v, 3, _P) * pow(u * pow(v, 7, _P), (_P - 5) // 8, _P) % _P
+    vxx = v * x * x % _P
+    if vxx != u:
+        if vxx != (-u) % _P:
+            return None
+        x = x * _SQRT_M1 % _P
+    if (x & 1) != sign:
+        # For x = 0 with the sign bit set this stays 0: OpenSSL accepts that
+        # encoding of a public key, so this verifier does too.
+        x = (-x) % _P
+    return x
+
+
+def _decode_public_key(data: bytes) -> tuple | None:
+    """A public key point, or None when `data` is not on the curve.
+
+    Like OpenSSL (which the TypeScript verifier and the Studio's `cryptography`
+    use), y is read modulo p; the public key comes from the trust store, not
+    from the signature.
+    """
+    value = int.from_bytes(data, "little")
+    sign = value >> 255
+    y = (value & ((1 << 255) - 1)) % _P
+    x = _recover_x(y, sign)
+    if x is None:
+        return None
+    return (x, y, 1, x * y % _P)
+
+
+def _encode_point(point: tuple) -> bytes:
+    """Canonical 32-byte encoding of a point."""
+    x, y, z, _t = point
+    zinv = pow(z, _P - 2, _P)
+    x = x * zinv % _P
+    y = y * zinv % _P
+    return (y | ((x & 1) << 255)).to_bytes(32, "little")
+
+
+_BASE_Y = 4 * pow(5, _P - 2, _P) % _P
+_BASE_X = _recover_x(_BASE_Y, 0)
+_BASE = (_BASE_X, _BASE_Y, 1, _BASE_X * _BASE_Y % _P)
+_IDENTITY = (0, 1, 1, 0)
+
+
+def _double_scalar_mult(a: int, p1: tuple, b: int, p2: tuple) -> tuple:
+    """[a]p1 + [b]p2 (Straus-Shamir; variable time is fine for public data)."""
+    both = _point_add(p1, p2)
+    acc = _IDENTITY
+    for i in range(max(a.bit_length(), b.bit_length()) - 1, -1, -1):
+        acc = _point_add(acc, acc)
+        bits = ((a >> i) & 1, (b >> i) & 1)
+        if bits == (1, 1):
+            acc = _point_add(acc, both)
+        elif bits == (1, 0):
+            acc = _point_add(acc, p1)
+        elif bits == (0, 1):
+            acc = _point_add(acc, p2)
+    return acc
+
+
+def ed25519_verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
+    """Plain Ed25519 verification, RFC 8032 §5.1.7 without the cofactor.
+
+    S must be below L; R must be the canonical encoding of [S]B - [k]A with
+    k = SHA-512(R || A || M) mod L. A non-canonical R, an R with a small-order
+    component and an S >= L all fail, as with OpenSSL.
+    """
+    if len(public_key) != 32 or len(signature) != 64:
+        return False
+    r_bytes = bytes(signature[:32])
+    s = int.from_bytes(signature[32:], "little")
+    if s >= _L:
+        return False
+    a = _decode_public_key(bytes(public_key))
+    if a is None:
+        return False
+    k = int.from_bytes(hashlib.sha512(r_bytes + bytes(public_key) + bytes(message)).digest(), "little") % _L
+    minus_a = ((-a[0]) % _P, a[1], a[2], (-a[3]) % _P)
+    return _encode_point(_double_scalar_mult(s, _BASE, k, minus_a)) == r_bytes
+
+
+# --------------------------------------------------------------------------
+# Plugin zips: a port of helix_studio/plugin_zip.py (same checks, same order)
+# --------------------------------------------------------------------------
+
+SIGNATURE_NAME = "SIGNATURE.ed25519"
+SIGNATURE_HEADER = "helix-plugin-signature v1"
+MANIFEST_HEADER = "helix-plugin-manifest v1"
+MAX_ENTRIES = 10000
+MAX_TOTAL_UNCOMPRESSED = 256 * 1024 * 1024
+MAX_ENTRY_UNCOMPRESSED = 64 * 1024 * 1024
+RATIO_CHECK_MIN_SIZE = 1024 * 1024
+MAX_RATIO = 100
+MAX_METADATA_DEPTH = 64
+CHUNK = 1024 * 1024
+
+
+class PluginRejected(Exception):
+    """A structural fault of a plugin zip; `code` is one of the PLUGIN_* codes."""
+
+    def __init__(self, code: str, entry: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.entry = entry
+        self.reason = reason
+
+
+def load_trust_store(path: str) -> dict:
+    """Reads a helix-trust-store/v1 file into {key name: raw 32-byte key}; raises UsageError."""
+    try:
+        data = load_json(path, 16 * 1024 * 1024)
+    except ValueError as err:
+        raise UsageError("%s: cannot read trust store: %s" % (path, err)) from None
+    if not isinstance(data, dict) or data.get("schema") != "helix-trust-store/v1":
+        raise UsageError('%s: not a trust store (expected "schema": "helix-trust-store/v1")' % path)
+    items = data.get("keys", [])
+    if not isinstance(items, list):
+        raise UsageError("%s: keys must be an array" % path)
+    keys: dict = {}
+    for index, item in enumerate(items):
+        name = item.get("name") if isinstance(item, dict) else None
+        encoded = item.get("ed25519") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not isinstance(encoded, str):
+            raise UsageError("%s: keys[%d] needs string fields name and ed25519" % (path, index))
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise UsageError("%s: keys[%d] (%s): ed25519 is not base64" % (path, index, name)) from None
+        if len(raw) != 32:
+            raise UsageError("%s: keys[%d] (%s): ed25519 key must be 32 bytes, got %d" % (path, index, name, len(raw)))
+        if name in keys:
+            raise UsageError("%s: keys[%d]: duplicate key name %r" % (path, index, name))
+        keys[name] = raw
+    return keys
+
+
+def _unsafe_reason(name: str) -> str | None:
+    if name == "":
+        return "empty entry name"
+    if "\\" in name or "\x00" in name or ":" in name:
+        return "backslash, NUL or colon in entry name"
+    if name.startswith("/"):
+        return "absolute entry name"
+    parts = name[:-1].split("/") if name.endswith("/") else name.split("/")
+    if ".." in parts:
+        return "entry name contains '..'"
+    if any(part in ("", ".") for part in parts):
+        return "entry name has an empty or '.' component"
+    return None
+
+
+class _Entry:
+    """One central-directory record."""
+
+    __slots__ = ("name", "method", "flags", "crc", "compressed_size", "file_size", "header_offset", "unix_mode")
+
+    def __init__(self, name, method, flags, crc, compressed_size, file_size, header_offset, unix_mode) -> None:
+        self.name = name
+        self.method = method
+        self.flags = flags
+        self.crc = crc
+        self.compressed_size = compressed_size
+        self.file_size = file_size
+        self.header_offset = header_offset
+        self.unix_mode = unix_mode
+
+
+def _read_directory(data) -> list:
+    """The central directory, read straight from the bytes (no zipfile: it normalises names)."""
+    size = len(data)
+    start = max(0, size - 22 - 0xFFFF)
+    end = data.rfind(b"PK\x05\x06", start, max(0, size - 18))
+    if end < 0 or size - end < 22:
+        raise PluginRejected("PLUGIN_MALFORMED", None, "not a readable zip: no end-of-central-directory record")
+    disk, cd_disk, count_here, count, cd_size, cd_offset = struct.unpack("<HHHHII", data[end + 4 : end + 20])
+    if count == 0xFFFF or cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF:
+        raise PluginRejected("PLUGIN_MALFORMED", None, "ZIP64 archives are not supported")
+    if disk != 0 or cd_disk != 0 or count_here != count:
+        raise PluginRejected("PLUGIN_MALFORMED", None, "multi-disk archives are not supported")
+    if cd_offset + cd_size > end:
+        raise PluginRejected("PLUGIN_MALFORMED", None, "central directory runs past its end record")
+    entries = []
+    pos = cd_offset
+    for index in range(count):
+        if pos + 46 > end or data[pos : pos + 4] != b"PK\x01\x02":
+            raise PluginRejected("PLUGIN_MALFORMED", None, "central directory record %d is corrupt" % index)
+        made_by, _needed, flags, method = struct.unpack("<HHHH", data[pos + 4 : pos + 12])
+        crc, compressed_size, file_size, name_len, extra_len, comment_len = struct.unpack("<IIIHHH", data[pos + 16 : pos + 34])
+        external, header_offset = struct.unpack("<II", data[pos + 38 : pos + 46])
+        if pos + 46 + name_len + extra_len + comment_len > end:
+            raise PluginRejected("PLUGIN_MALFORMED", None, "central directory record %d is truncated" % index)
+        raw = bytes(data[pos + 46 : pos + 46 + name_len])
+        if flags & 0x800:
+            try:
+                name = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise PluginRejected("PLUGIN_MALFORMED", None, "entry %d has an invalid UTF-8 name" % index) from None
+        elif all(byte < 0x80 for byte in raw):
+            name = raw.decode("ascii")
+        else:
+            raise PluginRejected("PLUGIN_MALFORMED", None, "entry %d has a non-ASCII name without the UTF-8 flag" % index)
+        if 0xFFFFFFFF in (compressed_size, file_size, header_offset):
+            raise PluginRejected("PLUGIN_MALFORMED", name, "ZIP64 entries are not supported")
+        unix_mode = external >> 16 if made_by >> 8 == 3 else None
+        entries.append(_Entry(name, method, flags, crc, compressed_size, file_size, header_offset, unix_mode))
+        pos += 46 + name_len + extra_len + comment_len
+    return entries
+
+
+def _inflate(data, begin: int, length: int, limit: int):
+    """Raw-deflate data[begin:begin+length] in 1 MiB input chunks, stopping at `limit` output bytes.
+
+    Returns (output, reached end of stream); raises zlib.error on bad data.
+    """
+    inflater = zlib.decompressobj(-15)
+    parts = []
+    produced = 0
+    pos, end = begin, begin + length
+    while pos < end and produced < limit and not inflater.eof:
+        chunk = data[pos : min(end, pos + CHUNK)]
+        pos += len(chunk)
+        while chunk and produced < limit and not inflater.eof:
+            piece = inflater.decompress(chunk, limit - produced)
+            parts.append(piece)
+            produced += len(piece)
+            chunk = inflater.unconsumed_tail
+    return b"".join(parts), inflater.eof
+
+
+def _read_entry(data, entry: _Entry) -> bytes:
+    """One entry's content; inflation stops one byte past the declared size."""
+    if entry.flags & 0x1:
+        raise PluginRejected("PLUGIN_MALFORMED", entry.name, "encrypted entries are not supported")
+    at = entry.header_offset
+    if at + 30 > len(data) or data[at : at + 4] != b"PK\x03\x04":
+        raise PluginRejected("PLUGIN_MALFORMED", entry.name, "bad local header")
+    name_len, extra_len = struct.unpack("<HH", data[at + 26 : at + 30])
+    begin = at + 30 + name_len + extra_len
+    if begin + entry.compressed_size > len(data):
+        raise PluginRejected("PLUGIN_MALFORMED", entry.name, "data runs past the end of the file")
+    if entry.method == 0:
+        # Judged before copying: a stored entry is as long as its compressed size.
+        if entry.compressed_size > entry.file_size:
+            raise PluginRejected("PLUGIN_ZIP_BOMB", entry.name, "inflates to more than its declared size")
+        content = bytes(data[begin : begin + entry.compressed_size])
+    elif entry.method == 8:
+        try:
+            content, eof = _inflate(data, begin, entry.compressed_size, entry.file_size + 1)
+        except zlib.error:
+            raise PluginRejected("PLUGIN_MALFORMED", entry.name, "bad deflate data") from None
+        if len(content) <= entry.file_size and not eof:
+            raise PluginRejected("PLUGIN_MALFORMED", entry.name, "bad deflate data: the stream ends early")
+    else:
+        raise PluginRejected("PLUGIN_MALFORMED", entry.name, "compression method %d is not supported" % entry.method)
+    if len(content) > entry.file_size:
+        raise PluginRejected("PLUGIN_ZIP_BOMB", entry.name, "inflates to more than its declared size")
+    if len(content) != entry.file_size:
+        raise PluginRejected("PLUGIN_ZIP_BOMB", entry.name, "holds fewer bytes than it declares")
+    if zlib.crc32(content) & 0xFFFFFFFF != entry.crc:
+        raise PluginRejected("PLUGIN_MALFORMED", entry.name, "CRC-32 mismatch (corrupt or tampered)")
+    return content
+
+
+def _parse_signature_file(text: str):
+    """Splits SIGNATURE.ed25519 into (key name, signature, signed bytes, manifest [(path, sha256)])."""
+    head, sep, signed = text.partition("\n\n")
+    if not sep:
+        raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, "no blank line between header and manifest")
+    lines = head.split("\n")
+    if len(lines) != 3 or lines[0] != SIGNATURE_HEADER:
+        raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, "header must be '%s', key and ed25519 lines" % SIGNATURE_HEADER)
+    if not lines[1].startswith("key: ") or not lines[2].startswith("ed25519: "):
+        raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, "expected 'key: <name>' then 'ed25519: <base64>'")
+    key_name = lines[1][len("key: ") :]
+    try:
+        signature = base64.b64decode(lines[2][len("ed25519: ") :], validate=True)
+    except ValueError:  # binascii.Error, or non-ASCII characters
+        raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, "signature is not base64") from None
+    if len(signature) != 64:
+        raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, "an Ed25519 signature is 64 bytes")
+    manifest_lines = signed.split("\n")
+    if manifest_lines[0] != MANIFEST_HEADER or manifest_lines[-1] != "":
+        raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, "manifest must start with '%s' and end with a newline" % MANIFEST_HEADER)
+    manifest = []
+    for line in manifest_lines[1:-1]:
+        digest, sep2, path = line.partition("  ")
+        if not sep2 or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest) or not path:
+            raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, "bad manifest line %r" % line)
+        manifest.append((path, digest))
+    paths = [path for path, _ in manifest]
+    if paths != sorted(paths, key=lambda p: p.encode("utf-8", "surrogatepass")) or len(set(paths)) != len(paths):
+        raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, "manifest paths must be unique and sorted by byte value")
+    return key_name, signature, signed.encode("utf-8", "surrogatepass"), manifest
+
+
+def _nesting_depth(value) -> int:
+    """How deep `value` nests dicts and lists (a scalar is 0, {} is 1); iterative."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _check_trust(files: dict, trust: dict):
+    """The trust result (code, entry, reason) of a structurally sound plugin."""
+    raw = files.get(SIGNATURE_NAME)
+    if raw is None:
+        return "PLUGIN_UNSIGNED", None, "no %s in the zip" % SIGNATURE_NAME
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PluginRejected("PLUGIN_MALFORMED", SIGNATURE_NAME, "not UTF-8") from None
+    key_name, signature, signed, manifest = _parse_signature_file(text)
+    public = trust.get(key_name)
+    if public is None:
+        return "PLUGIN_UNTRUSTED_KEY", None, "signed by key %r, which is not in the trust store" % key_name
+    if not ed25519_verify(public, signature, signed):
+        return "PLUGIN_BAD_SIGNATURE", None, "signature does not verify with key %r" % key_name
+    listed = dict(manifest)
+    for name in sorted(files, key=lambda n: n.encode("utf-8", "surrogatepass")):
+        if name != SIGNATURE_NAME and name not in listed:
+            raise PluginRejected("PLUGIN_NOT_IN_MANIFEST", name, "entry is not listed in the signed manifest")
+    for path, digest in manifest:
+        if path not in files:
+            return "PLUGIN_MISSING_ENTRY", path, "%s: listed in the signed manifest but not in the zip" % path
+        if hashlib.sha256(files[path]).hexdigest() != digest:
+            return "PLUGIN_DIGEST_MISMATCH", path, "%s: contents differ from the signed manifest" % path
+    return "PLUGIN_OK", None, "signed by trusted key %r" % key_name
+
+
+def _verify_or_raise(data, trust: dict):
+    entries = _read_directory(data)
+    if len(entries) > MAX_ENTRIES:
+        raise PluginRejected("PLUGIN_ZIP_BOMB", None, "%d entries (limit %d)" % (len(entries), MAX_ENTRIES))
+    seen = set()
+    folded: dict = {}
+    for entry in entries:
+        name = entry.name
+        reason = _unsafe_reason(name)
+        if reason:
+            raise PluginRejected("PLUGIN_UNSAFE_PATH", name, reason)
+        if entry.unix_mode is not None and stat.S_ISLNK(entry.unix_mode):
+            raise PluginRejected("PLUGIN_SYMLINK", name, "symbolic link entries are not allowed")
+        if name.endswith("/"):
+            raise PluginRejected("PLUGIN_NOT_IN_MANIFEST", name, "directory entries are not part of the plugin format")
+        if name in seen:
+            raise PluginRejected("PLUGIN_DUPLICATE_ENTRY", name, "the name occurs twice")
+        key = name.lower()
+        if key in folded:
+            raise PluginRejected("PLUGIN_DUPLICATE_ENTRY", name, "differs from %r only in case" % folded[key])
+        seen.add(name)
+        folded[key] = name
+
+    total = 0
+    for entry in entries:
+        total += entry.file_size
+        if entry.file_size > MAX_ENTRY_UNCOMPRESSED:
+            raise PluginRejected("PLUGIN_ZIP_BOMB", entry.name, "%d bytes uncompressed (limit %d)" % (entry.file_size, MAX_ENTRY_UNCOMPRESSED))
+        if entry.file_size > RATIO_CHECK_MIN_SIZE and entry.file_size > MAX_RATIO * max(entry.compressed_size, 1):
+            raise PluginRejected("PLUGIN_ZIP_BOMB", entry.name, "compression ratio over %d:1" % MAX_RATIO)
+    if total > MAX_TOTAL_UNCOMPRESSED:
+        raise PluginRejected("PLUGIN_ZIP_BOMB", None, "%d bytes uncompressed in all (limit %d)" % (total, MAX_TOTAL_UNCOMPRESSED))
+
+    files: dict = {}
+    for entry in entries:
+        files[entry.name] = _read_entry(data, entry)
+
+    trust_result = _check_trust(files, trust)
+
+    meta_bytes = files.get("plugin.json")
+    if meta_bytes is None:
+        raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "missing")
+    try:
+        meta = json.loads(meta_bytes.decode("utf-8"), parse_constant=_reject_constant, parse_int=decimal.Decimal)
+    except RecursionError:
+        raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "nested deeper than %d levels" % MAX_METADATA_DEPTH) from None
+    except (UnicodeDecodeError, ValueError) as err:
+        raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "not JSON: %s" % err) from None
+    if _nesting_depth(meta) > MAX_METADATA_DEPTH:
+        raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "nested deeper than %d levels" % MAX_METADATA_DEPTH)
+    for key in ("name", "version", "entry"):
+        if not isinstance(meta, dict) or not isinstance(meta.get(key), str) or not meta[key]:
+            raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "needs a non-empty string %r" % key)
+    if ":" not in meta["entry"]:
+        raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "entry must be 'module:function'")
+    return trust_result
+
+
+def verify_plugin_bytes(data, trust: dict) -> dict:
+    """Verdict on one plugin zip held in `data` (bytes or mmap): {code, entry, reason, structural}.
+
+    `structural` is True for faults refused under any policy, False for trust
+    results (PLUGIN_OK, unsigned, untrusted key, bad signature, digest mismatch,
+    missing entry), exactly as in the shared plugin trust-case table.
+    """
+    try:
+        code, entry, reason = _verify_or_raise(data, trust)
+        return {"code": code, "entry": entry, "reason": reason, "structural": False}
+    except PluginRejected as err:
+        return {"code": err.code, "entry": err.entry, "reason": err.reason, "structural": True}
+    except MemoryError:
+        return {"code": "PLUGIN_ZIP_BOMB", "entry": None, "reason": "needs more memory than this machine has", "structural": True}
+
+
+def verify_plugin_file(path: str, trust: dict) -> dict:
+    """Verdict on the plugin zip at `path`; the file is mapped, not read into memory."""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size == 0:
+                return verify_plugin_bytes(b"", trust)
+            try:
+                mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):
+                if size > MAX_TOTAL_UNCOMPRESSED * 2:
+                    return {"code": "PLUGIN_ZIP_BOMB", "entry": None, "reason": "%d bytes: too large to be a plugin" % size, "structural": True}
+                return verify_plugin_bytes(handle.read(), trust)
+            try:
+                return verify_plugin_bytes(mapped, trust)
+            finally:
+                mapped.close()
+    except OSError as err:
+        return {"code": "PLUGIN_MALFORMED", "entry": None, "reason": "cannot read: %s" % (err.strerror or err), "structural": True}
+
+
+def plugin_line(report: Report, file: str, verdict: dict) -> None:
+    """Adds one plugin verdict to the report (PLUGIN_OK passes)."""
+    if verdict["code"] == "PLUGIN_OK":
+        report.passed("plugin", file, verdict["reason"], code="PLUGIN_OK")
+    else:
+        where = "%s: " % verdict["entry"] if verdict["entry"] and not verdict["reason"].startswith(verdict["entry"] + ":") else ""
+        report.failed("plugin", verdict["code"], file, "%s%s" % (where, verdict["reason"]))
+
+
+# --------------------------------------------------------------------------
+# OpenPGP packets (enough to see what a file holds before gpg reads it)
+# --------------------------------------------------------------------------
+
+ARMOR_BEGIN = re.compile(rb"^-----BEGIN PGP ([A-Z ,0-9/]+)-----\r?$", re.M)
+
+
+def dearmor(data: bytes) -> list:
+    """The (block type, binary) of every ASCII-armoured block in `data`; [] when there is none.
+
+    Raises ValueError for a block that does not decode.
+    """
+    blocks = []
+    for match in ARMOR_BEGIN.finditer(data):
+        kind = match.group(1).decode("ascii")
+        rest = data[match.end() :].split(b"\n")
+        body = []
+        in_headers = True
+        ended = False
+        checksum = None
+        for raw_line in rest[1:]:
+            line = raw_line.rstrip(b"\r").strip()
+            if in_headers:
+                if line == b"":
+                    in_headers = False
+                elif b":" not in line:  # no header lines and no blank line: body starts
+                    in_headers = False
+                    body.append(line)
+                continue
+            if line.startswith(b"-----END PGP "):
+                ended = True
+                break
+            if line.startswith(b"=") and len(line) == 5:
+                checksum = line[1:]
+                continue
+            body.append(line)
+        if not ended:
+            raise ValueError("armour block %s has no END line" % kind)
+        try:
+            binary = base64.b64decode(b"".join(body), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("armour block %s is not base64" % kind) from None
+        if checksum is not None:
+            try:
+                expected = int.from_bytes(base64.b64decode(checksum, validate=True), "big")
+            except (binascii.Error, ValueError):
+                raise ValueError("armour block %s has an unreadable checksum line" % kind) from None
+            if crc24(binary) != expected:
+                raise ValueError("the armour checksum (CRC-24) does not match: the file was changed or damaged")
+        blocks.append((kind, binary))
+    return blocks
+
+
+def _crc24_table() -> list:
+    table = []
+    for index in range(256):
+        crc = index << 16
+        for _ in range(8):
+            crc <<= 1
+            if crc & 0x1000000:
+                crc ^= 0x1864CFB
+        table.append(crc & 0xFFFFFF)
+    return table
+
+
+_CRC24_TABLE = _crc24_table()
+
+
+def crc24(data: bytes) -> int:
+    """The CRC-24 of OpenPGP ASCII armour (RFC 4880 §6.1)."""
+    crc = 0xB704CE
+    table = _CRC24_TABLE
+    for byte in data:
+        crc = ((crc << 8) & 0xFFFFFF) ^ table[((crc >> 16) ^ byte) & 0xFF]
+    return crc
+
+
+def packet_tags(data: bytes) -> list:
+    """The tags of the OpenPGP packets in `data`, in order; raises ValueError when malformed."""
+    tags = []
+    pos = 0
+    size = len(data)
+    while pos < size:
+        first = data[pos]
+        pos += 1
+        if not first & 0x80:
+            raise ValueError("not an OpenPGP packet at byte %d" % (pos - 1))
+        if first & 0x40:  # new format
+            tag = first & 0x3F
+            while True:
+                if pos >= size:
+                    raise ValueError("truncated packet header")
+                o1 = data[pos]
+                if o1 < 192:
+                    length, pos, partial = o1, pos + 1, False
+                elif o1 < 224:
+                    if pos + 1 >= size:
+                        raise ValueError("truncated packet header")
+                    length, pos, partial = ((o1 - 192) << 8) + data[pos + 1] + 192, pos + 2, False
+                elif o1 == 255:
+                    if pos + 5 > size:
+                        raise ValueError("truncated packet header")
+                    length, pos, partial = struct.unpack(">I", data[pos + 1 : pos + 5])[0], pos + 5, False
+                else:
+                    length, pos, partial = 1 << (o1 & 0x1F), pos + 1, True
+                if pos + length > size:
+                    raise ValueError("packet runs past the end")
+                pos += length
+                if not partial:
+                    break
+        else:
+            tag = (first >> 2) & 0x0F
+            length_type = first & 0x03
+            if length_type == 3:
+                length = size - pos
+            else:
+                width = (1, 2, 4)[length_type]
+                if pos + width > size:
+                    raise ValueError("truncated packet header")
+                length = int.from_bytes(data[pos : pos + width], "big")
+                pos += width
+            if pos + length > size:
+                raise ValueError("packet runs past the end")
+            pos += length
+        tags.append(tag)
+    return tags
+
+
+def openpgp_packets(data: bytes) -> tuple:
+    """(armour block types, packet tags) of an armoured or binary OpenPGP file; ValueError if unreadable."""
+    blocks = dearmor(data)
+    if not blocks:
+        return [], packet_tags(data)
+    tags = []
+    for _kind, binary in blocks:
+        tags.extend(packet_tags(binary))
+    return [kind for kind, _ in blocks], tags
+
+
+# --------------------------------------------------------------------------
+# gpg
+# --------------------------------------------------------------------------
+
+
+class Gpg:
+    """gpg in a private, temporary GNUPGHOME (mode 0700), removed by close()."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.home = tempfile.mkdtemp(prefix="helix-verify-gnupg-")
+        os.chmod(self.home, 0o700)
+        self.env = dict(os.environ)
+        self.env.update({"GNUPGHOME": self.home, "LC_ALL": "C", "LANGUAGE": "C", "TZ": "UTC"})
+        self.env.pop("GPG_AGENT_INFO", None)
+
+    def run(self, args: list) -> tuple:
+        """Runs gpg; returns (exit code, status lines, stderr). Never reaches a key server or an agent."""
+        command = [
+            self.binary, "--homedir", self.home, "--batch", "--no-tty", "--no-autostart", "--no-options",
+            "--no-auto-key-retrieve", "--no-auto-key-locate", "--trust-model", "always", "--status-fd", "1",
+        ] + args
+        try:
+            done = subprocess.run(command, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, timeout=GPG_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            return 124, [], "gpg timed out after %d s" % GPG_TIMEOUT
+        except OSError as err:
+            return 127, [], "cannot run gpg: %s" % err
+        status = []
+        for line in done.stdout.decode("utf-8", "replace").splitlines():
+            if line.startswith("[GNUPG:] "):
+                status.append(line[len("[GNUPG:] ") :].split(" "))
+        return done.returncode, status, done.stderr.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        """Removes the temporary home."""
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def find_gpg() -> str:
+    """The gpg binary (GnuPG 2.2+), or UsageError."""
+    for name in ("gpg", "gpg2"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise UsageError("gpg (GnuPG 2.2 or later) is not on PATH; install it to verify the release signatures")
+
+
+def normalise_fingerprint(value: str) -> str:
+    """Uppercase hex without spaces or a 0x prefix."""
+    value = re.sub(r"\s+", "", value)
+    if value[:2].lower() == "0x":
+        value = value[2:]
+    return value.upper()
+
+
+FPR_RE = re.compile(r"[0-9A-F]{40}|[0-9A-F]{64}")
+# OpenPGP hash algorithm ids a release signature must not use (collisions are practical).
+WEAK_HASHES = {"1": "MD5", "2": "SHA-1", "3": "RIPEMD-160"}
+
+
+# --------------------------------------------------------------------------
+# Checks
+# --------------------------------------------------------------------------
+
+
+def check_key(report: Report, root: str, gpg: Gpg | None, pinned: str | None, tofu: bool) -> str | None:
+    """The `key` check; returns the trusted primary fingerprint, or None when the check failed."""
+    key_file = os.path.join(root, PUBLIC_KEY)
+    if not is_regular_file(key_file):
+        report.failed("key", "KEY_MISSING", PUBLIC_KEY, "the release has signatures but no %s (the signing public key)" % PUBLIC_KEY)
+        return None
+    try:
+        data = read_capped(key_file, MAX_KEY_BYTES)
+    except (OSError, ValueError) as err:
+        report.failed("key", "KEY_MISSING", PUBLIC_KEY, "cannot read the public key: %s" % err)
+        return None
+    if b"PRIVATE KEY BLOCK" in data:
+        report.failed("key", "KEY_MISSING", PUBLIC_KEY, "holds SECRET key material (a PGP PRIVATE KEY BLOCK): it was not imported; "
+                      "the signing key is compromised, revoke it and publish only the public key (gpg --armor --export)")
+        return None
+    try:
+        kinds, tags = openpgp_packets(data)
+    except ValueError as err:
+        report.failed("key", "KEY_MISSING", PUBLIC_KEY, "not a readable OpenPGP public key: %s" % err)
+        return None
+    if 5 in tags or 7 in tags:
+        report.failed("key", "KEY_MISSING", PUBLIC_KEY, "holds SECRET key packets: it was not imported; the signing key is "
+                      "compromised, revoke it and publish only the public key (gpg --armor --export)")
+        return None
+    if any(kind != "PUBLIC KEY BLOCK" for kind in kinds):
+        report.failed("key", "KEY_MISSING", PUBLIC_KEY, "holds a PGP %s block; expected one PGP PUBLIC KEY BLOCK" % sorted(set(kinds))[0])
+        return None
+    primaries = tags.count(6)
+    if primaries != 1:
+        report.failed("key", "KEY_MISSING", PUBLIC_KEY, "holds %d public keys; expected exactly one" % primaries)
+        return None
+
+    fpr_file = os.path.join(root, FINGERPRINT)
+    published = None
+    if is_regular_file(fpr_file):
+        try:
+            text = read_capped(fpr_file, 1024).decode("ascii")
+        except (OSError, ValueError, UnicodeDecodeError):
+            text = None
+        if text is not None:
+            published = text[:-1] if text.endswith("\n") else text
+    if pinned is None and not tofu:
+        report.failed("key", "KEY_NOT_PINNED", PUBLIC_KEY, "no key is pinned: pass --fingerprint <the project's published fingerprint>, "
+                      "or --tofu to trust the one in %s%s" % (FINGERPRINT, " (%s)" % published if published and FPR_RE.fullmatch(published) else ""))
+        return None
+    if gpg is None:
+        report.failed("key", "KEY_MISSING", PUBLIC_KEY, "gpg is not available")
+        return None
+
+    code, status, stderr = gpg.run(["--import", key_file])
+    if code != 0 or not any(s[0] == "IMPORT_OK" for s in status):
+        report.failed("key", "KEY_MISSING", PUBLIC_KEY, "gpg could not import the public key: %s" % _gpg_complaint(stderr))
+        return None
+    listing = _colon_listing(gpg, ["--with-colons", "--fixed-list-mode", "--list-keys"])
+    secret = _colon_listing(gpg, ["--with-colons", "--list-secret-keys"])
+    if any(line[0] in ("sec", "ssb") for line in secret):
+        report.failed("key", "KEY_MISSING", PUBLIC_KEY, "holds secret key material; the signing key is compromised")
+        return None
+    fingerprints = []
+    for index, line in enumerate(listing):
+        if line[0] == "pub":
+            after = [l for l in listing[index + 1 :] if l[0] == "fpr"]
+            if after and len(after[0]) > 9:
+                fingerprints.append(after[0][9].upper())
+    if len(fingerprints) != 1:
+        report.failed("key", "KEY_MISSING", PUBLIC_KEY, "gpg sees %d primary keys in it; expected exactly one" % len(fingerprints))
+        return None
+    actual = fingerprints[0]
+
+    if not tofu and actual != pinned:
+        report.failed("key", "KEY_MISMATCH", PUBLIC_KEY, "its fingerprint is %s, not the pinned %s" % (actual, pinned))
+        return None
+    if published is None:
+        report.failed("key", "KEY_MISSING", FINGERPRINT, "missing or unreadable; it must hold the signing key's fingerprint (%s)" % actual)
+        return None
+    if not FPR_RE.fullmatch(published):
+        report.failed("key", "KEY_MISMATCH", FINGERPRINT, "is not one line of 40 uppercase hex digits")
+        return None
+    if published != actual:
+        if tofu:
+            report.failed("key", "KEY_MISMATCH", PUBLIC_KEY, "its fingerprint is %s but %s says %s" % (actual, FINGERPRINT, published))
+        else:
+            report.failed("key", "KEY_MISMATCH", FINGERPRINT, "says %s but the public key's fingerprint is %s" % (published, actual))
+        return None
+    if tofu:
+        sys.stderr.write("NOTE: trust on first use (--tofu): accepting the key %s named in %s. It is not pinned: compare it "
+                         "with the fingerprint the project publishes elsewhere, then use --fingerprint.\n" % (actual, FINGERPRINT))
+        report.passed("key", PUBLIC_KEY, "fingerprint %s, trusted on first use (--tofu) from %s, not pinned" % (actual, FINGERPRINT))
+    else:
+        report.passed("key", PUBLIC_KEY, "fingerprint %s equals the pinned one" % actual)
+    return actual
+
+
+def _colon_listing(gpg: Gpg, args: list) -> list:
+    """gpg --with-colons output as field lists (the status-fd lines are left out)."""
+    command = [gpg.binary, "--homedir", gpg.home, "--batch", "--no-tty", "--no-autostart", "--no-options"] + args
+    try:
+        done = subprocess.run(command, env=gpg.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=GPG_TIMEOUT)
+    except (subprocess.TimeoutExpired, OSError):
+        return []
+    return [line.split(":") for line in done.stdout.decode("utf-8", "replace").splitlines() if ":" in line]
+
+
+def _gpg_complaint(stderr: str) -> str:
+    """The gist of gpg's stderr, on one line."""
+    lines = [l.strip() for l in stderr.splitlines() if l.strip()]
+    return "; ".join(lines[-3:]) if lines else "no message"
+
+
+def required_signed_files(root: str, files: list) -> list:
+    """The files that must have a `.asc` (docs/release-format.md, check `signature`)."""
+    required = [SUMS, META, PROVENANCE]
+    required += [f for f in files if "/" not in f and SBOM_RE.fullmatch(f)]
+    if CONFORMANCE_RESULTS in files:
+        required.append(CONFORMANCE_RESULTS)
+    return sorted(set(required), key=utf8_key)
+
+
+def check_signatures(report: Report, root: str, files: list, gpg: Gpg | None, fingerprint: str | None) -> None:
+    """The `signature` check: every .asc verifies with the pinned key; the required ones exist."""
+    present = set(files)
+    for target in required_signed_files(root, files):
+        if target + ".asc" not in present:
+            why = "%s has no detached signature" % target
+            if target not in present:
+                why += " (and %s itself is missing)" % target
+            report.failed("signature", "SIGNATURE_MISSING", target + ".asc", why)
+    signatures = [f for f in files if f.endswith(".asc") and f != PUBLIC_KEY]
+    if fingerprint is None or gpg is None:
+        report.skipped("signature", "%d signature(s) not verified: no trusted key (see the key check)" % len(signatures))
+        return
+    for asc in signatures:
+        verify_one(report, root, asc, gpg, fingerprint)
+
+
+def verify_one(report: Report, root: str, asc: str, gpg: Gpg, fingerprint: str) -> None:
+    """Verifies one detached signature `asc` over the file it names."""
+    target = asc[: -len(".asc")]
+    asc_path = os.path.join(root, asc)
+    target_path = os.path.join(root, target)
+    if not is_regular_file(asc_path):
+        report.failed("signature", "SIGNATURE_BAD", asc, "not a regular file")
+        return
+    if target == "" or target.endswith("/") or not is_regular_file(target_path):
+        report.failed("signature", "SIGNATURE_BAD", asc, "signs %s, which is not in the release" % (target or "nothing"))
+        return
+    try:
+        data = read_capped(asc_path, MAX_SIGNATURE_BYTES)
+        kinds, tags = openpgp_packets(data)
+    except (OSError, ValueError) as err:
+        report.failed("signature", "SIGNATURE_BAD", asc, "not a readable OpenPGP signature: %s" % err)
+        return
+    if not tags or any(t != 2 for t in tags) or any(k != "SIGNATURE" for k in kinds):
+        report.failed("signature", "SIGNATURE_BAD", asc, "not a detached signature (it holds OpenPGP packets of types %s)"
+                      % ", ".join(str(t) for t in sorted(set(tags))) if tags else "holds no OpenPGP signature")
+        return
+    code, status, stderr = gpg.run(["--verify", "--", asc_path, target_path])
+    keywords = [s[0] for s in status]
+    bad = [s for s in status if s[0] in ("BADSIG", "ERRSIG", "REVKEYSIG", "NO_PUBKEY", "FAILURE", "NODATA", "UNEXPECTED", "BADARMOR")]
+    valid = [s for s in status if s[0] == "VALIDSIG"]
+    if bad or not valid or code != 0 or keywords.count("NEWSIG") != len(valid):
+        if any(s[0] == "BADSIG" for s in status):
+            why = "does not verify over %s: the file or the signature was changed (gpg: BADSIG)" % target
+        elif any(s[0] in ("ERRSIG", "NO_PUBKEY") for s in status):
+            why = "cannot be checked with the release key %s (gpg: ERRSIG, made by another key or unreadable)" % fingerprint
+        elif any(s[0] == "REVKEYSIG" for s in status):
+            why = "made by a revoked key (gpg: REVKEYSIG)"
+        elif any(s[0] in ("NODATA", "BADARMOR") for s in status):
+            why = "gpg finds no readable signature in it (corrupt or not OpenPGP)"
+        else:
+            why = "gpg does not accept it (exit %d): %s" % (code, _gpg_complaint(stderr))
+        report.failed("signature", "SIGNATURE_BAD", asc, why)
+        return
+    for s in valid:
+        primary = s[10].upper() if len(s) > 10 else s[1].upper()
+        sig_class = s[9] if len(s) > 9 else ""
+        if primary != fingerprint:
+            report.failed("signature", "SIGNATURE_BAD", asc, "made by key %s, not the pinned %s" % (primary, fingerprint))
+            return
+        if sig_class != "00":
+            report.failed("signature", "SIGNATURE_BAD", asc, "signature class %s; expected 00 (a binary document signature)" % sig_class)
+            return
+        if len(s) > 8 and s[8] in WEAK_HASHES:
+            report.failed("signature", "SIGNATURE_BAD", asc, "made with the broken hash algorithm %s" % WEAK_HASHES[s[8]])
+            return
+    report.passed("signature", asc, "verifies over %s with %s" % (target, fingerprint))
+
+
+def plugin_files(root: str, files: list) -> list:
+    """The release's plugin zips: the provenance's `plugin` subjects, and every plugins/**.zip."""
+    found = set(f for f in files if f.startswith("plugins/") and f.endswith(".zip"))
+    statement = None
+    if is_regular_file(os.path.join(root, PROVENANCE)):
+        try:
+            statement = load_json(os.path.join(root, PROVENANCE))
+        except ValueError:
+            statement = None
+    subjects = statement.get("subject") if isinstance(statement, dict) else None
+    for subject in subjects if isinstance(subjects, list) else []:
+        if not isinstance(subject, dict):
+            continue
+        annotations = subject.get("annotations")
+        name = subject.get("name")
+        if isinstance(annotations, dict) and annotations.get("helix.kind") == "plugin" and isinstance(name, str):
+            found.add(name)
+    return sorted(found, key=utf8_key)
+
+
+def check_plugins(report: Report, root: str, files: list, trust: dict | None) -> None:
+    """The `plugin` check: with a trust store, every plugin zip of the release gives PLUGIN_OK."""
+    if trust is None:
+        report.skipped("plugin", "no --trust-store given: the plugins' Ed25519 signatures are not checked")
+        return
+    plugins = plugin_files(root, files)
+    if not plugins:
+        report.skipped("plugin", "the release has no plugin")
+        return
+    for path in plugins:
+        problem = release_path_problem(path)
+        if problem:
+            report.failed("plugin", "PLUGIN_MALFORMED", path, "not a release path (%s)" % problem)
+            continue
+        full = os.path.join(root, path)
+        if not is_regular_file(full):
+            report.failed("plugin", "PLUGIN_MALFORMED", path, "listed as a plugin but not a file of the release")
+            continue
+        plugin_line(report, path, verify_plugin_file(full, trust))
+
+
+# --------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------
+
+
+def parse_args(argv: list) -> argparse.Namespace:
+    """The command line; argparse exits with status 2 on a usage error."""
+    parser = argparse.ArgumentParser(
+        prog="verify_release_signatures.py",
+        description="Checks key, signature and (with --trust-store) plugin of a helix-release release folder "
+        "(docs/release-format.md). Prints PASSED/FAILED/SKIPPED lines; exit 0 only when nothing FAILED, 2 on usage errors.",
+    )
+    parser.add_argument("--dir", default=".", help="the release folder (default: .)")
+    pin = parser.add_mutually_exclusive_group()
+    pin.add_argument("--fingerprint", metavar="FPR", help="the signing key's full fingerprint (40 hex digits), pinned")
+    pin.add_argument("--tofu", action="store_true", help="trust on first use: accept release-signing-key-fingerprint.txt")
+    parser.add_argument("--trust-store", metavar="FILE", help="helix-trust-store/v1 JSON: every plugin zip must verify against it")
+    parser.add_argument("--check-plugin", metavar="ZIP", nargs="+",
+                        help="only check these plugin zips against --trust-store (one line each; PLUGIN_OK passes; no gpg needed)")
+    parser.add_argument("--json", action="store_true", help="print a JSON array of {status, check, code, file, reason}")
+    return parser.parse_args(argv)
+
+
+def run(argv: list) -> int:
+    """Runs the verifier; returns the exit status."""
+    args = parse_args(argv)
+    report = Report()
+    trust = load_trust_store(args.trust_store) if args.trust_store else None
+
+    if args.check_plugin:
+        if trust is None:
+            raise UsageError("--check-plugin needs --trust-store FILE")
+        for path in args.check_plugin:
+            plugin_line(report, path, verify_plugin_file(path, trust))
+        report.emit(args.json)
+        return 0 if report.ok else 1
+
+    pinned = None
+    if args.fingerprint is not None:
+        pinned = normalise_fingerprint(args.fingerprint)
+        if not FPR_RE.fullmatch(pinned):
+            raise UsageError("--fingerprint must be the key's full fingerprint (40 hex digits), e.g. from the project's web site; got %r" % args.fingerprint)
+    root = args.dir
+    if not os.path.isdir(root):
+        raise UsageError("--dir %s: not a folder" % root)
+
+    files = list_files(root)
+    signatures = [f for f in files if f.endswith(".asc")]
+    if not signatures:
+        report.failed("key", "UNSIGNED", PUBLIC_KEY, "the release is unsigned: there is no .asc file at all in %s "
+                      "(no detached signature, no public key), so nothing in it can be authenticated" % root)
+        report.skipped("signature", "the release is unsigned")
+        check_plugins(report, root, files, trust)
+        report.emit(args.json)
+        return 1
+
+    gpg = None
+    try:
+        if pinned is not None or args.tofu:
+            gpg = Gpg(find_gpg())
+        fingerprint = check_key(report, root, gpg, pinned, args.tofu)
+        check_signatures(report, root, files, gpg, fingerprint)
+    finally:
+        if gpg is not None:
+            gpg.close()
+    check_plugins(report, root, files, trust)
+    report.emit(args.json)
+    return 0 if report.ok else 1
+
+
+def main() -> int:
+    """Entry point: usage errors exit 2 with a message, never a traceback."""
+    try:
+        sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        pass
+    try:
+        return run(sys.argv[1:])
+    except UsageError as err:
+        sys.stderr.write("verify_release_signatures.py: error: %s\n" % err)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. piped into `head`
+        return 1
+    except Exception as err:  # a bug, or input nobody foresaw: never pass, never a traceback
+        sys.stdout.flush()
+        sys.stderr.write("%s: internal error, the release is NOT verified: %s: %s\n" % ("verify_release_signatures.py", type(err).__name__, printable(str(err))))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
