@@ -13,6 +13,8 @@ export interface ToolchainPins {
   python: { minimum: string; requirements: string; devRequirements: string };
   syft: { module: string; version: string };
   go: { minimum: string };
+  /** Workflow linter for the CI files; built only by `toolchain --dev`. */
+  actionlint?: { module: string; version: string };
 }
 
 /** Absolute paths of the toolchain of a workspace. */
@@ -25,6 +27,8 @@ export interface ToolchainPaths {
   uv: string;
   /** Where a syft built by the toolchain goes. */
   syftLocal: string;
+  /** Where `toolchain --dev` builds actionlint (test-only). */
+  actionlint: string;
   pinsFile: string;
 }
 
@@ -41,6 +45,7 @@ export function toolchainPaths(workspaceRoot: string): ToolchainPaths {
     venvPython: join(bin, isWindows ? 'python.exe' : 'python'),
     uv: join(bin, isWindows ? 'uv.exe' : 'uv'),
     syftLocal: join(root, 'bin', isWindows ? 'syft.exe' : 'syft'),
+    actionlint: join(root, 'bin', isWindows ? 'actionlint.exe' : 'actionlint'),
     pinsFile: join(workspaceRoot, 'tools', 'toolchain', 'pins.json'),
   };
 }

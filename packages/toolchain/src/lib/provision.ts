@@ -6,7 +6,10 @@
  *   with `dev`, the test-only tools of requirements-dev.txt);
  * - syft at the pinned version: one already on PATH is reused; otherwise it is
  *   built with `go install` into `.helix/toolchain/bin` with the version
- *   stamped in (a plain `go install` build reports "[not provided]").
+ *   stamped in (a plain `go install` build reports "[not provided]");
+ * - with `dev` only: actionlint at the pinned version, built with `go install`
+ *   into `.helix/toolchain/bin` (the workflow lint of the parity test); kept
+ *   when the binary there already reports the pin.
  *
  * A stamp file records the digest of what was installed, so a second run with
  * unchanged pins does nothing.
@@ -31,6 +34,8 @@ export interface ToolchainReport {
   venv: string;
   venvReused: boolean;
   syft: { command: string; version: string; built: boolean };
+  /** Only with `dev`. */
+  actionlint?: { command: string; version: string; built: boolean };
 }
 
 function versionAtLeast(version: string, minimum: string): boolean {
@@ -60,6 +65,56 @@ export async function checkPython(command: string, minimum: string): Promise<str
     throw new ReleaseError('TOOL_NOT_FOUND', `${command} is Python ${version}; ${hint}`, { file: command });
   }
   return version;
+}
+
+/** The version an actionlint binary reports (`v1.7.12`), or undefined when it cannot run. */
+export async function actionlintVersion(command: string): Promise<string | undefined> {
+  try {
+    const { stdout } = await runTool({ command, args: ['-version'], timeoutMs: 60_000 });
+    return stdout.trim().split('\n')[0]?.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Builds actionlint at the pinned version into `.helix/toolchain/bin`
+ * (idempotent: an existing binary reporting the pin is kept). Needs Go.
+ */
+export async function provisionActionlint(args: { workspaceRoot: string; logger: Logger; env?: NodeJS.ProcessEnv }): Promise<{ command: string; version: string; built: boolean }> {
+  const env = args.env ?? process.env;
+  const pins = readPins(args.workspaceRoot);
+  const paths = toolchainPaths(args.workspaceRoot);
+  if (!pins.actionlint) {
+    throw new ReleaseError('CONFIG_INVALID', 'tools/toolchain/pins.json has no "actionlint" pin; restore it from git', { file: 'tools/toolchain/pins.json' });
+  }
+  const wanted = `v${pins.actionlint.version.replace(/^v/, '')}`;
+  const found = (await exists(paths.actionlint)) ? await actionlintVersion(paths.actionlint) : undefined;
+  if (found === wanted) {
+    args.logger.info(`actionlint ${found} found at ${paths.actionlint}`);
+    return { command: paths.actionlint, version: found, built: false };
+  }
+  if (found !== undefined) args.logger.info(`replacing ${paths.actionlint}: it is actionlint ${found}, the pin is ${wanted}`);
+  const goHint = `Go ${pins.go.minimum}+ is needed to build actionlint ${wanted} for --dev (Debian: apt-get install golang-go, or from go.dev)`;
+  const goVersion = await runTool({ command: env['GO'] ?? 'go', args: ['env', 'GOVERSION'], installHint: goHint });
+  if (!versionAtLeast(goVersion.stdout.trim().replace(/^go/, ''), pins.go.minimum)) {
+    throw new ReleaseError('TOOL_NOT_FOUND', `found ${goVersion.stdout.trim()}; ${goHint}`, { file: 'go' });
+  }
+  args.logger.info(`building actionlint ${wanted} with ${goVersion.stdout.trim()} (go install)`);
+  await mkdir(join(paths.root, 'bin'), { recursive: true });
+  await runTool({
+    command: env['GO'] ?? 'go',
+    args: ['install', '-trimpath', `${pins.actionlint.module}@${wanted}`],
+    env: { GOBIN: join(paths.root, 'bin'), CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+    streamOutput: true,
+    timeoutMs: 30 * 60_000,
+  });
+  const built = await actionlintVersion(paths.actionlint);
+  if (built !== wanted) {
+    throw new ReleaseError('TOOL_FAILED', `the actionlint just built reports version ${built ?? '(none)'}, expected ${wanted}`, { file: paths.actionlint });
+  }
+  args.logger.info(`actionlint ${built} built at ${paths.actionlint}`);
+  return { command: paths.actionlint, version: built, built: true };
 }
 
 /** Provisions (or confirms) the toolchain of `workspaceRoot`. */
@@ -106,6 +161,9 @@ export async function provisionToolchain(args: {
     await writeFileAtomic(stampFile, `${[pythonVersion, ...digests].join(' ')}\n`);
   }
 
+  // --- actionlint (dev only) ----------------------------------------------
+  const actionlint = args.dev ? { actionlint: await provisionActionlint({ workspaceRoot, logger, env }) } : {};
+
   // --- syft ---------------------------------------------------------------
   const wantedSyft = pins.syft.version.replace(/^v/, '');
   for (const candidate of [paths.syftLocal, 'syft']) {
@@ -113,7 +171,7 @@ export async function provisionToolchain(args: {
     const version = await syftVersion(candidate);
     if (version === wantedSyft) {
       logger.info(`syft ${version} found at ${candidate}`);
-      return { python: { command: args.python, version: pythonVersion }, venv: paths.venv, venvReused, syft: { command: candidate, version, built: false } };
+      return { python: { command: args.python, version: pythonVersion }, venv: paths.venv, venvReused, syft: { command: candidate, version, built: false }, ...actionlint };
     }
     if (version !== undefined) logger.info(`ignoring ${candidate}: it is syft ${version}, the pin is ${pins.syft.version}`);
   }
@@ -136,5 +194,5 @@ export async function provisionToolchain(args: {
     throw new ReleaseError('TOOL_FAILED', `the syft just built reports version ${built ?? '(none)'}, expected ${wantedSyft}`, { file: paths.syftLocal });
   }
   logger.info(`syft ${built} built at ${paths.syftLocal}`);
-  return { python: { command: args.python, version: pythonVersion }, venv: paths.venv, venvReused, syft: { command: paths.syftLocal, version: built, built: true } };
+  return { python: { command: args.python, version: pythonVersion }, venv: paths.venv, venvReused, syft: { command: paths.syftLocal, version: built, built: true }, ...actionlint };
 }

@@ -1,0 +1,354 @@
+/**
+ * Local + CI parity: the stage order lives in release.config.ts (through
+ * releasePlan); the CI workflow (.github/workflows/release.yml) and
+ * tools/release_local.sh must run the same stages in the same order.
+ *
+ * - the PR job's `nx affected -t` list is the plan's stage targets minus sign;
+ *   the tag build job runs exactly the build stages; the publish job runs
+ *   tools/release_local.sh;
+ * - `release_local.sh --print-plan` equals `helix-release plan --local`, which
+ *   is the plan minus package and plugin-zip (and follows a changed config);
+ * - the comparison reports a stage the workflow lacks (a config with one more
+ *   custom stage);
+ * - actionlint (built by `npx nx run release:toolchain --dev`) passes on the
+ *   workflow and fails on broken copies of it;
+ * - every `uses:` is pinned to a full commit SHA with a `# vX.Y.Z` comment.
+ *
+ * The workflow is read as text (no YAML dependency): job blocks by their
+ * two-space indent under `jobs:`, and their `run:` commands.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  BUILD_STAGES,
+  loadConfig,
+  readPins,
+  releasePlan,
+  resolveConfig,
+  toolchainPaths,
+  type ResolvedConfig,
+} from '@helix-release/core';
+
+const ROOT = resolve(__dirname, '..');
+const WORKFLOW = join(ROOT, '.github', 'workflows', 'release.yml');
+const RELEASE_LOCAL = join(ROOT, 'tools', 'release_local.sh');
+const CLI = join(ROOT, 'packages', 'verify', 'bin', 'helix-release.cjs');
+
+/** The `run:` commands of each job, by job id (line continuations joined). */
+export function workflowRuns(text: string): Map<string, string[]> {
+  const lines = text.split(/\r?\n/);
+  const jobs = new Map<string, string[]>();
+  let inJobs = false;
+  let job: string | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (/^\S/.test(line)) {
+      inJobs = /^jobs:\s*(#.*)?$/.test(line);
+      job = undefined;
+      continue;
+    }
+    if (!inJobs) continue;
+    const head = /^ {2}([A-Za-z_][\w-]*):\s*(#.*)?$/.exec(line);
+    if (head) {
+      job = head[1]!;
+      jobs.set(job, []);
+      continue;
+    }
+    if (job === undefined) continue;
+    const run = /^(\s*)(?:-\s+)?run:\s*(.*)$/.exec(line);
+    if (!run) continue;
+    const indent = run[1]!.length;
+    let value = run[2]!.trim();
+    if (/^[|>][-+]?\d*$/.test(value)) {
+      const body: string[] = [];
+      while (i + 1 < lines.length && (lines[i + 1]!.trim() === '' || lines[i + 1]!.search(/\S/) > indent)) body.push(lines[++i]!.trim());
+      value = body.join('\n').trim();
+    }
+    jobs.get(job)!.push(value.replace(/\\\n/g, ' '));
+  }
+  return jobs;
+}
+
+/** The `-t` lists of every `nx <command>` in a shell command. */
+export function nxTargetLists(command: string, nxCommand: 'affected' | 'run-many'): string[][] {
+  const lists: string[][] = [];
+  for (const line of command.split('\n')) {
+    const m = new RegExp(`\\bnx\\s+${nxCommand}\\b(.*)$`).exec(line);
+    if (!m) continue;
+    const t = /(?:^|\s)(?:-t|--targets?)(?:=|\s+)(\S+)/.exec(m[1]!);
+    lists.push(t ? t[1]!.replace(/^["']|["']$/g, '').split(',').filter(Boolean) : []);
+  }
+  return lists;
+}
+
+/**
+ * Compares the workflow with the plan of `config`; returns the problems
+ * (empty when the workflow runs the plan's stages in the plan's order).
+ */
+export function checkWorkflowParity(config: ResolvedConfig, workflowText: string): string[] {
+  const stageTargets = releasePlan(config, { apps: [], plugins: [] }).stageTargets;
+  const jobs = workflowRuns(workflowText);
+  const problems: string[] = [];
+  const checkList = (job: string, nxCommand: 'affected' | 'run-many', expected: readonly string[]) => {
+    const runs = jobs.get(job);
+    if (!runs) {
+      problems.push(`the workflow has no job ${job}`);
+      return;
+    }
+    const lists = runs.flatMap((r) => nxTargetLists(r, nxCommand));
+    if (lists.length !== 1) {
+      problems.push(`job ${job}: expected one \`nx ${nxCommand} -t <targets>\` command, found ${lists.length}`);
+      return;
+    }
+    const actual = lists[0]!;
+    const missing = expected.filter((t) => !actual.includes(t));
+    const extra = actual.filter((t) => !expected.includes(t));
+    if (missing.length) problems.push(`job ${job} is missing stage(s) ${missing.join(', ')} of release.config.ts`);
+    if (extra.length) problems.push(`job ${job} runs target(s) ${extra.join(', ')} that it should not`);
+    if (!missing.length && !extra.length && actual.join(',') !== expected.join(',')) {
+      problems.push(`job ${job} runs ${actual.join(',')}; the plan's order is ${expected.join(',')}`);
+    }
+  };
+  checkList('affected', 'affected', stageTargets.filter((t) => t !== 'sign'));
+  checkList('build', 'run-many', BUILD_STAGES);
+  const publish = jobs.get('publish');
+  if (!publish) problems.push('the workflow has no job publish');
+  else if (!publish.some((r) => /(?:^|[\s/])tools\/release_local\.sh\b/.test(r))) problems.push('job publish does not run tools/release_local.sh');
+  return problems;
+}
+
+/** `uses:` lines not pinned to a 40-hex commit with a `# vX.Y.Z` comment. */
+export function unpinnedUses(workflowText: string): string[] {
+  return workflowText
+    .split(/\r?\n/)
+    .filter((l) => /^\s*(?:-\s+)?uses:/.test(l))
+    .filter((l) => !/^\s*(?:-\s+)?uses:\s+[\w.-]+\/[\w./-]+@[0-9a-f]{40}\s+#\s*v\d+\.\d+\.\d+\s*$/.test(l));
+}
+
+function run(command: string, args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' } });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const lines = (s: string) => s.split('\n').filter(Boolean);
+
+let config: ResolvedConfig;
+let stageTargets: string[];
+let workflow: string;
+let scratch: string;
+
+beforeAll(async () => {
+  config = await loadConfig(ROOT);
+  stageTargets = releasePlan(config, { apps: [], plugins: [] }).stageTargets;
+  workflow = await readFile(WORKFLOW, 'utf8');
+  scratch = await mkdtemp(join(tmpdir(), 'helix-release-parity-'));
+});
+
+afterAll(async () => {
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+describe('the CI workflow runs the plan of release.config.ts', () => {
+  it('PR job: nx affected -t <every stage but sign>, in plan order; build job: the build stages; publish: release_local.sh', () => {
+    expect(stageTargets.slice(0, 3)).toEqual(['lock', 'package', 'plugin-zip']);
+    expect(stageTargets.at(-1)).toBe('sign');
+    const jobs = workflowRuns(workflow);
+    expect(nxTargetLists(jobs.get('affected')!.join('\n'), 'affected')).toEqual([stageTargets.filter((t) => t !== 'sign')]);
+    expect(nxTargetLists(jobs.get('build')!.join('\n'), 'run-many')).toEqual([['lock', 'package', 'plugin-zip']]);
+    expect(checkWorkflowParity(config, workflow)).toEqual([]);
+  });
+
+  it('reports a custom stage the workflow does not run', () => {
+    const extended = resolveConfig({
+      apps: { root: config.apps.root },
+      stages: [
+        ...config.stages.map((s) => ({ name: s.name, executor: s.executor, after: s.after, outputs: s.outputs })),
+        { name: 'security-scan', executor: '@example/scan:scan', after: 'conformance', outputs: [{ path: 'SECURITY-SCAN.txt' }] },
+      ],
+    });
+    const problems = checkWorkflowParity(extended, workflow);
+    expect(problems).toEqual([expect.stringMatching(/job affected is missing stage\(s\) security-scan/)]);
+  });
+
+  it('reports a wrong order, a stray sign and a publish job without release_local.sh', () => {
+    const affected = stageTargets.filter((t) => t !== 'sign').join(',');
+    const swapped = stageTargets.filter((t) => t !== 'sign');
+    [swapped[4], swapped[5]] = [swapped[5]!, swapped[4]!];
+    expect(checkWorkflowParity(config, workflow.replace(affected, swapped.join(',')))).toEqual([expect.stringMatching(/the plan's order is/)]);
+    expect(checkWorkflowParity(config, workflow.replace(affected, `${affected},sign`))).toEqual([expect.stringMatching(/runs target\(s\) sign/)]);
+    expect(checkWorkflowParity(config, workflow.replace('tools/release_local.sh artifacts', 'echo artifacts'))).toEqual([
+      'job publish does not run tools/release_local.sh',
+    ]);
+  });
+});
+
+describe('tools/release_local.sh runs the plan of release.config.ts', () => {
+  it('--print-plan equals `helix-release plan --local` equals the plan minus package and plugin-zip', () => {
+    const printed = run('bash', [RELEASE_LOCAL, '--print-plan'], scratch); // from another folder on purpose
+    expect(printed.status, printed.stderr).toBe(0);
+    const cli = run('node', [CLI, 'plan', '--local'], ROOT);
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(lines(printed.stdout)).toEqual(lines(cli.stdout));
+    expect(lines(printed.stdout)).toEqual(stageTargets.filter((t) => t !== 'package' && t !== 'plugin-zip'));
+  });
+
+  it('follows a release.config.ts with one more stage (no list of stages in the script)', async () => {
+    const ws = join(scratch, 'workspace');
+    await mkdir(join(ws, 'tools'), { recursive: true });
+    await copyFile(RELEASE_LOCAL, join(ws, 'tools', 'release_local.sh'));
+    await symlink(join(ROOT, 'node_modules'), join(ws, 'node_modules'));
+    await symlink(join(ROOT, 'packages'), join(ws, 'packages'));
+    const original = readFileSync(join(ROOT, 'release.config.ts'), 'utf8');
+    const extra = "{ name: 'security-scan', executor: '@example/scan:scan', after: 'conformance', outputs: [{ path: 'SECURITY-SCAN.txt' }] },";
+    const modified = original.replace(/\bstages:\s*\[/, (m) => `${m}\n    ${extra}`);
+    expect(modified).not.toBe(original);
+    await writeFile(join(ws, 'release.config.ts'), modified);
+
+    const printed = run('bash', [join(ws, 'tools', 'release_local.sh'), '--print-plan'], scratch);
+    expect(printed.status, printed.stderr).toBe(0);
+    const targets = lines(printed.stdout);
+    expect(targets.indexOf('security-scan')).toBe(targets.indexOf('conformance') + 1);
+    expect(targets).toEqual(
+      releasePlan(await loadConfig(ws), { apps: [], plugins: [] }).stageTargets.filter((t) => t !== 'package' && t !== 'plugin-zip'),
+    );
+    // ...and the workflow, unchanged, is now reported as missing it.
+    expect(checkWorkflowParity(await loadConfig(ws), workflow)).toEqual([expect.stringMatching(/missing stage\(s\) security-scan/)]);
+  });
+
+  /**
+   * Runs the script in a scratch workspace (release.config.ts, packages and
+   * node_modules of this repository) with a stand-in `npx` that only logs
+   * `HELIX_RELEASE_IMPORT|arguments`: the real `helix-release import` runs,
+   * the Nx targets do not.
+   */
+  async function withFakeNpx(name: string): Promise<{ ws: string; exec: (args: string[], cwd: string) => ReturnType<typeof run> & { npx: string[] } }> {
+    const ws = join(scratch, name);
+    await mkdir(join(ws, 'tools'), { recursive: true });
+    await copyFile(RELEASE_LOCAL, join(ws, 'tools', 'release_local.sh'));
+    await copyFile(join(ROOT, 'release.config.ts'), join(ws, 'release.config.ts'));
+    await symlink(join(ROOT, 'node_modules'), join(ws, 'node_modules'));
+    await symlink(join(ROOT, 'packages'), join(ws, 'packages'));
+    const bin = join(ws, 'fake-bin');
+    await mkdir(bin);
+    const log = join(ws, 'npx.log');
+    await writeFile(join(bin, 'npx'), `#!/usr/bin/env bash\nprintf '%s|%s\\n' "\${HELIX_RELEASE_IMPORT:-}" "$*" >> ${JSON.stringify(log)}\n`, { mode: 0o755 });
+    return {
+      ws,
+      exec: (args, cwd) => {
+        const r = spawnSync('bash', [join(ws, 'tools', 'release_local.sh'), ...args], {
+          cwd,
+          encoding: 'utf8',
+          env: { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, HELIX_RELEASE_IMPORT: undefined },
+        });
+        if (r.error) throw r.error;
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr, npx: existsSync(log) ? lines(readFileSync(log, 'utf8')) : [] };
+      },
+    };
+  }
+
+  it('with artifacts: toolchain, import (paths relative to the caller), then every --local target in order with HELIX_RELEASE_IMPORT=1', async () => {
+    const { ws, exec } = await withFakeNpx('fake-npx-ok');
+    const caller = join(scratch, 'caller');
+    await mkdir(join(caller, 'artifacts'), { recursive: true });
+    const zip = 'helix-studio-1.4.0-linux-x86_64.zip';
+    await writeFile(join(caller, 'artifacts', zip), 'not really a zip; import only hashes installers');
+    const result = exec([`artifacts/${zip}`], caller);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`imported ${zip.replace(/\./g, '\\.')} \\(installer`));
+    expect(existsSync(join(ws, 'dist', 'release', zip))).toBe(true);
+    const local = stageTargets.filter((t) => t !== 'package' && t !== 'plugin-zip');
+    expect(result.npx).toEqual([
+      '|nx run release:toolchain',
+      ...local.map((t) =>
+        t === 'lock' ? '1|nx run-many -t lock --exclude-task-dependencies --skip-nx-cache' : `1|nx run release:${t} --exclude-task-dependencies --skip-nx-cache`,
+      ),
+    ]);
+  });
+
+  it('exits non-zero on a missing artifact, with the import error, and runs no stage', async () => {
+    const { exec } = await withFakeNpx('fake-npx-missing');
+    const result = exec(['no-such-artifact.zip'], scratch);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/IMPORT_MISSING/);
+    expect(result.stderr).toContain(join(scratch, 'no-such-artifact.zip'));
+    expect(result.npx).toEqual(['|nx run release:toolchain']);
+  });
+
+  it('without artifacts runs release:all; --help, bad options and --print-plan with files', async () => {
+    const { exec } = await withFakeNpx('fake-npx-all');
+    const all = exec([], scratch);
+    expect(all.status, all.stderr).toBe(0);
+    expect(all.npx).toEqual(['|nx run release:all']);
+    const help = exec(['--help'], scratch);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/release_local\.sh <artifact>/);
+    expect(exec(['--no-such-option'], scratch).status).toBe(2);
+    expect(exec(['--print-plan', 'x.zip'], scratch).status).toBe(2);
+    expect(exec(['--help'], scratch).npx).toEqual(['|nx run release:all']);
+  });
+});
+
+describe('the workflow is valid and pinned', () => {
+  const actionlint = toolchainPaths(ROOT).actionlint;
+  const hint = 'run `npx nx run release:toolchain --dev` to build it';
+
+  /** Fails (never skips) when the pinned actionlint is not provisioned. */
+  function requireActionlint(): void {
+    const pinned = readPins(ROOT).actionlint?.version;
+    expect(pinned, 'tools/toolchain/pins.json has no actionlint pin').toBeDefined();
+    if (!existsSync(actionlint)) expect.fail(`actionlint is not provisioned at ${actionlint}; ${hint}`);
+    const version = run(actionlint, ['-version'], ROOT).stdout.split('\n')[0]?.trim();
+    if (version !== `v${pinned!.replace(/^v/, '')}`) expect.fail(`${actionlint} is actionlint ${version}, the pin is ${pinned}; ${hint}`);
+  }
+
+  // shellcheck and pyflakes are off: whether they are installed must not change the result.
+  const lint = (file: string) => run(actionlint, ['-no-color', '-shellcheck=', '-pyflakes=', file], scratch);
+
+  it('actionlint passes on .github/workflows/release.yml', () => {
+    requireActionlint();
+    const result = lint(WORKFLOW);
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('actionlint fails on broken copies of the workflow', async () => {
+    requireActionlint();
+    const broken: { name: string; from: string; to: string; expect: RegExp }[] = [
+      { name: 'needs-unknown-job', from: 'needs: build', to: 'needs: no-such-job', expect: /needs job "no-such-job" which does not exist.*\[job-needs\]/ },
+      { name: 'unknown-runs-on-expression', from: 'runs-on: ${{ matrix.os }}', to: 'runs-on: ${{ matrix.platform }}', expect: /property "platform" is not defined.*\[expression\]/ },
+      { name: 'yaml-syntax-error', from: 'jobs:\n', to: 'jobs:\n  bad: [\n', expect: /could not parse as YAML.*\[syntax-check\]/ },
+    ];
+    for (const b of broken) {
+      const text = workflow.replace(b.from, b.to);
+      expect(text, b.name).not.toBe(workflow);
+      const dir = join(scratch, `broken-${b.name}`, '.github', 'workflows');
+      await mkdir(dir, { recursive: true });
+      const file = join(dir, 'release.yml');
+      await writeFile(file, text);
+      const result = lint(file);
+      expect(result.status, `${b.name}: ${result.stdout}${result.stderr}`).toBe(1);
+      expect(result.stdout + result.stderr, b.name).toMatch(b.expect);
+    }
+  });
+
+  it('pins every action to a full commit SHA with a # vX.Y.Z comment', () => {
+    const uses = workflow.split('\n').filter((l) => /^\s*(?:-\s+)?uses:/.test(l));
+    expect(uses.length).toBeGreaterThan(0);
+    expect(unpinnedUses(workflow)).toEqual([]);
+    // The check itself rejects a tag, a short SHA and a missing version comment.
+    expect(
+      unpinnedUses(
+        [
+          '      - uses: actions/checkout@v4',
+          '      - uses: actions/checkout@3d3c42e # v7.0.1',
+          '      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1',
+        ].join('\n'),
+      ),
+    ).toHaveLength(3);
+  });
+});
