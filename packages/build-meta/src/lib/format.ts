@@ -56,7 +56,10 @@ export function formatBuildMeta(meta: BuildMeta): string {
     if (/[\r\n]/.test(value)) throw new ReleaseError('BUILD_META_INVALID', `${name} holds a line break`);
     lines.push(`${name}: ${value}`);
   }
-  for (const file of [...meta.files].sort((a, b) => compareBytes(a.path, b.path))) lines.push(`sha256 ${file.path}: ${file.sha256}`);
+  for (const file of [...meta.files].sort((a, b) => compareBytes(a.path, b.path))) {
+    if (/[\r\n]/.test(file.path + file.sha256)) throw new ReleaseError('BUILD_META_INVALID', `the line of ${JSON.stringify(file.path)} holds a line break`);
+    lines.push(`sha256 ${file.path}: ${file.sha256}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -103,10 +103,12 @@ export async function runCustomStage(ctx: StageContext, options: CustomStageOpti
     [CUSTOM_STAGE_ENV.stage]: name,
     [CUSTOM_STAGE_ENV.sourceDateEpoch]: String(ctx.sourceDateEpoch.seconds),
   });
+  const cleanup = () => Promise.all(options.outputs.map((o) => rm(join(ctx.releaseDir, o.path), { force: true })));
   let success: boolean;
   try {
     success = await run();
   } catch (err) {
+    await cleanup();
     throw fail(`threw: ${(err as Error).message}`);
   } finally {
     for (const key of Object.values(CUSTOM_STAGE_ENV)) {
@@ -114,7 +116,6 @@ export async function runCustomStage(ctx: StageContext, options: CustomStageOpti
       else process.env[key] = saved[key];
     }
   }
-  const cleanup = () => Promise.all(options.outputs.map((o) => rm(join(ctx.releaseDir, o.path), { force: true })));
   if (!success) {
     await cleanup();
     throw fail(`failed (its executor ${options.executor} reported failure)`);

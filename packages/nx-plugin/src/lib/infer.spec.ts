@@ -1,0 +1,234 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { platformTag, resolveConfig, type ReleaseConfig } from '@helix-release/core';
+import { discover, executorInputs, inferProjects, type InferredProject, type InferredTarget } from './infer';
+
+const LICENSE_STAGE = { name: 'license-report', executor: '@acme/license-stage:report', after: 'build' as const, outputs: [{ path: 'THIRD_PARTY_LICENSES.txt' }], inputs: ['{workspaceRoot}/LICENSE'] };
+const NOTICE_STAGE = { name: 'notice', executor: '@elsewhere/not-installed:notice', after: 'conformance' as const, outputs: [{ path: 'reports/NOTICE.txt' }] };
+
+const BASE: ReleaseConfig = {
+  apps: { root: 'apps' },
+  plugins: { root: 'plugins' },
+  trustStore: 'trust/trust-store.json',
+  conformance: { pack: 'conformance' },
+  stages: [LICENSE_STAGE, NOTICE_STAGE],
+};
+
+/** What createNodes would be given: every spec, plugin.json and release.config.ts of the workspace. */
+const FILES = [
+  'release.config.ts',
+  'apps/studio/helix-studio.spec',
+  'plugins/hello/plugin.json',
+  'plugins/wordcount/plugin.json',
+  // Outside the configured roots: ignored.
+  'tools/other.spec',
+  'examples/plugin.json',
+];
+
+let ws: string;
+
+async function put(rel: string, content: string): Promise<void> {
+  await mkdir(dirname(join(ws, rel)), { recursive: true });
+  await writeFile(join(ws, rel), content);
+}
+
+beforeAll(async () => {
+  ws = await mkdtemp(join(tmpdir(), 'helix-infer-'));
+  await put('apps/studio/helix-studio.spec', '# PyInstaller spec\n');
+  await put('apps/studio/pyproject.toml', '[project]\nname = "helix-studio"\nversion = "1.4.0"\n');
+  await put('plugins/hello/plugin.json', JSON.stringify({ name: 'hello', version: '1.0.0' }));
+  await put('plugins/wordcount/plugin.json', JSON.stringify({ name: 'wordcount', version: '2.1.0' }));
+  // A custom stage's executor package that lives in the workspace, linked into node_modules as npm workspaces do.
+  await put('stages/license/package.json', JSON.stringify({ name: '@acme/license-stage', version: '0.0.0' }));
+  await mkdir(join(ws, 'node_modules', '@acme'), { recursive: true });
+  await symlink('../../stages/license', join(ws, 'node_modules', '@acme', 'license-stage'));
+});
+afterAll(async () => {
+  await rm(ws, { recursive: true, force: true });
+});
+
+function byName(projects: InferredProject[]): Record<string, InferredProject> {
+  return Object.fromEntries(projects.map((p) => [p.name, p]));
+}
+
+/** Every output of every target. */
+function allOutputs(projects: InferredProject[]): string[] {
+  return projects.flatMap((p) => Object.values(p.targets).flatMap((t: InferredTarget) => t.outputs ?? []));
+}
+
+describe('inferProjects', () => {
+  it('infers helix-studio, one plugin-<name> per plugin.json, and release', () => {
+    const projects = inferProjects(ws, resolveConfig(BASE), FILES);
+    expect(projects.map((p) => [p.name, p.root, p.projectType])).toEqual([
+      ['helix-studio', 'apps/studio', 'application'],
+      ['plugin-hello', 'plugins/hello', 'library'],
+      ['plugin-wordcount', 'plugins/wordcount', 'library'],
+      ['release', '.', undefined],
+    ]);
+    const p = byName(projects);
+    expect(p['helix-studio']!.metadata).toEqual({ helix: { kind: 'app', version: '1.4.0', artifact: `helix-studio-1.4.0-${platformTag()}.zip` } });
+    expect(p['plugin-wordcount']!.metadata).toEqual({ helix: { kind: 'plugin', version: '2.1.0', artifact: 'plugins/wordcount-2.1.0.zip' } });
+    expect(p['release']!.implicitDependencies).toEqual(['helix-studio', 'plugin-hello', 'plugin-wordcount']);
+  });
+
+  it('gives the app lock and package targets with executor sources and sourceDateEpoch as inputs', () => {
+    const app = byName(inferProjects(ws, resolveConfig(BASE), FILES))['helix-studio']!;
+    expect(Object.keys(app.targets)).toEqual(['lock', 'package']);
+    const { lock, package: pkg } = app.targets as Record<string, InferredTarget>;
+    expect(lock!.executor).toBe('@helix-release/lockfile:lock');
+    expect(lock!.inputs).toEqual(expect.arrayContaining([...executorInputs('lockfile'), '{projectRoot}/uv.lock', 'toolchainPins']));
+    expect(lock!.outputs).toEqual(['{workspaceRoot}/dist/manifest/helix-studio/lock.json']);
+    expect(pkg!.executor).toBe('@helix-release/pyinstaller:package');
+    expect(pkg!.options).toEqual({ spec: 'helix-studio.spec' });
+    expect(pkg!.inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/packages/pyinstaller/src/**/*.ts', '!{workspaceRoot}/packages/pyinstaller/src/**/*.spec.ts', 'coreSources', 'releaseConfig', 'sourceDateEpoch', '{workspaceRoot}/trust/trust-store.json']));
+    expect(pkg!.outputs).toEqual([`{workspaceRoot}/dist/release/helix-studio-1.4.0-${platformTag()}.zip`, '{workspaceRoot}/dist/manifest/helix-studio/package.json']);
+    expect(pkg!.dependsOn).toEqual(['lock', { target: 'toolchain', projects: ['release'] }]);
+  });
+
+  it('gives each plugin a plugin-zip target', () => {
+    const plugin = byName(inferProjects(ws, resolveConfig({ ...BASE, plugins: { root: 'plugins', developmentKeyFile: 'keys/dev.pem' } }), FILES))['plugin-hello']!;
+    const zip = plugin.targets['plugin-zip']!;
+    expect(zip.executor).toBe('@helix-release/plugin-zip:plugin-zip');
+    expect(zip.inputs).toEqual(expect.arrayContaining([...executorInputs('plugin-zip'), 'sourceDateEpoch', '{workspaceRoot}/keys/dev.pem']));
+    expect(zip.outputs).toEqual(['{workspaceRoot}/dist/release/plugins/hello-1.0.0.zip', '{workspaceRoot}/dist/manifest/plugin-hello/plugin-zip.json']);
+  });
+
+  it('gives release every stage of the plan in order, custom stages in their slots', () => {
+    const release = byName(inferProjects(ws, resolveConfig(BASE), FILES))['release']!;
+    expect(Object.keys(release.targets)).toEqual(['toolchain', 'license-report', 'notice', 'conformance', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign', 'all', 'clean']);
+    const t = release.targets;
+    expect(t['license-report']!.dependsOn).toEqual(['^package', '^plugin-zip']);
+    expect(t['conformance']!.dependsOn).toEqual(['^package', '^plugin-zip', 'license-report']);
+    expect(t['notice']!.dependsOn).toEqual(['conformance']);
+    expect(t['sbom']!.dependsOn).toEqual(['conformance', 'notice', 'toolchain']);
+    expect(t['checksums']!.dependsOn).toEqual(['sbom']);
+    expect(t['build-meta']!.dependsOn).toEqual(['sbom']);
+    expect(t['provenance']!.dependsOn).toEqual(['checksums', 'build-meta']);
+    expect(t['sign']!.dependsOn).toEqual(['provenance']);
+    expect(t['all']!.dependsOn).toEqual(['sign']);
+    expect((release.metadata as { helix: { stageTargets: string[] } }).helix.stageTargets).toEqual(['lock', 'package', 'plugin-zip', 'license-report', 'conformance', 'notice', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign']);
+  });
+
+  it('runs a custom stage through the custom-stage executor with its records, options and inputs', () => {
+    const release = byName(inferProjects(ws, resolveConfig(BASE), FILES))['release']!;
+    const stage = release.targets['license-report']!;
+    expect(stage.executor).toBe('@helix-release/nx-plugin:custom-stage');
+    expect(stage.cache).toBe(true);
+    expect(stage.options).toEqual({
+      stage: 'license-report',
+      executor: '@acme/license-stage:report',
+      options: {},
+      outputs: [{ path: 'THIRD_PARTY_LICENSES.txt', kind: 'custom', sbom: false }],
+      records: ['helix-studio/package', 'plugin-hello/plugin-zip', 'plugin-wordcount/plugin-zip'],
+    });
+    // Its own inputs, the nx-plugin's sources, the executor package's sources (a workspace package), the clock.
+    expect(stage.inputs).toEqual(expect.arrayContaining([
+      '{workspaceRoot}/LICENSE',
+      ...executorInputs('nx-plugin'),
+      '{workspaceRoot}/stages/license/**/*',
+      '!{workspaceRoot}/stages/license/**/*.spec.ts',
+      'sourceDateEpoch',
+    ]));
+    expect(stage.outputs).toEqual(['{workspaceRoot}/dist/release/THIRD_PARTY_LICENSES.txt', '{workspaceRoot}/dist/manifest/release/license-report.json']);
+    // An executor package that is not in the workspace adds no file inputs.
+    const notice = release.targets['notice']!;
+    expect(notice.inputs!.filter((i) => typeof i === 'string' && i.includes('not-installed'))).toEqual([]);
+    expect(notice.options!['records']).toEqual(['helix-studio/package', 'plugin-hello/plugin-zip', 'plugin-wordcount/plugin-zip', 'release/license-report', 'release/conformance']);
+  });
+
+  it('includes each stage executor\'s sources and sourceDateEpoch where a timestamp is written', () => {
+    const t = byName(inferProjects(ws, resolveConfig(BASE), FILES))['release']!.targets;
+    for (const [target, pkg] of [['conformance', 'conformance'], ['sbom', 'sbom'], ['checksums', 'checksums'], ['build-meta', 'build-meta'], ['provenance', 'provenance']] as const) {
+      expect(t[target]!.executor).toBe(`@helix-release/${pkg}:${target}`);
+      expect(t[target]!.inputs, target).toEqual(expect.arrayContaining(executorInputs(pkg)));
+      expect(t[target]!.cache, target).toBe(true);
+    }
+    for (const target of ['conformance', 'sbom', 'build-meta', 'provenance']) expect(t[target]!.inputs, target).toContain('sourceDateEpoch');
+    expect(t['conformance']!.inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/conformance/**/*', '{workspaceRoot}/trust/trust-store.json']));
+    expect(t['provenance']!.inputs).toEqual(expect.arrayContaining(['gitState', 'ciEnvironment']));
+  });
+
+  it('never caches sign, toolchain or clean', () => {
+    const t = byName(inferProjects(ws, resolveConfig(BASE), FILES))['release']!.targets;
+    expect(t['sign']).toMatchObject({ executor: '@helix-release/sign:sign', cache: false });
+    expect(t['sign']!.outputs).toBeUndefined();
+    expect(t['toolchain']!.cache).toBe(false);
+    expect(t['clean']!.cache).toBe(false);
+  });
+
+  it('puts every output under {workspaceRoot}/dist/release (files) or {workspaceRoot}/dist/manifest (records)', () => {
+    const outputs = allOutputs(inferProjects(ws, resolveConfig(BASE), FILES));
+    expect(outputs.length).toBeGreaterThan(15);
+    for (const o of outputs) expect(o).toMatch(/^\{workspaceRoot\}\/dist\/(release|manifest)\/./);
+    expect(outputs).toEqual(expect.arrayContaining([
+      '{workspaceRoot}/dist/release/SHA256SUMS.txt',
+      '{workspaceRoot}/dist/release/BUILD_META.txt',
+      '{workspaceRoot}/dist/release/release-provenance.intoto.json',
+      '{workspaceRoot}/dist/release/SBOM-*.spdx.json',
+      '{workspaceRoot}/dist/release/reports/NOTICE.txt',
+    ]));
+  });
+
+  it('follows a configured release folder', () => {
+    const outputs = allOutputs(inferProjects(ws, resolveConfig({ ...BASE, releaseDir: 'out/rel' }), FILES));
+    for (const o of outputs) expect(o).toMatch(/^\{workspaceRoot\}\/(out\/rel|dist\/manifest)\/./);
+    expect(outputs).toContain('{workspaceRoot}/out/rel/SHA256SUMS.txt');
+  });
+
+  it('infers no plugin projects when the config has no plugins', () => {
+    const { plugins, ...noPlugins } = BASE;
+    expect(plugins).toBeDefined();
+    expect(inferProjects(ws, resolveConfig(noPlugins), FILES).map((p) => p.name)).toEqual(['helix-studio', 'release']);
+  });
+});
+
+describe('discover refuses ambiguous workspaces with CONFIG_INVALID', () => {
+  it('a duplicate plugin name', async () => {
+    await put('plugins/hello-copy/plugin.json', JSON.stringify({ name: 'hello', version: '9.9.9' }));
+    try {
+      expect(() => discover(ws, resolveConfig(BASE), [...FILES, 'plugins/hello-copy/plugin.json'])).toThrow(
+        // Files are taken in sorted order ('-' sorts before '/'), so the message is the same on every machine.
+        expect.objectContaining({ code: 'CONFIG_INVALID', file: 'plugins/hello', message: 'project name plugin-hello is used by both plugins/hello-copy and plugins/hello; rename one' }),
+      );
+    } finally {
+      await rm(join(ws, 'plugins/hello-copy'), { recursive: true });
+    }
+  });
+
+  it('two specs in one folder', async () => {
+    await put('apps/studio/other.spec', '# second spec\n');
+    try {
+      expect(() => inferProjects(ws, resolveConfig(BASE), [...FILES, 'apps/studio/other.spec'])).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID', file: 'apps/studio', message: expect.stringContaining('more than one PyInstaller spec in one folder (apps/studio/helix-studio.spec, apps/studio/other.spec)') }),
+      );
+    } finally {
+      await rm(join(ws, 'apps/studio/other.spec'));
+    }
+  });
+
+  it.each([
+    ['not JSON', '{ name: hello', /not valid JSON/],
+    ['no version', JSON.stringify({ name: 'x' }), /needs "name" and "version"/],
+    ['a name with a slash', JSON.stringify({ name: '../x', version: '1' }), /needs "name" and "version"/],
+  ])('a plugin.json that is %s', async (_what, content, message) => {
+    await put('plugins/bad/plugin.json', content);
+    try {
+      expect(() => discover(ws, resolveConfig(BASE), [...FILES, 'plugins/bad/plugin.json'])).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID', file: 'plugins/bad/plugin.json', message: expect.stringMatching(message) }),
+      );
+    } finally {
+      await rm(join(ws, 'plugins/bad'), { recursive: true });
+    }
+  });
+
+  it('an app whose pyproject.toml is missing', async () => {
+    await put('apps/nameless/nameless.spec', '# spec\n');
+    try {
+      expect(() => discover(ws, resolveConfig(BASE), [...FILES, 'apps/nameless/nameless.spec'])).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', file: 'apps/nameless/pyproject.toml' }));
+    } finally {
+      await rm(join(ws, 'apps/nameless'), { recursive: true });
+    }
+  });
+});
