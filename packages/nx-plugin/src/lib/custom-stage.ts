@@ -28,6 +28,11 @@ export interface CustomStageOptions {
   options?: Record<string, unknown>;
   outputs: { path: string; kind: 'custom' | 'installer' | 'plugin'; sbom: boolean }[];
   records: string[];
+  /**
+   * Outputs of the other custom stages: stages of one slot run in parallel,
+   * so their files may appear while this one runs and are not its strays.
+   */
+  siblingOutputs?: string[];
 }
 
 /** Runs the team's executor; resolves to its success. */
@@ -92,7 +97,8 @@ export async function runCustomStage(ctx: StageContext, options: CustomStageOpti
   const declared = new Set(options.outputs.map((o) => o.path));
   const distRoot = join(ctx.workspaceRoot, 'dist');
   const releaseRel = ctx.config.releaseDir.replace(/^dist\//, '');
-  const skipDist = (rel: string) => rel === 'work' || rel === 'manifest' || (rel.startsWith(`${releaseRel}/`) && declared.has(rel.slice(releaseRel.length + 1)));
+  const allowed = new Set([...declared, ...(options.siblingOutputs ?? [])]);
+  const skipDist = (rel: string) => rel === 'work' || rel === 'manifest' || (rel.startsWith(`${releaseRel}/`) && allowed.has(rel.slice(releaseRel.length + 1)));
   const beforeDist = await snapshotTree(distRoot, skipDist);
   const beforeWorkspace = await snapshotWorkspace(ctx.workspaceRoot);
 

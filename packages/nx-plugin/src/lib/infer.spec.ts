@@ -122,6 +122,8 @@ describe('inferProjects', () => {
       options: {},
       outputs: [{ path: 'THIRD_PARTY_LICENSES.txt', kind: 'custom', sbom: false }],
       records: ['helix-studio/package', 'plugin-hello/plugin-zip', 'plugin-wordcount/plugin-zip'],
+      // The other custom stage's file: stages of a slot run in parallel and must not flag each other.
+      siblingOutputs: ['reports/NOTICE.txt'],
     });
     // Its own inputs, the nx-plugin's sources, the executor package's sources (a workspace package), the clock.
     expect(stage.inputs).toEqual(expect.arrayContaining([

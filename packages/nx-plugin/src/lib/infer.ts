@@ -218,7 +218,14 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
   for (const stage of config.stages) {
     targets[stage.name] = {
       executor: '@helix-release/nx-plugin:custom-stage',
-      options: { stage: stage.name, executor: stage.executor, options: stage.options, outputs: stage.outputs, records: plan.records[stage.name] },
+      options: {
+        stage: stage.name,
+        executor: stage.executor,
+        options: stage.options,
+        outputs: stage.outputs,
+        records: plan.records[stage.name],
+        siblingOutputs: config.stages.filter((s) => s.name !== stage.name).flatMap((s) => s.outputs.map((o) => o.path)),
+      },
       cache: true,
       inputs: [...stage.inputs, ...executorInputs('nx-plugin'), ...executorSourcesOf(workspaceRoot, stage.executor), 'sourceDateEpoch', upstream],
       outputs: [...stage.outputs.map((o) => releaseFile(o.path)), manifest(RELEASE_PROJECT, stage.name)],

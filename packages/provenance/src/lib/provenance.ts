@@ -41,8 +41,10 @@ export function sourceUri(git: GitState, env: NodeJS.ProcessEnv): string | undef
   let remote = git.remote;
   if (env['GITHUB_ACTIONS'] === 'true' && env['GITHUB_REPOSITORY']) remote = `${env['GITHUB_SERVER_URL'] ?? 'https://github.com'}/${env['GITHUB_REPOSITORY']}`;
   if (!remote) return undefined;
-  const clean = remote.replace(/^([a-z+]+:\/\/)[^@/]*@/i, '$1');
-  const ref = env['GITHUB_REF'] || (git.tag ? `refs/tags/${git.tag}` : git.ref);
+  // Credentials never reach the statement: drop everything up to the last
+  // '@' of the authority (a password may itself hold '@').
+  const clean = remote.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/]*@/i, '$1');
+  const ref = (env['GITHUB_ACTIONS'] === 'true' && env['GITHUB_REF']) || (git.tag ? `refs/tags/${git.tag}` : git.ref);
   return `git+${clean}${ref ? `@${ref}` : ''}`;
 }
 
