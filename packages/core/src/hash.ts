@@ -7,15 +7,18 @@ import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { ReleaseError } from './errors';
 
-/** Read size per chunk. 1 MiB keeps syscall overhead low without growing memory. */
-const CHUNK = 1024 * 1024;
+/**
+ * Read size per chunk. 4 MiB measured 1.10–1.29x faster than 1 MiB on 1 GiB
+ * (npm run bench, part 4) for 3 MiB more per file in flight.
+ */
+const CHUNK = 4 * 1024 * 1024;
 
 /** Lowercase hex SHA-256 of a byte buffer or string (UTF-8). */
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Lowercase hex SHA-256 of a file, read in 1 MiB chunks into one reused buffer. */
+/** Lowercase hex SHA-256 of a file, read in 4 MiB chunks into one reused buffer. */
 export async function sha256File(path: string): Promise<string> {
   let handle;
   try {
