@@ -13,6 +13,7 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/*/src/**/*.spec.ts', 'workspace-fixtures/**/*.spec.ts', 'tools/**/*.spec.ts'],
           exclude: ['**/node_modules/**', 'packages/e2e/**'],
+          globalSetup: ['packages/e2e/src/toolchain-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { makeWorkspace, nx, removeTemp, repoRoot, tempRoot } from './workspace';
+import { provisionToolchain } from './toolchain-setup';
+import { makeWorkspace, nx, removeTemp, tempRoot } from './workspace';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,8 +19,7 @@ declare module 'vitest' {
 let root: string | undefined;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const toolchain = await nx(repoRoot, ['run', 'release:toolchain', '--dev']);
-  if (toolchain.code !== 0) throw new Error(`provisioning the toolchain failed:\n${toolchain.output}`);
+  await provisionToolchain();
   root = await tempRoot('base');
   const ws = await makeWorkspace(join(root, 'ws'));
   // TZ=UTC and umask 022 on purpose: determinism.e2e.spec.ts rebuilds under another zone and umask and compares.

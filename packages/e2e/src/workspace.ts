@@ -80,6 +80,21 @@ export async function makeWorkspace(dest: string): Promise<string> {
   return dest;
 }
 
+/**
+ * A second checkout of the commit at HEAD of `src` (a `git clone`), in `dest`,
+ * with node_modules and the toolchain linked as in {@link makeWorkspace}.
+ */
+export async function checkoutCommit(src: string, dest: string): Promise<string> {
+  await mkdir(dirname(dest), { recursive: true });
+  execFileSync('git', ['clone', '-q', '--no-hardlinks', src, dest]);
+  // The clone's `origin` would name the first folder in the provenance's source URI.
+  execFileSync('git', ['remote', 'remove', 'origin'], { cwd: dest });
+  await symlink(join(repoRoot, 'node_modules'), join(dest, 'node_modules'));
+  await mkdir(join(dest, '.helix'), { recursive: true });
+  await symlink(join(repoRoot, '.helix', 'toolchain'), join(dest, '.helix', 'toolchain'));
+  return dest;
+}
+
 /** Copies a whole workspace folder (with its dist/, .nx/ and git history) to `dest`. */
 export async function cloneWorkspace(src: string, dest: string): Promise<string> {
   await cp(src, dest, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });

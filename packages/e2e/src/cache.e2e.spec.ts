@@ -1,0 +1,73 @@
+/**
+ * Nx caching of the stages: a second `release:all` takes every cacheable task
+ * from the cache; editing a Studio source re-runs that project's packaging and
+ * what depends on it, not the plugins; editing one plugin re-runs only that
+ * plugin's target (and the release-level stages), and the rebuilt zip of an
+ * unchanged plugin is byte-identical.
+ */
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { cachedTasks, cloneWorkspace, nx, ranTasks, removeTemp, tempRoot } from './workspace';
+
+const CACHEABLE = [
+  'helix-studio:lock',
+  'helix-studio:package',
+  'plugin-hello:plugin-zip',
+  'plugin-wordcount:plugin-zip',
+  'release:license-report',
+  'release:conformance',
+  'release:sbom',
+  'release:checksums',
+  'release:build-meta',
+  'release:provenance',
+];
+let root: string | undefined;
+let ws: string;
+
+beforeAll(async () => {
+  root = await tempRoot('cache');
+  ws = await cloneWorkspace(inject('baseWorkspace'), join(root, 'ws'));
+});
+afterAll(async () => removeTemp(root));
+
+describe('caching', () => {
+  it('takes every cacheable task from the cache on a second run, and never caches signing', async () => {
+    const r = await nx(ws, ['run', 'release:all']);
+    expect(r.code, r.output).toBe(0);
+    // release:all is a no-op target Nx does not print.
+    expect(ranTasks(r.output).sort()).toEqual([...CACHEABLE, 'release:sign', 'release:toolchain'].sort());
+    expect(cachedTasks(r.output).sort()).toEqual([...CACHEABLE].sort());
+  });
+
+  it('re-runs the Studio packaging, not the plugins, after a Studio source edit', async () => {
+    // A change to the code (a comment alone would leave the bytecode, and so the zip, unchanged).
+    await appendFile(join(ws, 'workspace-fixtures/studio/src/helix_studio/cli.py'), '\n\ndef _edited() -> int:\n    return 1\n');
+    const r = await nx(ws, ['run', 'release:all']);
+    expect(r.code, r.output).toBe(0);
+    const cached = cachedTasks(r.output);
+    expect(cached).toContain('plugin-hello:plugin-zip');
+    expect(cached).toContain('plugin-wordcount:plugin-zip');
+    expect(cached).toContain('helix-studio:lock'); // its inputs are the lockfiles, not the sources
+    expect(cached).not.toContain('helix-studio:package');
+    expect(cached).not.toContain('release:sbom');
+  });
+
+  it('re-runs only the edited plugin, and rebuilds an unchanged plugin to the same bytes', async () => {
+    const wordcountZip = join(ws, 'dist/release/plugins/wordcount-2.1.0.zip');
+    const before = await readFile(wordcountZip);
+    const source = join(ws, 'workspace-fixtures/plugins/hello/hello_plugin.py');
+    await writeFile(source, `${await readFile(source, 'utf8')}\n\n# An edit that changes the plugin's bytes, not its behaviour.\n`);
+    const r = await nx(ws, ['run', 'release:all']);
+    expect(r.code, r.output).toBe(0);
+    const cached = cachedTasks(r.output);
+    expect(cached).not.toContain('plugin-hello:plugin-zip');
+    expect(cached).toContain('plugin-wordcount:plugin-zip');
+    expect(cached).toContain('helix-studio:package');
+
+    const rebuilt = await nx(ws, ['run', 'plugin-wordcount:plugin-zip', '--skip-nx-cache']);
+    expect(rebuilt.code, rebuilt.output).toBe(0);
+    expect(cachedTasks(rebuilt.output)).toEqual([]);
+    expect((await readFile(wordcountZip)).equals(before)).toBe(true);
+  });
+});
