@@ -129,6 +129,8 @@ export function run(command: string, args: readonly string[], options: { cwd: st
       output += d;
     });
     child.on('error', reject);
+    // A child that exits before reading its input must not crash the test run with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr, output }));
     child.stdin.end(options.input ?? '');
   });

@@ -1,0 +1,311 @@
+/**
+ * The signing key and the signatures, against keys GnuPG made
+ * (packages/sign/testdata, TEST-ONLY, see make-keys.sh) and checked by the
+ * real `gpg`: every key fixture loads or fails with its own code, the
+ * signatures are byte-for-byte reproducible, dated max(SOURCE_DATE_EPOCH, key
+ * creation), and `gpg --verify` accepts them (and rejects tampered data). No
+ * error message ever quotes a passphrase or a line of the key armour.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { inspect } from 'node:util';
+import * as openpgp from 'openpgp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignError, type SignErrorCode } from './errors';
+import { loadSigningKey, type KeySource, type SigningKey } from './key';
+import { detachedSignature, publicKeyArmor } from './sign';
+
+const TESTDATA = resolve(__dirname, '..', '..', 'testdata');
+/** Every fixture key was made at the faked time 2020-01-01T00:00:00Z. */
+const KEY_CREATED = Date.parse('2020-01-01T00:00:00Z') / 1000;
+/** The expired fixture's expiry. */
+const EXPIRES = Date.parse('2021-01-01T00:00:00Z') / 1000;
+/** A SOURCE_DATE_EPOCH after the keys were made (2026-01-02T03:04:05Z, the e2e commit time). */
+const LATER = 1_767_323_045;
+/** A SOURCE_DATE_EPOCH before the keys were made (2017-07-14). */
+const EARLIER = 1_500_000_000;
+
+type FixtureName = 'ed25519' | 'rsa3072' | 'expired' | 'revoked' | 'public-only' | 'malformed';
+interface Fixture {
+  armor: string;
+  passphrase: string | undefined;
+  fingerprint: string;
+}
+
+function fixture(name: FixtureName): Fixture {
+  const read = (ext: string) => {
+    try {
+      return readFileSync(join(TESTDATA, `${name}.${ext}`), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    armor: read('asc')!,
+    passphrase: read('passphrase')?.replace(/\n$/, ''),
+    fingerprint: read('fingerprint')!.trim(),
+  };
+}
+
+const FIXTURES: Record<FixtureName, Fixture> = {
+  ed25519: fixture('ed25519'),
+  rsa3072: fixture('rsa3072'),
+  expired: fixture('expired'),
+  revoked: fixture('revoked'),
+  'public-only': fixture('public-only'),
+  malformed: fixture('malformed'),
+};
+
+/** The lines of an armour's body (not the BEGIN/END lines, not blank). */
+function armorBodyLines(armor: string): string[] {
+  return armor
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length >= 8 && !l.startsWith('-----'));
+}
+
+/** Everything no error may quote: every passphrase and every armour line of the fixtures. */
+const SECRETS = Object.values(FIXTURES).flatMap((f) => [...(f.passphrase ? [f.passphrase] : []), ...armorBodyLines(f.armor)]);
+
+function source(over: Partial<KeySource> & { fixture: FixtureName }): KeySource {
+  const f = FIXTURES[over.fixture];
+  return {
+    armoredKey: f.armor,
+    passphrase: f.passphrase,
+    expectedFingerprint: f.fingerprint,
+    origin: 'environment',
+    where: 'GPG_PRIVATE_KEY',
+    ...over,
+  };
+}
+
+/** Fails unless `text` quotes none of the secrets (nor the extra ones). */
+function expectNoSecrets(text: string, extra: readonly string[] = []): void {
+  for (const secret of [...SECRETS, ...extra]) {
+    expect(text.includes(secret), `error text quotes the secret ${JSON.stringify(secret.slice(0, 12))}…:\n${text}`).toBe(false);
+  }
+}
+
+async function loadOrError(src: KeySource, at: number): Promise<SigningKey | SignError> {
+  try {
+    return await loadSigningKey(src, at);
+  } catch (err) {
+    if (err instanceof SignError) return err;
+    throw err;
+  }
+}
+
+describe('loadSigningKey on GnuPG-made keys', () => {
+  const ed = FIXTURES.ed25519;
+  const rsa = FIXTURES.rsa3072;
+  interface Case {
+    name: string;
+    source: KeySource;
+    at?: number;
+    expect: 'PASS' | SignErrorCode;
+    /** Substrings the error message must contain. */
+    message?: string[];
+  }
+  const cases: Case[] = [
+    { name: 'ed25519 with its passphrase and fingerprint', source: source({ fixture: 'ed25519' }), expect: 'PASS' },
+    { name: 'rsa3072 with its passphrase and fingerprint', source: source({ fixture: 'rsa3072' }), expect: 'PASS' },
+    {
+      name: 'ed25519, fingerprint given as 0x, lower case, in groups of four',
+      source: source({ fixture: 'ed25519', expectedFingerprint: `0x${ed.fingerprint.toLowerCase().replace(/(.{4})/g, '$1 ')}` }),
+      expect: 'PASS',
+    },
+    { name: 'ed25519, SOURCE_DATE_EPOCH before the key was made', source: source({ fixture: 'ed25519' }), at: EARLIER, expect: 'PASS' },
+    { name: 'expired key, signing before it expired', source: source({ fixture: 'expired' }), at: EXPIRES - 86_400, expect: 'PASS' },
+    { name: 'ed25519, wrong passphrase', source: source({ fixture: 'ed25519', passphrase: 'not the passphrase' }), expect: 'SIGN_BAD_PASSPHRASE', message: ['GPG_PASSPHRASE', ed.fingerprint] },
+    { name: 'rsa3072, wrong passphrase', source: source({ fixture: 'rsa3072', passphrase: 'not the passphrase' }), expect: 'SIGN_BAD_PASSPHRASE', message: ['GPG_PASSPHRASE', rsa.fingerprint] },
+    { name: 'rsa3072, the passphrase of the ed25519 key', source: source({ fixture: 'rsa3072', passphrase: ed.passphrase }), expect: 'SIGN_BAD_PASSPHRASE' },
+    { name: 'ed25519, empty passphrase', source: source({ fixture: 'ed25519', passphrase: '' }), expect: 'SIGN_BAD_PASSPHRASE' },
+    { name: 'ed25519, no passphrase', source: source({ fixture: 'ed25519', passphrase: undefined }), expect: 'SIGN_BAD_PASSPHRASE', message: ['GPG_PASSPHRASE is not set'] },
+    { name: 'expired key (expired 2021-01-01)', source: source({ fixture: 'expired' }), expect: 'SIGN_KEY_EXPIRED', message: [FIXTURES.expired.fingerprint, '2021-01-01T00:00:00.000Z'] },
+    { name: 'expired key, signing at the second it expires', source: source({ fixture: 'expired' }), at: EXPIRES, expect: 'SIGN_KEY_EXPIRED' },
+    { name: 'expired key, wrong passphrase too', source: source({ fixture: 'expired', passphrase: 'wrong' }), expect: 'SIGN_KEY_EXPIRED' },
+    { name: 'revoked key', source: source({ fixture: 'revoked' }), expect: 'SIGN_KEY_REVOKED', message: [FIXTURES.revoked.fingerprint] },
+    { name: 'revoked key, SOURCE_DATE_EPOCH before the revocation', source: source({ fixture: 'revoked' }), at: EARLIER, expect: 'SIGN_KEY_REVOKED' },
+    { name: 'public key only', source: source({ fixture: 'public-only' }), expect: 'SIGN_KEY_NOT_PRIVATE', message: [FIXTURES['public-only'].fingerprint, '--export-secret-keys'] },
+    { name: 'public key only, no fingerprint', source: source({ fixture: 'public-only', expectedFingerprint: undefined }), expect: 'SIGN_KEY_NOT_PRIVATE' },
+    { name: 'truncated armour', source: source({ fixture: 'malformed' }), expect: 'SIGN_KEY_MALFORMED', message: ['GPG_PRIVATE_KEY'] },
+    { name: 'not armour at all', source: source({ fixture: 'ed25519', armoredKey: 'hello, world\n' }), expect: 'SIGN_KEY_MALFORMED' },
+    { name: 'empty key', source: source({ fixture: 'ed25519', armoredKey: '' }), expect: 'SIGN_KEY_MALFORMED' },
+    {
+      name: 'the armour body without its BEGIN line',
+      source: source({ fixture: 'ed25519', armoredKey: ed.armor.replace(/^-----BEGIN[^\n]*\n/, '') }),
+      expect: 'SIGN_KEY_MALFORMED',
+    },
+    {
+      name: 'ed25519 key, rsa3072 fingerprint expected',
+      source: source({ fixture: 'ed25519', expectedFingerprint: rsa.fingerprint }),
+      expect: 'SIGN_FINGERPRINT_MISMATCH',
+      message: [ed.fingerprint, rsa.fingerprint],
+    },
+    {
+      name: 'rsa3072 key, ed25519 fingerprint expected (and a wrong passphrase)',
+      source: source({ fixture: 'rsa3072', expectedFingerprint: ed.fingerprint, passphrase: 'wrong' }),
+      expect: 'SIGN_FINGERPRINT_MISMATCH',
+      message: [ed.fingerprint, rsa.fingerprint],
+    },
+    {
+      name: 'ed25519 key, fingerprint one digit off',
+      source: source({ fixture: 'ed25519', expectedFingerprint: ed.fingerprint.slice(0, -1) + (ed.fingerprint.endsWith('0') ? '1' : '0') }),
+      expect: 'SIGN_FINGERPRINT_MISMATCH',
+      message: [ed.fingerprint],
+    },
+    { name: 'ed25519, no fingerprint', source: source({ fixture: 'ed25519', expectedFingerprint: undefined }), expect: 'SIGN_FINGERPRINT_MISSING', message: ['GPG_PUBLIC_KEY_FINGERPRINT', ed.fingerprint] },
+    { name: 'rsa3072, empty fingerprint', source: source({ fixture: 'rsa3072', expectedFingerprint: '' }), expect: 'SIGN_FINGERPRINT_MISSING' },
+  ];
+
+  it.each(cases)('$name → $expect', async (c) => {
+    const result = await loadOrError(c.source, c.at ?? LATER);
+    if (c.expect === 'PASS') {
+      expect(result, result instanceof Error ? result.format() : '').not.toBeInstanceOf(Error);
+      const key = result as SigningKey;
+      expect(key.fingerprint).toBe(FIXTURES[fixtureOf(c.source)].fingerprint);
+      expect(key.key.isDecrypted()).toBe(true);
+      expect(key.origin).toBe('environment');
+      expect(key.signingKeyCreated.getTime() / 1000).toBe(KEY_CREATED);
+      return;
+    }
+    expect(result).toBeInstanceOf(SignError);
+    const err = result as SignError;
+    expect(err.code, err.format()).toBe(c.expect);
+    for (const part of c.message ?? []) expect(err.message).toContain(part);
+    // Nothing secret in the message, the formatted line, the stack, the cause chain or any property.
+    const given = [c.source.passphrase, ...armorBodyLines(c.source.armoredKey)].filter((s): s is string => !!s && s.length >= 4);
+    for (const text of [err.message, err.format(), err.stack ?? '', inspect(err, { depth: 10 })]) expectNoSecrets(text, given);
+  });
+
+  it('covers every error code that a key can cause', () => {
+    const codes = new Set(cases.map((c) => c.expect));
+    for (const code of ['PASS', 'SIGN_BAD_PASSPHRASE', 'SIGN_KEY_EXPIRED', 'SIGN_KEY_REVOKED', 'SIGN_KEY_NOT_PRIVATE', 'SIGN_KEY_MALFORMED', 'SIGN_FINGERPRINT_MISSING', 'SIGN_FINGERPRINT_MISMATCH']) {
+      expect(codes).toContain(code);
+    }
+    // The no-secret check looks for every passphrase and the armour lines of every key.
+    for (const f of Object.values(FIXTURES)) {
+      if (f.passphrase) expect(SECRETS).toContain(f.passphrase);
+      expect(armorBodyLines(f.armor).length).toBeGreaterThanOrEqual(3);
+    }
+  });
+
+  function fixtureOf(src: KeySource): FixtureName {
+    return (Object.keys(FIXTURES) as FixtureName[]).find((n) => FIXTURES[n].armor === src.armoredKey)!;
+  }
+});
+
+/** A temporary GNUPGHOME and the real gpg. */
+class Gpg {
+  home = '';
+  async init(): Promise<void> {
+    this.home = await mkdtemp(join(tmpdir(), 'helix-sign-spec-gpg-'));
+  }
+  run(args: readonly string[], input?: string): { code: number; stdout: string; stderr: string } {
+    const r = spawnSync('gpg', ['--homedir', this.home, '--batch', '--no-tty', ...args], { encoding: 'utf8', input, env: { ...process.env, LC_ALL: 'C', TZ: 'UTC' } });
+    if (r.error) throw r.error;
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  }
+  /** `gpg --verify --status-fd 1`: the exit code and the VALIDSIG fields, if any. */
+  verify(sigFile: string, dataFile: string): { code: number; validsig: string[] | undefined; status: string } {
+    const r = this.run(['--status-fd', '1', '--verify', sigFile, dataFile]);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('[GNUPG:] VALIDSIG '));
+    return { code: r.code, validsig: line?.split(' ').slice(2), status: r.stdout + r.stderr };
+  }
+  async dispose(): Promise<void> {
+    spawnSync('gpgconf', ['--homedir', this.home, '--kill', 'all']);
+    await rm(this.home, { recursive: true, force: true });
+  }
+}
+
+describe('detachedSignature', () => {
+  const gpg = new Gpg();
+  const keys = {} as Record<'ed25519' | 'rsa3072', SigningKey>;
+  const data = new TextEncoder().encode('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  helix-studio-1.4.0-linux-x86_64.zip\n');
+
+  beforeAll(async () => {
+    await gpg.init();
+    for (const name of ['ed25519', 'rsa3072'] as const) {
+      keys[name] = await loadSigningKey(source({ fixture: name }), LATER);
+      const imported = gpg.run(['--import'], publicKeyArmor(keys[name]));
+      expect(imported.code, imported.stderr).toBe(0);
+    }
+  });
+  afterAll(async () => {
+    await gpg.dispose();
+  });
+
+  describe.each(['ed25519', 'rsa3072'] as const)('%s', (name) => {
+    it('gives the same bytes twice, and again with the key loaded anew', async () => {
+      const first = await detachedSignature(keys[name], data, LATER);
+      const second = await detachedSignature(keys[name], data, LATER);
+      const reloaded = await detachedSignature(await loadSigningKey(source({ fixture: name }), LATER), data, LATER);
+      expect(first).toMatch(/^-----BEGIN PGP SIGNATURE-----\n/);
+      expect(second).toBe(first);
+      expect(reloaded).toBe(first);
+      // No salt notation: nothing random in the signature packet.
+      const sig = await openpgp.readSignature({ armoredSignature: first });
+      expect(sig.packets[0]!.rawNotations).toEqual([]);
+      // Other data, other signature.
+      expect(await detachedSignature(keys[name], new TextEncoder().encode('other data\n'), LATER)).not.toBe(first);
+    });
+
+    it.each([
+      { when: 'SOURCE_DATE_EPOCH after the key was made', sde: LATER, created: LATER },
+      { when: 'SOURCE_DATE_EPOCH before the key was made', sde: EARLIER, created: KEY_CREATED },
+    ])('is dated max(SOURCE_DATE_EPOCH, key creation): $when; gpg --verify says good by the fingerprint', async ({ sde, created }) => {
+      const armored = await detachedSignature(keys[name], data, sde);
+      // openpgp's reading of the packet
+      const sig = await openpgp.readSignature({ armoredSignature: armored });
+      expect(sig.packets[0]!.created!.getTime() / 1000).toBe(created);
+      // gpg's reading of the packet
+      const file = join(gpg.home, `${name}-${sde}.txt`);
+      await writeFile(file, data);
+      await writeFile(`${file}.asc`, armored);
+      const packets = gpg.run(['--list-packets', `${file}.asc`]);
+      expect(packets.code, packets.stderr).toBe(0);
+      expect(packets.stdout).toMatch(/^:signature packet:/m);
+      expect([...packets.stdout.matchAll(/\bversion 4, created (\d+),/g)].map((m) => Number(m[1]))).toEqual([created]);
+      expect(packets.stdout).toContain(`(sig created ${new Date(created * 1000).toISOString().slice(0, 10)})`);
+      // gpg --verify: VALIDSIG <sig fpr> <date> <timestamp> <expire> <version> <reserved> <pk algo> <hash algo> <class> <primary fpr>
+      const v = gpg.verify(`${file}.asc`, file);
+      expect(v.code, v.status).toBe(0);
+      expect(v.status).toMatch(/^\[GNUPG:\] GOODSIG /m);
+      expect(v.validsig, v.status).toBeDefined();
+      expect(v.validsig![0]).toBe(FIXTURES[name].fingerprint);
+      expect(Number(v.validsig![2])).toBe(created);
+      expect(v.validsig![8]).toBe('00'); // a binary-document signature
+      expect(v.validsig![9]).toBe(FIXTURES[name].fingerprint);
+    });
+
+    it('fails gpg --verify when one data byte is changed', async () => {
+      const armored = await detachedSignature(keys[name], data, LATER);
+      const good = join(gpg.home, `${name}-good.txt`);
+      await writeFile(good, data);
+      await writeFile(`${good}.asc`, armored);
+      expect(gpg.verify(`${good}.asc`, good).code).toBe(0);
+      for (const at of [0, Math.floor(data.length / 2), data.length - 1]) {
+        const tampered = Uint8Array.from(data);
+        tampered[at]! ^= 0x01;
+        const file = join(gpg.home, `${name}-tampered-${at}.txt`);
+        await writeFile(file, tampered);
+        const v = gpg.verify(`${good}.asc`, file);
+        expect(v.code, v.status).not.toBe(0);
+        expect(v.validsig).toBeUndefined();
+        expect(v.status).toMatch(/^\[GNUPG:\] BADSIG /m);
+      }
+    });
+
+    it('exports a public key with no secret material', () => {
+      const armored = publicKeyArmor(keys[name]);
+      expect(armored).toMatch(/^-----BEGIN PGP PUBLIC KEY BLOCK-----\n/);
+      expect(armored).not.toContain('PRIVATE');
+      expect(publicKeyArmor(keys[name])).toBe(armored);
+      const listed = gpg.run(['--with-colons', '--list-secret-keys', FIXTURES[name].fingerprint]);
+      expect(listed.code).not.toBe(0); // gpg imported no secret key from it
+    });
+  });
+});
