@@ -21,6 +21,8 @@ import { formatSums } from '@helix-release/core';
 import { formatBuildMeta } from '@helix-release/build-meta';
 import { normaliseSpdx, sbomName, type SpdxDocument } from '@helix-release/sbom';
 import { detachedSignature, loadSigningKey, publicKeyArmor } from '@helix-release/sign';
+import { formatResult, verifyRelease } from './release';
+import { loadTrustStore } from './trust-store';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 const SIGNATURES_PY = join(REPO_ROOT, 'tools', 'verify_release_signatures.py');
@@ -730,5 +732,45 @@ describe('the shared plugin trust-case table through verify_release_signatures.p
       if (c.expect === 'PLUGIN_OK') expect(run.stdout).toContain(`PASSED plugin: ${file}\n`);
       else expect(run.stdout).toContain(`FAILED ${c.expect}: ${file}: `);
     }
+  });
+});
+
+/**
+ * The two implementations must agree: for the good release and every tampered
+ * one, `helix-release verify` (TypeScript) and the two Python tools together
+ * give the same verdict and fail with the same set of codes.
+ */
+describe('the TypeScript verifier and the Python tools give the same verdicts', () => {
+  const options = (args: readonly string[]) => {
+    const value = (flag: string) => {
+      const i = args.lastIndexOf(flag);
+      return i >= 0 ? args[i + 1] : undefined;
+    };
+    const fingerprint = value('--fingerprint');
+    return { fingerprint: fingerprint === 'OTHER' ? gpg.otherFingerprint : fingerprint ?? gpg.fingerprint, commit: value('--commit'), tag: value('--tag') };
+  };
+  const pythonArgs = (o: ReturnType<typeof options>) => ({
+    sig: ['--fingerprint', o.fingerprint, '--trust-store', TRUST_STORE],
+    prov: [...(o.commit ? ['--commit', o.commit] : []), ...(o.tag ? ['--tag', o.tag] : [])],
+  });
+  const codesOf = (lines: string[]) => [...new Set(lines.map((l) => /^FAILED ([A-Z_0-9]+):/.exec(l)?.[1]).filter(Boolean))].sort();
+
+  const cases: [string, () => Promise<string>, string[]][] = [
+    ['the good release', async () => good, []],
+    ...mutations.map((m): [string, () => Promise<string>, string[]] => [m.name, m.make, m.args ?? []]),
+  ];
+  it.each(cases)('%s', async (_name, make, args) => {
+    const dir = await make();
+    const o = options(args);
+    const a = pythonArgs(o);
+    const sig = python(SIGNATURES_PY, ['--dir', dir, ...a.sig]);
+    const prov = python(PROVENANCE_PY, ['--dir', dir, ...a.prov]);
+    const pyCodes = codesOf([...failedLines(sig), ...failedLines(prov)]);
+    const pyPassed = sig.status === 0 && prov.status === 0;
+    const ts = await verifyRelease(dir, { fingerprint: o.fingerprint, commit: o.commit, tag: o.tag, trustStore: await loadTrustStore(TRUST_STORE) });
+    const tsCodes = [...new Set(ts.filter((r) => r.status === 'FAILED').map((r) => r.code!))].sort();
+    const shown = `python:\n${sig.stdout}${prov.stdout}\ntypescript:\n${ts.map(formatResult).join('\n')}`;
+    expect(tsCodes.length === 0, shown).toBe(pyPassed);
+    expect(tsCodes, shown).toEqual(pyCodes);
   });
 });

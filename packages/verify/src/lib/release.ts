@@ -112,7 +112,14 @@ export async function verifyRelease(dir: string, options: VerifyOptions): Promis
         fail('key', 'KEY_MISMATCH', RELEASE_FILES.fingerprint, `says ${fileFpr}, the key is ${actual}`);
         key = undefined;
       } else {
-        pass('key', RELEASE_FILES.publicKey, `${actual}${options.fingerprint ? ' (pinned)' : ' (trust on first use)'}`);
+        // A changed user ID or self-signature keeps the fingerprint: blame the key export, not every signature.
+        const unusable = await key.verifyPrimaryKey().then(() => undefined, (err: Error) => err.message);
+        if (unusable) {
+          fail('key', 'KEY_MISSING', RELEASE_FILES.publicKey, `not a valid key (${unusable}): the key export was changed or damaged`);
+          key = undefined;
+        } else {
+          pass('key', RELEASE_FILES.publicKey, `${actual}${options.fingerprint ? ' (pinned)' : ' (trust on first use)'}`);
+        }
       }
     }
     const required = [...REQUIRED_SIGNED, ...present.filter((f) => /^SBOM-.*\.spdx\.json$/.test(f))];
@@ -175,10 +182,15 @@ export async function verifyRelease(dir: string, options: VerifyOptions): Promis
     const unlisted = present.filter((f) => !listed.has(f) && !isEvidenceFile(f));
     for (const f of unlisted) fail('coverage', 'SUMS_UNLISTED', f, 'present in the release but not listed in SHA256SUMS.txt');
     if (unlisted.length === 0) pass('coverage', RELEASE_FILES.sums, 'every file is listed');
+  } else {
+    skip('coverage', `${RELEASE_FILES.sums} is missing or malformed`);
   }
 
   // --- provenance --------------------------------------------------------------
   let subjects: Subject[] = [];
+  // False when the statement is missing or unusable: the checks that need
+  // its subjects are then SKIPPED rather than failed a second time.
+  let statementOk = false;
   let sourceCommit: string | undefined;
   const provText = await readText(dir, RELEASE_FILES.provenance);
   if (provText === undefined) {
@@ -200,13 +212,16 @@ export async function verifyRelease(dir: string, options: VerifyOptions): Promis
       fail('provenance', 'PROVENANCE_MALFORMED', RELEASE_FILES.provenance, 'not an in-toto v1 statement with an SLSA v1 predicate');
     } else if (st?.subject) {
       subjects = st.subject;
+      statementOk = true;
       const a = subjects.map((s) => `${s.digest?.sha256}  ${s.name}`).sort();
       const b = (sums ?? []).map((l) => `${l.sha256}  ${l.path}`).sort();
       const missing = b.filter((x) => !a.includes(x));
       const extra = a.filter((x) => !b.includes(x));
-      if (sums && (missing.length || extra.length)) {
+      if (!sums) {
+        skip('provenance', `subjects not compared: ${RELEASE_FILES.sums} is missing or malformed`);
+      } else if (missing.length || extra.length) {
         fail('provenance', 'PROVENANCE_SUBJECTS', RELEASE_FILES.provenance, `subjects differ from SHA256SUMS.txt (${[...missing.map((m) => `not a subject: ${m.slice(66)}`), ...extra.map((m) => `not in the sums: ${m.slice(66)}`)].slice(0, 3).join('; ')})`);
-      } else if (sums) {
+      } else {
         pass('provenance', RELEASE_FILES.provenance, `${subjects.length} subjects equal SHA256SUMS.txt`);
       }
       sourceCommit = st.predicate?.buildDefinition?.externalParameters?.source?.digest?.gitCommit;
@@ -241,8 +256,10 @@ export async function verifyRelease(dir: string, options: VerifyOptions): Promis
       const a = [...meta.files].map(([p, h]) => `${h}  ${p}`).sort();
       const b = (sums ?? []).map((l) => `${l.sha256}  ${l.path}`).sort();
       const diff = [...a.filter((x) => !b.includes(x)), ...b.filter((x) => !a.includes(x))];
-      if (sums && diff.length) fail('build-meta', 'META_MISMATCH', RELEASE_FILES.meta, `its sha256 lines differ from SHA256SUMS.txt (${diff.slice(0, 2).map((d) => d.slice(66)).join(', ')})`);
-      else if (sourceCommit && meta.fields.get('commit') !== sourceCommit) fail('build-meta', 'META_MISMATCH', RELEASE_FILES.meta, `commit ${meta.fields.get('commit')} differs from the provenance's ${sourceCommit}`);
+      if (!sums) skip('build-meta', `sha256 lines not compared: ${RELEASE_FILES.sums} is missing or malformed`);
+      else if (diff.length) fail('build-meta', 'META_MISMATCH', RELEASE_FILES.meta, `its sha256 lines differ from SHA256SUMS.txt (${diff.slice(0, 2).map((d) => d.slice(66)).join(', ')})`);
+      else if (!statementOk) skip('build-meta', `commit not compared: no usable ${RELEASE_FILES.provenance}`);
+      else if (meta.fields.get('commit') !== sourceCommit) fail('build-meta', 'META_MISMATCH', RELEASE_FILES.meta, `commit ${meta.fields.get('commit')} differs from the provenance's ${sourceCommit}`);
       else pass('build-meta', RELEASE_FILES.meta, `commit ${meta.fields.get('commit')}`);
     } catch (err) {
       fail('build-meta', 'META_MALFORMED', RELEASE_FILES.meta, isReleaseError(err) ? err.message : String(err));
@@ -275,7 +292,8 @@ export async function verifyRelease(dir: string, options: VerifyOptions): Promis
       pass('sbom', sbom, `describes ${s.name}`);
     }
   }
-  for (const f of sbomsPresent) if (!referenced.has(f)) fail('sbom', 'SBOM_ORPHAN', f, 'describes no artifact of this release');
+  if (!statementOk) skip('sbom', `needs the subjects of a usable ${RELEASE_FILES.provenance}`);
+  else for (const f of sbomsPresent) if (!referenced.has(f)) fail('sbom', 'SBOM_ORPHAN', f, 'describes no artifact of this release');
 
   // --- conformance --------------------------------------------------------------
   const resultsText = await readText(dir, RELEASE_FILES.conformanceResults);
@@ -296,6 +314,8 @@ export async function verifyRelease(dir: string, options: VerifyOptions): Promis
       fail('conformance', 'CONFORMANCE_MISSING', RELEASE_FILES.conformanceResults, 'not an in-toto test-result statement');
     } else if (res.predicate?.result !== 'PASSED') {
       fail('conformance', 'CONFORMANCE_FAILED', RELEASE_FILES.conformanceResults, `result ${res.predicate?.result}; failed: ${(res.predicate?.failedTests ?? []).join(', ')}`);
+    } else if (!sums) {
+      skip('conformance', `tested files not compared: ${RELEASE_FILES.sums} is missing or malformed`);
     } else if (stale.length || untested.length) {
       fail('conformance', 'CONFORMANCE_STALE', RELEASE_FILES.conformanceResults, stale.length ? `tested other bytes of ${stale.map((s) => s.name).join(', ')}` : `did not test ${untested.map((s) => s.name).join(', ')}`);
     } else {
@@ -304,16 +324,18 @@ export async function verifyRelease(dir: string, options: VerifyOptions): Promis
   }
 
   // --- plugins --------------------------------------------------------------------
-  const plugins = subjects.filter((s) => s.annotations?.['helix.kind'] === 'plugin');
+  // The provenance's plugins, and any zip under plugins/ (a plugin dropped in
+  // later is unlisted, and also judged as the plugin it claims to be).
+  const plugins = [...new Set([...subjects.filter((s) => s.annotations?.['helix.kind'] === 'plugin').map((s) => s.name), ...present.filter((f) => /^plugins\/.+\.zip$/.test(f))])].sort();
   if (!options.trustStore) {
     skip('plugin', `${plugins.length} plugin signatures not checked; pass --trust-store`);
   } else {
-    for (const p of plugins) {
-      const buf = await readFile(join(dir, p.name)).catch(() => undefined);
+    for (const name of plugins) {
+      const buf = await readFile(join(dir, name)).catch(() => undefined);
       if (!buf) continue;
       const verdict = await verifyPluginZip(buf, options.trustStore);
-      if (verdict.code === 'PLUGIN_OK') pass('plugin', p.name, verdict.reason);
-      else fail('plugin', verdict.code, p.name, `${verdict.entry ? `${verdict.entry}: ` : ''}${verdict.reason}`);
+      if (verdict.code === 'PLUGIN_OK') pass('plugin', name, verdict.reason);
+      else fail('plugin', verdict.code, name, `${verdict.entry ? `${verdict.entry}: ` : ''}${verdict.reason}`);
     }
   }
   return out;
