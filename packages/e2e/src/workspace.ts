@@ -141,14 +141,20 @@ export function nx(cwd: string, args: readonly string[], env: Record<string, str
   return run(process.execPath, [join(cwd, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), ...args], { cwd, env: testEnv(env), umask });
 }
 
+/** Output without ANSI escapes (Nx colours its output when CI=true, whatever the terminal). */
+export function plain(output: string): string {
+  // eslint-disable-next-line no-control-regex
+  return output.replace(/\x1b\[[0-9;]*m/g, '');
+}
+
 /** Names of the tasks Nx took from its cache in a run's output. */
 export function cachedTasks(output: string): string[] {
-  return [...output.matchAll(/> nx run (\S+?)\s+\[(?:local cache|existing outputs match the cache, left as is)\]/g)].map((m) => m[1]!);
+  return [...plain(output).matchAll(/> nx run (\S+?)\s+\[(?:local cache|existing outputs match the cache, left as is)\]/g)].map((m) => m[1]!);
 }
 
 /** Names of all tasks a run's output shows. */
 export function ranTasks(output: string): string[] {
-  return [...output.matchAll(/> nx run (\S+?)(?:\s|$)/g)].map((m) => m[1]!);
+  return [...plain(output).matchAll(/> nx run (\S+?)(?:\s|$)/g)].map((m) => m[1]!);
 }
 
 /** Removes a folder (tests keep them when HELIX_E2E_KEEP=1, for debugging). */

@@ -9,7 +9,7 @@
  * - the workspace root → project `release` with `toolchain`, every
  *   release-level stage of the plan, `all` and `clean`.
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
 import {
   RELEASE_PROJECT,
@@ -279,7 +279,7 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
     executor: '@helix-release/build-meta:build-meta',
     options: { records: plan.records['build-meta'] },
     cache: true,
-    inputs: [...executorInputs('build-meta'), 'toolchainPins', 'sourceDateEpoch', 'gitState', upstream],
+    inputs: [...executorInputs('build-meta'), 'toolchainPins', 'sourceDateEpoch', 'gitState', 'ciEnvironment', upstream],
     outputs: [releaseFile('BUILD_META.txt'), manifest(RELEASE_PROJECT, 'build-meta')],
     dependsOn: plan.dependsOn['build-meta'],
     metadata: { description: 'BUILD_META.txt: tag, commit, toolchain and one sha256 per release file.' },
@@ -329,12 +329,45 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
  */
 function executorSourcesOf(workspaceRoot: string, executor: string): string[] {
   const pkg = executor.split(':')[0]!;
+  let rel: string | undefined;
   try {
     const manifestPath = realpathSync(require.resolve(`${pkg}/package.json`, { paths: [workspaceRoot] }));
-    const rel = relative(realpathSync(workspaceRoot), dirname(manifestPath)).split(sep).join('/');
-    if (rel.startsWith('..') || rel.startsWith('node_modules/') || isAbsolute(rel)) return [];
-    return [`{workspaceRoot}/${rel}/**/*`, `!{workspaceRoot}/${rel}/**/*.spec.ts`];
+    rel = relative(realpathSync(workspaceRoot), dirname(manifestPath)).split(sep).join('/');
   } catch {
-    return [];
+    rel = undefined;
   }
+  // Not linked into node_modules (no `npm install` since the stage was
+  // generated) or linked from elsewhere: Nx still runs a workspace package of
+  // that name from its folder, so its sources must still key the cache.
+  if (rel === undefined || rel.startsWith('..') || isAbsolute(rel)) rel = workspacePackageDir(workspaceRoot, pkg);
+  if (rel === undefined || rel.startsWith('node_modules/')) return [];
+  return [`{workspaceRoot}/${rel}/**/*`, `!{workspaceRoot}/${rel}/**/*.spec.ts`];
+}
+
+/** The folder (workspace-relative) of the npm workspace package named `pkg`, from the root package.json's `workspaces`. */
+function workspacePackageDir(workspaceRoot: string, pkg: string): string | undefined {
+  const readJson = (file: string): Record<string, unknown> | undefined => {
+    try {
+      return JSON.parse(readFileSync(join(workspaceRoot, file), 'utf8')) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  };
+  const globs = readJson('package.json')?.['workspaces'];
+  const patterns = Array.isArray(globs) ? globs : Array.isArray((globs as { packages?: unknown } | undefined)?.packages) ? (globs as { packages: unknown[] }).packages : [];
+  for (const pattern of patterns) {
+    if (typeof pattern !== 'string') continue;
+    const clean = pattern.replace(/^\.\//, '').replace(/\/$/, '');
+    let dirs = [clean];
+    if (clean.endsWith('/*')) {
+      const parent = clean.slice(0, -2);
+      try {
+        dirs = readdirSync(join(workspaceRoot, parent), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `${parent}/${d.name}`);
+      } catch {
+        dirs = [];
+      }
+    }
+    for (const dir of dirs.sort()) if (readJson(`${dir}/package.json`)?.['name'] === pkg) return dir;
+  }
+  return undefined;
 }
