@@ -12,7 +12,7 @@
  * refused or reported loudly; and neither the passphrase nor any line of the
  * private key armour is left in dist/, in .nx/ or in the Nx output.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, lstat, mkdir, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -58,24 +58,9 @@ async function newGpgHome(name: string): Promise<string> {
   return home;
 }
 
-/** Runs gpg with no stdin (it may exit before reading one, which would make a write to it EPIPE). */
+/** Runs gpg in its own home, non-interactively. */
 function gpg(home: string, args: readonly string[]): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('gpg', ['--homedir', home, '--batch', '--no-tty', ...args], { cwd: root, env: gpgEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-      output += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-      output += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr, output }));
-  });
+  return run('gpg', ['--homedir', home, '--batch', '--no-tty', ...args], { cwd: root, env: gpgEnv(home) });
 }
 
 async function mustGpg(home: string, args: readonly string[]): Promise<RunResult> {
