@@ -749,6 +749,10 @@ def dearmor(data: bytes) -> list:
             binary = base64.b64decode(b"".join(body), validate=True)
         except (binascii.Error, ValueError):
             raise ValueError("armour block %s is not base64" % kind) from None
+        # Canonical only: a changed padding bit of the last digit decodes to
+        # the same bytes, but the file is no longer the one that was published.
+        if base64.b64encode(binary) != b"".join(body):
+            raise ValueError("armour block %s is not canonical base64" % kind)
         if checksum is not None:
             try:
                 expected = int.from_bytes(base64.b64decode(checksum, validate=True), "big")

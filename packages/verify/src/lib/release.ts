@@ -17,6 +17,7 @@ import {
   type SumLine,
 } from '@helix-release/core';
 import { parseBuildMeta } from '@helix-release/build-meta';
+import { armorProblem } from './armor';
 import { verifyPluginZip } from './plugin';
 import type { TrustStore } from './trust-store';
 
@@ -87,6 +88,8 @@ export async function verifyRelease(dir: string, options: VerifyOptions): Promis
     let key: openpgp.Key | undefined;
     if (armored === undefined) {
       fail('key', 'KEY_MISSING', RELEASE_FILES.publicKey, 'missing; it is needed to check the signatures');
+    } else if (armorProblem(armored)) {
+      fail('key', 'KEY_MISSING', RELEASE_FILES.publicKey, `not a usable key export: ${armorProblem(armored)}`);
     } else {
       try {
         key = await openpgp.readKey({ armoredKey: armored });
@@ -136,8 +139,14 @@ export async function verifyRelease(dir: string, options: VerifyOptions): Promis
         fail('signature', 'SIGNATURE_BAD', sig, `signs ${target}, which is missing`);
         continue;
       }
+      const armoredSignature = await readFile(join(dir, sig), 'utf8');
+      const problem = armorProblem(armoredSignature);
+      if (problem) {
+        fail('signature', 'SIGNATURE_BAD', sig, problem);
+        continue;
+      }
       try {
-        const signature = await openpgp.readSignature({ armoredSignature: await readFile(join(dir, sig), 'utf8') });
+        const signature = await openpgp.readSignature({ armoredSignature });
         const result = await openpgp.verify({ message: await openpgp.createMessage({ binary: data }), signature, verificationKeys: key, format: 'binary' });
         await result.signatures[0]!.verified;
         if (result.signatures.length !== 1) throw new Error('expected exactly one signature');

@@ -1,0 +1,65 @@
+/**
+ * Strict reading of OpenPGP ASCII armour (RFC 4880 §6). OpenPGP.js ignores the
+ * armour checksum and accepts non-canonical base64, so a changed byte in a part
+ * no signature covers (an unhashed subpacket, the padding bits of the last
+ * base64 digit) would pass; gpg and the Python verifier refuse such files, and
+ * so do we.
+ */
+
+function crc24(data: Uint8Array): number {
+  let crc = 0xb704ce;
+  for (const byte of data) {
+    crc ^= byte << 16;
+    for (let i = 0; i < 8; i++) {
+      crc <<= 1;
+      if (crc & 0x1000000) crc ^= 0x1864cfb;
+    }
+  }
+  return crc & 0xffffff;
+}
+
+function strictBase64(text: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return undefined;
+  const data = Buffer.from(text, 'base64');
+  // Canonical: the padding bits of the last digit must be zero.
+  return data.toString('base64') === text ? data : undefined;
+}
+
+/** Undefined when every armour block of `text` is well formed; otherwise why not. */
+export function armorProblem(text: string): string | undefined {
+  const lines = text.split(/\r?\n/);
+  let blocks = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const begin = /^-----BEGIN PGP ([A-Z ]+)-----$/.exec(lines[i]!);
+    if (!begin) continue;
+    blocks++;
+    let j = i + 1;
+    while (j < lines.length && lines[j] !== '') {
+      if (!/^[A-Za-z][A-Za-z0-9-]*: /.test(lines[j]!)) break;
+      j++;
+    }
+    if (lines[j] === '') j++;
+    const body: string[] = [];
+    let checksum: string | undefined;
+    let ended = false;
+    for (; j < lines.length; j++) {
+      const line = lines[j]!;
+      if (line === `-----END PGP ${begin[1]}-----`) {
+        ended = true;
+        break;
+      }
+      if (/^=[A-Za-z0-9+/]{4}$/.test(line)) checksum = line.slice(1);
+      else if (checksum !== undefined) return 'text after the armour checksum';
+      else body.push(line);
+    }
+    if (!ended) return `the ${begin[1]} block has no END line`;
+    const data = strictBase64(body.join(''));
+    if (!data) return 'the armour is not canonical base64';
+    if (checksum !== undefined) {
+      const expected = strictBase64(checksum);
+      if (!expected || expected.readUIntBE(0, 3) !== crc24(data)) return 'the armour checksum (CRC-24) does not match: the file was changed or damaged';
+    }
+    i = j;
+  }
+  return blocks ? undefined : 'no armoured OpenPGP block';
+}
