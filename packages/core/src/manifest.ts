@@ -3,7 +3,7 @@
  * adds files to the release writes a *stage record* listing them, and the
  * evidence stages read the records of the stages in the current plan.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReleaseError } from './errors';
 import { stableJson } from './canonical-json';
@@ -126,4 +126,27 @@ export function isEvidenceFile(path: string): boolean {
     path === RELEASE_FILES.fingerprint ||
     path.endsWith('.asc')
   );
+}
+
+/** The evidence a stage's change makes stale, by the stage's place in the order. */
+export type EvidenceLevel = 'artifacts' | 'checksums' | 'build-meta' | 'provenance';
+
+/**
+ * Removes the evidence files that describe the release as it was before this
+ * stage ran, so that a stage failing later can never leave a SHA256SUMS.txt,
+ * BUILD_META.txt, statement or signature describing other bytes. A stage that
+ * changes artifacts (package, plugin-zip, custom stages, conformance, sbom)
+ * removes all of it; checksums and build-meta (which run side by side) leave
+ * each other's file alone; provenance removes the signatures.
+ */
+export async function invalidateEvidence(releaseDir: string, level: EvidenceLevel): Promise<void> {
+  const names = await readdir(releaseDir).catch(() => [] as string[]);
+  const doomed = names.filter((name) => {
+    if (name.endsWith('.asc') || name === RELEASE_FILES.fingerprint) return true;
+    if (name === RELEASE_FILES.provenance) return level !== 'provenance';
+    if (name === RELEASE_FILES.sums) return level === 'artifacts';
+    if (name === RELEASE_FILES.meta) return level === 'artifacts';
+    return false;
+  });
+  await Promise.all(doomed.map((name) => rm(join(releaseDir, name), { force: true })));
 }

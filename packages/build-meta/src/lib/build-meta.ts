@@ -9,6 +9,7 @@ import {
   builderIdentity,
   checkedArtifacts,
   epochToIso,
+  invalidateEvidence,
   pinnedToolVersion,
   platformTag,
   readGitState,
@@ -51,6 +52,7 @@ export async function toolVersions(ctx: StageContext, records: readonly StageRec
 export async function buildMetaStage(ctx: StageContext, refs: readonly string[]): Promise<ReleaseArtifact> {
   const out = join(ctx.releaseDir, RELEASE_FILES.meta);
   await rm(out, { force: true });
+  await invalidateEvidence(ctx.releaseDir, 'build-meta');
   await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'build-meta'), { force: true });
   const records = await readRecords(ctx.workspaceRoot, refs, ctx.env);
   const artifacts = await checkedArtifacts(ctx.releaseDir, records, { hash: false });

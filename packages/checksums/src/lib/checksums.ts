@@ -11,6 +11,7 @@ import {
   RELEASE_FILES,
   checkedArtifacts,
   formatSums,
+  invalidateEvidence,
   isEvidenceFile,
   listFiles,
   readRecords,
@@ -35,6 +36,7 @@ export async function strayFiles(releaseDir: string, expected: ReadonlySet<strin
 export async function checksumsStage(ctx: StageContext, refs: readonly string[]): Promise<ReleaseArtifact> {
   const out = join(ctx.releaseDir, RELEASE_FILES.sums);
   await rm(out, { force: true });
+  await invalidateEvidence(ctx.releaseDir, 'checksums');
   await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'checksums'), { force: true });
   const records = await readRecords(ctx.workspaceRoot, refs, ctx.env);
   // Existence and size here; the digests below, once per file, in parallel.

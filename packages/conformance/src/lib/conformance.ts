@@ -17,6 +17,7 @@ import {
   RELEASE_FILES,
   checkedArtifacts,
   extractZipSafely,
+  invalidateEvidence,
   listFiles,
   platformTag,
   readRecords,
@@ -77,6 +78,7 @@ export async function conformanceStage(ctx: StageContext, refs: readonly string[
   for (const p of [resultsPath, logPath, join(ctx.releaseDir, 'tools'), join(ctx.releaseDir, PACK_DIR), stageRecordPath(ctx.workspaceRoot, ctx.project, 'conformance')]) {
     await rm(p, { recursive: true, force: true });
   }
+  await invalidateEvidence(ctx.releaseDir, 'artifacts');
   if (!ctx.config.conformance) {
     throw new ConformanceError('CONFORMANCE_NO_PACK', 'release.config.ts has no conformance.pack; a release is not published without its conformance results', { file: ctx.config.file });
   }

@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import {
   CUSTOM_STAGE_ENV,
   ReleaseError,
-  readRecords,
   checkedArtifacts,
+  invalidateEvidence,
+  isEvidenceFile,
+  readRecords,
   runTool,
   sha256File,
   stableJson,
@@ -87,6 +89,7 @@ export async function runCustomStage(ctx: StageContext, options: CustomStageOpti
   const fail = (why: string, file?: string) => new ReleaseError('CUSTOM_STAGE_FAILED', `custom stage "${name}" ${why}`, { file: file ?? ctx.config.file });
   await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, name), { force: true });
   for (const o of options.outputs) await rm(join(ctx.releaseDir, o.path), { force: true });
+  await invalidateEvidence(ctx.releaseDir, 'artifacts');
 
   const records = await readRecords(ctx.workspaceRoot, options.records, ctx.env);
   const artifacts = await checkedArtifacts(ctx.releaseDir, records, { hash: false });
@@ -98,7 +101,9 @@ export async function runCustomStage(ctx: StageContext, options: CustomStageOpti
   const distRoot = join(ctx.workspaceRoot, 'dist');
   const releaseRel = ctx.config.releaseDir.replace(/^dist\//, '');
   const allowed = new Set([...declared, ...(options.siblingOutputs ?? [])]);
-  const skipDist = (rel: string) => rel === 'work' || rel === 'manifest' || (rel.startsWith(`${releaseRel}/`) && allowed.has(rel.slice(releaseRel.length + 1)));
+  // Evidence files are the evidence stages' (and any stage may invalidate them).
+  const skipDist = (rel: string) =>
+    rel === 'work' || rel === 'manifest' || (rel.startsWith(`${releaseRel}/`) && (allowed.has(rel.slice(releaseRel.length + 1)) || isEvidenceFile(rel.slice(releaseRel.length + 1))));
   const beforeDist = await snapshotTree(distRoot, skipDist);
   const beforeWorkspace = await snapshotWorkspace(ctx.workspaceRoot);
 

@@ -11,6 +11,7 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   collectFolderEntries,
+  invalidateEvidence,
   isReleaseError,
   sha256File,
   sha256Hex,
@@ -96,6 +97,7 @@ export async function pluginZipStage(ctx: StageContext): Promise<ReleaseArtifact
   const path = `plugins/${meta.name}-${meta.version}.zip`;
   const out = join(ctx.releaseDir, path);
   await rm(out, { force: true });
+  await invalidateEvidence(ctx.releaseDir, 'artifacts');
   await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'plugin-zip'), { force: true });
 
   const key = await loadPluginSigningKey(ctx);

@@ -13,10 +13,11 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  RELEASE_FILES,
   IMPORT_ENV,
+  RELEASE_FILES,
   builderIdentity,
   checkedArtifacts,
+  invalidateEvidence,
   parseSums,
   pinnedToolVersion,
   platformTag,
@@ -159,6 +160,7 @@ export async function buildStatement(ctx: StageContext, records: readonly StageR
 export async function provenanceStage(ctx: StageContext, refs: readonly string[], targets: readonly string[]): Promise<ReleaseArtifact> {
   const out = join(ctx.releaseDir, RELEASE_FILES.provenance);
   await rm(out, { force: true });
+  await invalidateEvidence(ctx.releaseDir, 'provenance');
   await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'provenance'), { force: true });
   const records = await readRecords(ctx.workspaceRoot, refs, ctx.env);
   await checkedArtifacts(ctx.releaseDir, records, { hash: false });

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import {
   collectFolderEntries,
   installerArtifactName,
+  invalidateEvidence,
   platformTag,
   readAppMetadata,
   readPins,
@@ -76,6 +77,7 @@ export async function packageStage(ctx: StageContext, options: PackageOptions): 
   const artifactPath = join(ctx.releaseDir, artifactName);
   // A failed build must not leave the previous zip or record looking current.
   await rm(artifactPath, { force: true });
+  await invalidateEvidence(ctx.releaseDir, 'artifacts');
   await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'package'), { force: true });
 
   // The lock stage must have passed for exactly these lockfiles.

@@ -11,6 +11,7 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
   checkedArtifacts,
+  invalidateEvidence,
   readRecords,
   readStageRecord,
   resolveSyft,
@@ -56,7 +57,7 @@ export async function describeArtifact(ctx: StageContext, syft: string, artifact
   const file = join(ctx.releaseDir, artifact.path);
   const { stdout } = await runTool({
     command: syft,
-    args: ['scan', `file:${file}`, '-o', 'spdx-json', '-q', '--source-name', basename(artifact.path), ...(artifact.version ? ['--source-version', artifact.version] : [])],
+    args: ['scan', `file:${file}`, '-o', 'spdx-json', '--source-name', basename(artifact.path), ...(artifact.version ? ['--source-version', artifact.version] : [])],
     env: SYFT_ENV,
     timeoutMs: 15 * 60_000,
   });
@@ -72,6 +73,7 @@ export async function describeArtifact(ctx: StageContext, syft: string, artifact
 /** Runs the stage over the artifacts of `refs`. */
 export async function sbomStage(ctx: StageContext, refs: readonly string[]): Promise<ReleaseArtifact[]> {
   await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'sbom'), { force: true });
+  await invalidateEvidence(ctx.releaseDir, 'artifacts');
   const records = await readRecords(ctx.workspaceRoot, refs, ctx.env);
   const artifacts = (await checkedArtifacts(ctx.releaseDir, records, { hash: false })).filter((a) => a.sbom);
   const names = new Map<string, string>();

@@ -6,7 +6,7 @@
  * release-level stages read instead of the local build's records when
  * HELIX_RELEASE_IMPORT=1.
  */
-import { copyFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   IMPORT_RECORD,
@@ -65,14 +65,22 @@ export async function importArtifacts(workspaceRoot: string, config: ResolvedCon
     });
   }
   const releaseDir = join(workspaceRoot, config.releaseDir);
-  // A fresh release: nothing of an earlier build may be mixed in.
-  await rm(releaseDir, { recursive: true, force: true });
-  await rm(manifestDir(workspaceRoot), { recursive: true, force: true });
-  for (const [i, artifact] of artifacts.entries()) {
-    const target = join(releaseDir, artifact.path);
-    await mkdir(dirname(target), { recursive: true });
-    await copyFile(files[i]!, `${target}.tmp`);
-    await rename(`${target}.tmp`, target);
+  // Copy the files aside first: an artifact may lie in the release folder
+  // (e.g. dist/release/<app>.zip of a local build), which is emptied below.
+  await mkdir(dirname(releaseDir), { recursive: true });
+  const staging = await mkdtemp(join(dirname(releaseDir), '.helix-import-'));
+  try {
+    for (const i of artifacts.keys()) await copyFile(files[i]!, join(staging, String(i)));
+    // A fresh release: nothing of an earlier build may be mixed in.
+    await rm(releaseDir, { recursive: true, force: true });
+    await rm(manifestDir(workspaceRoot), { recursive: true, force: true });
+    for (const [i, artifact] of artifacts.entries()) {
+      const target = join(releaseDir, artifact.path);
+      await mkdir(dirname(target), { recursive: true });
+      await rename(join(staging, String(i)), target);
+    }
+  } finally {
+    await rm(staging, { recursive: true, force: true });
   }
   const [project, stage] = IMPORT_RECORD.split('/') as [string, string];
   await writeStageRecord(workspaceRoot, { project, stage, artifacts, data: { imported: artifacts.length } });

@@ -1,0 +1,162 @@
+/**
+ * `tools/release_local.sh <artifact>...`: a release of files built elsewhere.
+ * Arbitrary files get SBOMs, sums, BUILD_META, provenance (marked imported)
+ * and signatures; bad artifact names or paths fail before the release folder
+ * is touched; and the Linux Studio zip plus the two plugin zips of a local
+ * build, imported again, make a release that verifies against the trust store.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { listFiles } from '@helix-release/core';
+import { cloneWorkspace, removeTemp, run, tempRoot, testEnv, type RunResult } from './workspace';
+
+const DEV_FINGERPRINT = '4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4';
+const baseWs = inject('baseWorkspace');
+let root: string | undefined;
+let ws: string;
+let release: string;
+let artifacts: string;
+
+const sha256 = async (file: string) => createHash('sha256').update(await readFile(file)).digest('hex');
+
+/** Runs the workspace's tools/release_local.sh from `cwd` with the test environment. */
+function releaseLocal(workspace: string, args: string[], cwd: string): Promise<RunResult> {
+  return run(join(workspace, 'tools/release_local.sh'), args, { cwd, env: testEnv() });
+}
+
+/** path → size:mtime:sha256 of every file below `dir`. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const f of await listFiles(dir)) {
+    const info = await stat(join(dir, f));
+    out[f] = `${info.size}:${info.mtimeMs}:${await sha256(join(dir, f))}`;
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  root = await tempRoot('release-local');
+  ws = await cloneWorkspace(baseWs, join(root, 'ws'));
+  release = join(ws, 'dist/release');
+  artifacts = join(root, 'artifacts');
+  await mkdir(artifacts);
+  await writeFile(join(artifacts, 'tool-a.bin'), randomBytes(64 * 1024));
+  // A real gzipped tar of random bytes: syft opens a .tar.gz as an archive and
+  // fails on one that is not (the third case below).
+  await writeFile(join(artifacts, 'notes.txt'), randomBytes(32 * 1024));
+  execFileSync('tar', ['-czf', 'notes.tar.gz', 'notes.txt'], { cwd: artifacts });
+});
+afterAll(async () => removeTemp(root));
+
+describe('release_local.sh with artifact files', () => {
+  it('makes a signed release of exactly those files and their evidence', async () => {
+    // Relative paths, from the folder that holds them: the script resolves them before it changes folder.
+    const r = await releaseLocal(ws, ['tool-a.bin', 'notes.tar.gz'], artifacts);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('imported tool-a.bin (custom, sha256 ');
+    // No installer for this machine: conformance ships the kit but no results.
+    expect(r.output).toContain('NO CONFORMANCE RUN');
+
+    const pack = (await listFiles(join(ws, 'workspace-fixtures/conformance'))).map((f) => `conformance-pack/${f}`);
+    const signed = (f: string) => [f, `${f}.asc`];
+    const expected = [
+      ...signed('tool-a.bin'),
+      ...signed('notes.tar.gz'),
+      ...signed('SBOM-tool-a.bin.spdx.json'),
+      ...signed('SBOM-notes.tar.gz.spdx.json'),
+      ...signed('SHA256SUMS.txt'),
+      ...signed('BUILD_META.txt'),
+      ...signed('release-provenance.intoto.json'),
+      // The example custom stage runs in the local plan too (it lists no distribution here).
+      ...signed('THIRD_PARTY_LICENSES.txt'),
+      'release-signing-public-key.asc',
+      'release-signing-key-fingerprint.txt',
+      'tools/conformance.sh',
+      'tools/verify_release_signatures.py',
+      'tools/verify_release_provenance.py',
+      ...pack,
+    ];
+    expect(await listFiles(release)).toEqual([...expected].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+    for (const f of ['tool-a.bin', 'notes.tar.gz']) expect(await sha256(join(release, f)), f).toBe(await sha256(join(artifacts, f)));
+    expect((await readFile(join(release, 'release-signing-key-fingerprint.txt'), 'utf8')).trim()).toBe(DEV_FINGERPRINT);
+
+    const sums = await run('sha256sum', ['-c', '--strict', 'SHA256SUMS.txt'], { cwd: release });
+    expect(sums.code, sums.output).toBe(0);
+    expect(sums.stdout).toMatch(/^tool-a\.bin: OK$/m);
+    expect(sums.stdout).toMatch(/^notes\.tar\.gz: OK$/m);
+
+    const meta = await readFile(join(release, 'BUILD_META.txt'), 'utf8');
+    expect(meta).toContain(`\nsha256 tool-a.bin: ${await sha256(join(artifacts, 'tool-a.bin'))}\n`);
+    expect(meta).toContain(`\nsha256 notes.tar.gz: ${await sha256(join(artifacts, 'notes.tar.gz'))}\n`);
+
+    const provenance = JSON.parse(await readFile(join(release, 'release-provenance.intoto.json'), 'utf8')) as {
+      subject: { name: string; annotations?: Record<string, string> }[];
+      predicate: { buildDefinition: { internalParameters: { imported?: boolean } } };
+    };
+    expect(provenance.predicate.buildDefinition.internalParameters.imported).toBe(true);
+    expect(provenance.subject.find((s) => s.name === 'tool-a.bin')?.annotations).toEqual({ 'helix.kind': 'custom', 'helix.sbom': 'SBOM-tool-a.bin.spdx.json' });
+  });
+
+  it('rejects a missing path, a newline or a backslash in a name, naming the file, before touching the release folder', async () => {
+    const withNewline = join(artifacts, 'bad\nname.bin');
+    const withBackslash = join(artifacts, 'back\\slash.bin');
+    await writeFile(withNewline, 'x');
+    await writeFile(withBackslash, 'x');
+    const folders = ['dist/release', 'dist/manifest'];
+    const snapshotAll = async () => Object.fromEntries(await Promise.all(folders.map(async (f) => [f, await snapshot(join(ws, f))] as const)));
+    const before = await snapshotAll();
+    expect(Object.keys(before['dist/release']!)).toContain('tool-a.bin');
+    const cases: [string, string, RegExp][] = [
+      [join(artifacts, 'missing.bin'), join(artifacts, 'missing.bin'), /IMPORT_MISSING: .*: no such artifact/],
+      [withNewline, JSON.stringify(withNewline), /IMPORT_BAD_NAME: .*: an artifact name may not contain a path separator or a line break/],
+      [withBackslash, JSON.stringify(withBackslash), /IMPORT_BAD_NAME: .*: an artifact name may not contain a path separator or a line break/],
+    ];
+    for (const [file, shown, message] of cases) {
+      const r = await releaseLocal(ws, [join(artifacts, 'tool-a.bin'), file], artifacts);
+      expect(r.code, r.output).not.toBe(0);
+      expect(r.output, shown).toContain(`: ${shown}: `);
+      expect(r.output).toMatch(message);
+      expect(r.output).not.toContain('release_local.sh: running');
+      expect(await snapshotAll(), shown).toEqual(before);
+    }
+  });
+
+  it('fails at the SBOM stage with syft\'s reason when a .tar.gz is not one', async () => {
+    await writeFile(join(artifacts, 'broken.tar.gz'), randomBytes(4096));
+    const r = await releaseLocal(ws, ['tool-a.bin', 'broken.tar.gz'], artifacts);
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.output).toMatch(/\[release:sbom\] error: TOOL_FAILED: .*broken\.tar\.gz/);
+    expect(r.output).toContain('gzip: invalid header');
+    expect(r.output).not.toContain('release_local.sh: running checksums');
+  });
+
+  it('re-releases the Linux Studio zip and plugin zips of a local build into a release that verifies against the trust store', async () => {
+    // A fresh clone whose dist/release holds the local build: the artifacts
+    // are imported from the very folder the import empties.
+    const ws2 = await cloneWorkspace(baseWs, join(root!, 'ws2'));
+    const files = ['helix-studio-1.4.0-linux-x86_64.zip', 'plugins/hello-1.0.0.zip', 'plugins/wordcount-2.1.0.zip'];
+    const r = await releaseLocal(ws2, files.map((f) => `dist/release/${f}`), ws2);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/conformance PASSED/);
+    const release2 = join(ws2, 'dist/release');
+    for (const f of files) expect(await sha256(join(release2, f)), f).toBe(await sha256(join(baseWs, 'dist/release', f)));
+    const v = await run(
+      process.execPath,
+      [join(ws2, 'packages/verify/bin/helix-release.cjs'), 'verify', release2, '--fingerprint', DEV_FINGERPRINT, '--trust-store', join(ws2, 'workspace-fixtures/trust-store/trust-store.json')],
+      { cwd: ws2 },
+    );
+    expect(v.code, v.output).toBe(0);
+    expect(v.stdout).toMatch(/^verification PASSED$/m);
+    expect(v.stdout).not.toMatch(/^FAILED/m);
+    expect(v.stdout).toMatch(/^PASSED conformance: /m);
+    expect(v.stdout).toMatch(/^PASSED plugin: plugins\/hello-1\.0\.0\.zip/m);
+    expect(v.stdout).toMatch(/^PASSED plugin: plugins\/wordcount-2\.1\.0\.zip/m);
+    const provenance = JSON.parse(await readFile(join(release2, 'release-provenance.intoto.json'), 'utf8')) as {
+      predicate: { buildDefinition: { internalParameters: { imported?: boolean } } };
+    };
+    expect(provenance.predicate.buildDefinition.internalParameters.imported).toBe(true);
+  });
+});
