@@ -11,7 +11,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listFiles } from '@helix-release/core';
-import { cloneWorkspace, git, nx, ranTasks, removeTemp, tempRoot, type RunResult } from './workspace';
+import { cloneWorkspace, git, nx, ranTasks, removeTemp, run, tempRoot, type RunResult } from './workspace';
 
 const CASE = '90-expected-to-fail';
 const NEVER_PRINTED = '^this line is never printed by helix-studio$';
@@ -78,18 +78,22 @@ describe('a failing conformance case', () => {
     expect(log).toMatch(/result: FAIL \(stdout has no line matching/);
   });
 
-  it('runs no stage after conformance: nothing new is summed, described or signed', async () => {
+  it('runs no stage after conformance, and leaves no stale evidence describing the earlier build', async () => {
     const ran = ranTasks(build.output);
     for (const task of LATER_STAGES) expect(ran, build.output).not.toContain(task);
     expect(build.output).not.toMatch(/\[release:(sbom|checksums|build-meta|provenance|sign)\]/);
-    // The evidence files are those of the earlier, passing build, untouched (or gone); none is new.
+    // The sums, BUILD_META, statement and signatures of the earlier, passing
+    // build are removed: they would describe a release that is not there.
     const after = await evidence(release);
-    for (const [f, v] of after) {
-      expect(before.get(f), `${f} was written by the failing run`).toEqual(v);
+    for (const gone of ['SHA256SUMS.txt', 'SHA256SUMS.txt.asc', 'BUILD_META.txt', 'release-provenance.intoto.json', 'release-provenance.intoto.json.asc', 'release-signing-key-fingerprint.txt']) {
+      expect(before.has(gone), `${gone} existed before the run`).toBe(true);
+      expect(after.has(gone), `${gone} was left behind`).toBe(false);
     }
-    // The results of the failing run are not covered by the old sums or signatures.
-    const sums = await readFile(join(release, 'SHA256SUMS.txt'), 'utf8').catch(() => '');
-    const resultsSha = createHash('sha256').update(await readFile(join(release, 'conformance-results.json'))).digest('hex');
-    expect(sums).not.toContain(resultsSha);
+    // What remains (the SBOMs of the earlier build, until the sbom stage runs) was not written by this run.
+    for (const [f, v] of after) expect(before.get(f), `${f} was written by the failing run`).toEqual(v);
+    // And the verifier refuses the folder rather than passing a half release.
+    const verify = await run(process.execPath, [join(ws, 'packages/verify/bin/helix-release.cjs'), 'verify', release, '--tofu'], { cwd: ws });
+    expect(verify.code).not.toBe(0);
+    expect(verify.stdout).toMatch(/^FAILED (UNSIGNED|SUMS_MISSING): /m);
   });
 });
