@@ -14,7 +14,7 @@
  * A stamp file records the digest of what was installed, so a second run with
  * unchanged pins does nothing.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ReleaseError,
@@ -115,6 +115,41 @@ export async function provisionActionlint(args: { workspaceRoot: string; logger:
   }
   args.logger.info(`actionlint ${built} built at ${paths.actionlint}`);
   return { command: paths.actionlint, version: built, built: true };
+}
+
+/**
+ * Runs `fn` holding an exclusive lock on the toolchain folder (a lock
+ * directory, created atomically), so that two provisioning runs at once (two
+ * test projects, two terminals) never build into the same venv together. A
+ * lock older than `staleMs` is taken over (a crashed run).
+ */
+export async function withToolchainLock<T>(root: string, logger: Logger, fn: () => Promise<T>, staleMs = 30 * 60_000): Promise<T> {
+  // Inside the toolchain folder, so a test workspace that links it shares the lock.
+  const lock = join(root, '.lock');
+  await mkdir(root, { recursive: true });
+  let waited = false;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+      if (age > staleMs) {
+        logger.warn(`taking over a stale toolchain lock (${Math.round(age / 60_000)} min old): ${lock}`);
+        await rm(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (!waited) logger.info(`another run is provisioning the toolchain; waiting for ${lock}`);
+      waited = true;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
 }
 
 /** Provisions (or confirms) the toolchain of `workspaceRoot`. */
