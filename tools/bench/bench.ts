@@ -243,8 +243,8 @@ async function candidates(one: BenchWorkspace, oneDigest: string, many: BenchWor
   };
   const single: Record<string, () => Promise<unknown>> = {
     'openssl dgst -sha256': async () => timeCommand('openssl', ['dgst', '-sha256', file], oneDigest),
-    'sha256File (hash.ts now: 1 MiB, read then hash)': async () => check(await sha256File(file), oneDigest),
-    'same loop, 4 MiB chunks': async () => check(await sha256FileChunk(file, 4 * MiB), oneDigest),
+    'sha256File (hash.ts now: 4 MiB, read then hash)': async () => check(await sha256File(file), oneDigest),
+    'same loop, 1 MiB chunks (the earlier hash.ts)': async () => check(await sha256FileChunk(file, 1 * MiB), oneDigest),
     'double-buffered 1 MiB (read n+1 while hashing n)': async () => check(await sha256FileOverlapped(file), oneDigest),
   };
   const multi: Record<string, () => Promise<unknown>> = {
