@@ -8,7 +8,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { cachedTasks, cloneWorkspace, git, nx, ranTasks, removeTemp, run, tempRoot } from './workspace';
+import { cachedTasks, cloneWorkspace, git, nx, plain, ranTasks, removeTemp, run, tempRoot } from './workspace';
 
 const baseWs = inject('baseWorkspace');
 let root: string | undefined;
@@ -60,7 +60,7 @@ describe('nx affected after a commit to one plugin', () => {
     // its lock) and plugin-wordcount:plugin-zip join the run although their
     // projects are not affected. Their inputs did not change, so the warm
     // cache serves them: the PyInstaller build does not run.
-    expect(r.output).toMatch(/for 2 projects and 4 tasks they depend on/);
+    expect(plain(r.output)).toMatch(/for 2 projects and 4 tasks they depend on/);
     const ran = ranTasks(r.output);
     expect([...ran].sort()).toEqual(
       [
@@ -79,11 +79,11 @@ describe('nx affected after a commit to one plugin', () => {
     );
     expect(ran).not.toContain('release:sign');
     expect(cachedTasks(r.output).sort()).toEqual(['helix-studio:lock', 'helix-studio:package', 'plugin-wordcount:plugin-zip']);
-    expect(r.output).toMatch(/> nx run helix-studio:package\s+\[local cache\]/);
+    expect(plain(r.output)).toMatch(/> nx run helix-studio:package\s+\[local cache\]/);
     // Run, not restored: the edited plugin, and every release-level stage
     // (each takes its upstream tasks' output files as inputs).
     for (const task of ['plugin-hello:plugin-zip', 'release:license-report', 'release:conformance', 'release:sbom', 'release:checksums', 'release:build-meta', 'release:provenance']) {
-      expect(r.output, task).toMatch(new RegExp(`> nx run ${task}\\s*\\n`));
+      expect(plain(r.output), task).toMatch(new RegExp(`> nx run ${task}\\s*\\n`));
     }
 
     const zip = (dir: string, name: string) => readFile(join(dir, 'dist/release/plugins', name));

@@ -13,7 +13,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseSums } from '@helix-release/core';
-import { cachedTasks, cloneWorkspace, git, nx, ranTasks, removeTemp, run, tempRoot } from './workspace';
+import { cachedTasks, cloneWorkspace, git, nx, plain, ranTasks, removeTemp, run, tempRoot } from './workspace';
 
 const DEV_FINGERPRINT = '4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4';
 const STAGE = 'release-inventory';
@@ -55,14 +55,14 @@ async function failingRelease(message: string): Promise<string> {
   // Nx exits 130, not 1, when a failed task leaves tasks that depend on it
   // without a result (it takes the run for an interrupted one).
   expect(r.code, r.output).not.toBe(0);
-  expect(r.output).toContain(message);
-  expect(r.output).toMatch(new RegExp(`Failed tasks:\\s*\\n(?:- \\S+\\n)*- release:${STAGE}\\n`));
+  expect(plain(r.output)).toContain(message);
+  expect(plain(r.output)).toMatch(new RegExp(`Failed tasks:\\s*\\n(?:- \\S+\\n)*- release:${STAGE}\\n`));
   expect(cachedTasks(r.output)).not.toContain(`release:${STAGE}`);
   expect(ranTasks(r.output)).not.toContain('release:sign');
   // None of its declared outputs, and no stage record a later stage could trust.
   expect(existsSync(join(release, OUTPUT)), OUTPUT).toBe(false);
   expect(existsSync(join(ws, 'dist/manifest/release', `${STAGE}.json`))).toBe(false);
-  return r.output;
+  return plain(r.output);
 }
 
 describe('a generated custom stage', () => {
@@ -85,7 +85,7 @@ describe('a generated custom stage', () => {
     expect(r.code, r.output).toBe(0);
     expect(ranTasks(r.output)).toContain(`release:${STAGE}`);
     expect(cachedTasks(r.output)).not.toContain(`release:${STAGE}`);
-    expect(r.output).toContain(`custom stage ${STAGE}: ${OUTPUT}`);
+    expect(plain(r.output)).toContain(`custom stage ${STAGE}: ${OUTPUT}`);
     expect(existsSync(join(ws, 'node_modules/@helix-stages', STAGE))).toBe(false);
 
     const inventory = (await readFile(join(release, OUTPUT), 'utf8')).trimEnd().split('\n');
@@ -146,8 +146,8 @@ describe('a generated custom stage', () => {
     await edit('release.config.ts', (t) => t.replace(`outputs: [{ path: '${OUTPUT}' }]`, `outputs: [{ path: '${STAGE}-renamed.txt' }]`));
     const r = await nx(ws, ['run', 'release:all']);
     expect(r.code, r.output).not.toBe(0);
-    expect(r.output).toContain(`custom stage "${STAGE}" wrote outside its declared outputs: dist/release/${OUTPUT}`);
-    expect(r.output).toMatch(new RegExp(`Failed tasks:\\s*\\n(?:- \\S+\\n)*- release:${STAGE}\\n`));
+    expect(plain(r.output)).toContain(`custom stage "${STAGE}" wrote outside its declared outputs: dist/release/${OUTPUT}`);
+    expect(plain(r.output)).toMatch(new RegExp(`Failed tasks:\\s*\\n(?:- \\S+\\n)*- release:${STAGE}\\n`));
     expect(existsSync(join(release, `${STAGE}-renamed.txt`))).toBe(false);
     expect(existsSync(join(ws, 'dist/manifest/release', `${STAGE}.json`))).toBe(false);
     expect(existsSync(join(release, OUTPUT))).toBe(true);

@@ -9,7 +9,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listFiles } from '@helix-release/core';
-import { cachedTasks, cloneWorkspace, git, nx, ranTasks, removeTemp, tempRoot } from './workspace';
+import { cachedTasks, cloneWorkspace, git, nx, plain, ranTasks, removeTemp, tempRoot } from './workspace';
 
 const REQUIREMENTS = 'workspace-fixtures/studio/requirements.txt';
 const PYPROJECT = 'workspace-fixtures/studio/pyproject.toml';
@@ -86,8 +86,8 @@ describe('bad lock states', () => {
     // Nx exits 130 (not 1): the tasks after the failed lock never get a
     // result, and Nx 22 takes such a run for an interrupted one.
     expect(r.code, r.output).not.toBe(0);
-    expect(r.output).toContain(`[helix-studio:lock] error: ${code}: ${file}:${line}: `);
-    expect(r.output).toMatch(/Failed tasks:\s*\n- helix-studio:lock\n/);
+    expect(plain(r.output)).toContain(`[helix-studio:lock] error: ${code}: ${file}:${line}: `);
+    expect(plain(r.output)).toMatch(/Failed tasks:\s*\n- helix-studio:lock\n/);
     // Nx runs what does not depend on the lock (the plugin zips, from the
     // cache; the toolchain) and nothing that does.
     expect([...ranTasks(r.output)].sort()).toEqual(['helix-studio:lock', 'plugin-hello:plugin-zip', 'plugin-wordcount:plugin-zip', 'release:toolchain']);

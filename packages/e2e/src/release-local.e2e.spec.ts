@@ -11,7 +11,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listFiles } from '@helix-release/core';
-import { cloneWorkspace, removeTemp, run, tempRoot, testEnv, type RunResult } from './workspace';
+import { cloneWorkspace, plain, removeTemp, run, tempRoot, testEnv, type RunResult } from './workspace';
 
 const DEV_FINGERPRINT = '4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4';
 const baseWs = inject('baseWorkspace');
@@ -56,9 +56,9 @@ describe('release_local.sh with artifact files', () => {
     // Relative paths, from the folder that holds them: the script resolves them before it changes folder.
     const r = await releaseLocal(ws, ['tool-a.bin', 'notes.tar.gz'], artifacts);
     expect(r.code, r.output).toBe(0);
-    expect(r.output).toContain('imported tool-a.bin (custom, sha256 ');
+    expect(plain(r.output)).toContain('imported tool-a.bin (custom, sha256 ');
     // No installer for this machine: conformance ships the kit but no results.
-    expect(r.output).toContain('NO CONFORMANCE RUN');
+    expect(plain(r.output)).toContain('NO CONFORMANCE RUN');
 
     const pack = (await listFiles(join(ws, 'workspace-fixtures/conformance'))).map((f) => `conformance-pack/${f}`);
     const signed = (f: string) => [f, `${f}.asc`];
@@ -117,9 +117,9 @@ describe('release_local.sh with artifact files', () => {
     for (const [file, shown, message] of cases) {
       const r = await releaseLocal(ws, [join(artifacts, 'tool-a.bin'), file], artifacts);
       expect(r.code, r.output).not.toBe(0);
-      expect(r.output, shown).toContain(`: ${shown}: `);
-      expect(r.output).toMatch(message);
-      expect(r.output).not.toContain('release_local.sh: running');
+      expect(plain(r.output), shown).toContain(`: ${shown}: `);
+      expect(plain(r.output)).toMatch(message);
+      expect(plain(r.output)).not.toContain('release_local.sh: running');
       expect(await snapshotAll(), shown).toEqual(before);
     }
   });
@@ -128,9 +128,9 @@ describe('release_local.sh with artifact files', () => {
     await writeFile(join(artifacts, 'broken.tar.gz'), randomBytes(4096));
     const r = await releaseLocal(ws, ['tool-a.bin', 'broken.tar.gz'], artifacts);
     expect(r.code, r.output).not.toBe(0);
-    expect(r.output).toMatch(/\[release:sbom\] error: TOOL_FAILED: .*broken\.tar\.gz/);
-    expect(r.output).toContain('gzip: invalid header');
-    expect(r.output).not.toContain('release_local.sh: running checksums');
+    expect(plain(r.output)).toMatch(/\[release:sbom\] error: TOOL_FAILED: .*broken\.tar\.gz/);
+    expect(plain(r.output)).toContain('gzip: invalid header');
+    expect(plain(r.output)).not.toContain('release_local.sh: running checksums');
   });
 
   it('re-releases the Linux Studio zip and plugin zips of a local build into a release that verifies against the trust store', async () => {
@@ -140,7 +140,7 @@ describe('release_local.sh with artifact files', () => {
     const files = ['helix-studio-1.4.0-linux-x86_64.zip', 'plugins/hello-1.0.0.zip', 'plugins/wordcount-2.1.0.zip'];
     const r = await releaseLocal(ws2, files.map((f) => `dist/release/${f}`), ws2);
     expect(r.code, r.output).toBe(0);
-    expect(r.output).toMatch(/conformance PASSED/);
+    expect(plain(r.output)).toMatch(/conformance PASSED/);
     const release2 = join(ws2, 'dist/release');
     for (const f of files) expect(await sha256(join(release2, f)), f).toBe(await sha256(join(baseWs, 'dist/release', f)));
     const v = await run(
