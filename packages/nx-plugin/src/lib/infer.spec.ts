@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { platformTag, resolveConfig, type ReleaseConfig } from '@helix-release/core';
-import { discover, executorInputs, inferProjects, type InferredProject, type InferredTarget } from './infer';
+import { configDigest, discover, executorInputs, inferProjects, type InferredProject, type InferredTarget } from './infer';
 
 const LICENSE_STAGE = { name: 'license-report', executor: '@acme/license-stage:report', after: 'build' as const, outputs: [{ path: 'THIRD_PARTY_LICENSES.txt' }], inputs: ['{workspaceRoot}/LICENSE'] };
 const NOTICE_STAGE = { name: 'notice', executor: '@elsewhere/not-installed:notice', after: 'conformance' as const, outputs: [{ path: 'reports/NOTICE.txt' }] };
@@ -78,11 +78,19 @@ describe('inferProjects', () => {
     expect(Object.keys(app.targets)).toEqual(['lock', 'package']);
     const { lock, package: pkg } = app.targets as Record<string, InferredTarget>;
     expect(lock!.executor).toBe('@helix-release/lockfile:lock');
-    expect(lock!.inputs).toEqual(expect.arrayContaining([...executorInputs('lockfile'), '{projectRoot}/uv.lock', 'toolchainPins']));
+    expect(lock!.inputs).toEqual(expect.arrayContaining([...executorInputs('lockfile', false), '{projectRoot}/uv.lock', 'toolchainPins']));
+    // Per-project targets do not take the whole config: an unrelated edit (a custom stage) must not rebuild them.
+    expect(lock!.inputs).not.toContain('releaseConfig');
     expect(lock!.outputs).toEqual(['{workspaceRoot}/dist/manifest/helix-studio/lock.json']);
     expect(pkg!.executor).toBe('@helix-release/pyinstaller:package');
-    expect(pkg!.options).toEqual({ spec: 'helix-studio.spec' });
-    expect(pkg!.inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/packages/pyinstaller/src/**/*.ts', '!{workspaceRoot}/packages/pyinstaller/src/**/*.spec.ts', 'coreSources', 'releaseConfig', 'sourceDateEpoch', '{workspaceRoot}/trust/trust-store.json']));
+    expect(pkg!.options).toEqual({ spec: 'helix-studio.spec', configDigest: configDigest({ python: 'python3', releaseDir: 'dist/release', apps: BASE.apps }) });
+    expect(pkg!.inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/packages/pyinstaller/src/**/*.ts', '!{workspaceRoot}/packages/pyinstaller/src/**/*.spec.ts', 'coreSources', 'sourceDateEpoch', '{workspaceRoot}/trust/trust-store.json']));
+    expect(pkg!.inputs).not.toContain('releaseConfig');
+    // The settings it reads are in its options (which Nx hashes): a new python changes them, a new stage does not.
+    const withPython = byName(inferProjects(ws, resolveConfig({ ...BASE, python: 'python3.12' }), FILES))['helix-studio']!.targets['package']!;
+    expect(withPython.options!['configDigest']).not.toBe(pkg!.options!['configDigest']);
+    const withStage = byName(inferProjects(ws, resolveConfig({ ...BASE, stages: [] }), FILES))['helix-studio']!.targets['package']!;
+    expect(withStage.options).toEqual(pkg!.options);
     expect(pkg!.outputs).toEqual([`{workspaceRoot}/dist/release/helix-studio-1.4.0-${platformTag()}.zip`, '{workspaceRoot}/dist/manifest/helix-studio/package.json']);
     expect(pkg!.dependsOn).toEqual(['lock', { target: 'toolchain', projects: ['release'] }]);
   });
@@ -91,7 +99,8 @@ describe('inferProjects', () => {
     const plugin = byName(inferProjects(ws, resolveConfig({ ...BASE, plugins: { root: 'plugins', developmentKeyFile: 'keys/dev.pem' } }), FILES))['plugin-hello']!;
     const zip = plugin.targets['plugin-zip']!;
     expect(zip.executor).toBe('@helix-release/plugin-zip:plugin-zip');
-    expect(zip.inputs).toEqual(expect.arrayContaining([...executorInputs('plugin-zip'), 'sourceDateEpoch', '{workspaceRoot}/keys/dev.pem']));
+    expect(zip.inputs).toEqual(expect.arrayContaining([...executorInputs('plugin-zip', false), 'sourceDateEpoch', '{workspaceRoot}/keys/dev.pem']));
+    expect(zip.options!['configDigest']).toMatch(/^[0-9a-f]{64}$/);
     expect(zip.outputs).toEqual(['{workspaceRoot}/dist/release/plugins/hello-1.0.0.zip', '{workspaceRoot}/dist/manifest/plugin-hello/plugin-zip.json']);
   });
 

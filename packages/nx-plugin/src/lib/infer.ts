@@ -14,6 +14,8 @@ import { basename, dirname, isAbsolute, join, posix, relative, sep } from 'node:
 import {
   RELEASE_PROJECT,
   ReleaseError,
+  canonicalJson,
+  sha256Hex,
   installerArtifactName,
   platformTag,
   readAppMetadata,
@@ -61,16 +63,29 @@ export interface PluginInfo {
   artifact: string;
 }
 
-/** Nx inputs covering a stage package's own sources and core. */
-export function executorInputs(stagePackage: string): string[] {
+/**
+ * Nx inputs covering a stage package's own sources and core, and (unless the
+ * target carries a `configDigest` of just the settings it reads) the whole
+ * release config.
+ */
+export function executorInputs(stagePackage: string, wholeConfig = true): string[] {
   return [
     `{workspaceRoot}/packages/${stagePackage}/src/**/*.ts`,
     `!{workspaceRoot}/packages/${stagePackage}/src/**/*.spec.ts`,
     `{workspaceRoot}/packages/${stagePackage}/src/**/*.json`,
     `{workspaceRoot}/packages/${stagePackage}/package.json`,
     'coreSources',
-    'releaseConfig',
+    ...(wholeConfig ? ['releaseConfig'] : []),
   ];
+}
+
+/**
+ * The digest of the release.config.ts settings a per-project target reads,
+ * passed as its `configDigest` option (Nx hashes options): adding a custom
+ * stage or changing the signing settings then does not rebuild the apps.
+ */
+export function configDigest(slice: unknown): string {
+  return sha256Hex(canonicalJson(slice ?? null));
 }
 
 function under(root: string, file: string): boolean {
@@ -147,12 +162,14 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
       targets: {
         lock: {
           executor: '@helix-release/lockfile:lock',
+          // It reads no setting of release.config.ts.
+          options: {},
           cache: true,
           inputs: [
             '{projectRoot}/requirements*.txt',
             '{projectRoot}/pyproject.toml',
             '{projectRoot}/uv.lock',
-            ...executorInputs('lockfile'),
+            ...executorInputs('lockfile', false),
             'toolchainPins',
           ],
           outputs: [manifest(app.project, 'lock')],
@@ -161,13 +178,13 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
         },
         package: {
           executor: '@helix-release/pyinstaller:package',
-          options: { spec: app.spec },
+          options: { spec: app.spec, configDigest: configDigest({ python: config.python, releaseDir: config.releaseDir, apps: config.apps }) },
           cache: true,
           inputs: [
             '{projectRoot}/**/*',
             '!{projectRoot}/tests/**/*',
             ...(config.trustStore ? [`{workspaceRoot}/${config.trustStore}`] : []),
-            ...executorInputs('pyinstaller'),
+            ...executorInputs('pyinstaller', false),
             'toolchainPins',
             'sourceDateEpoch',
           ],
@@ -190,10 +207,11 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
       targets: {
         'plugin-zip': {
           executor: '@helix-release/plugin-zip:plugin-zip',
+          options: { configDigest: configDigest({ plugins: config.plugins, releaseDir: config.releaseDir }) },
           cache: true,
           inputs: [
             '{projectRoot}/**/*',
-            ...executorInputs('plugin-zip'),
+            ...executorInputs('plugin-zip', false),
             'sourceDateEpoch',
             { runtime: 'node tools/nx/plugin-signing-key-id.cjs' },
             ...(devKey ? [`{workspaceRoot}/${devKey}`] : []),

@@ -132,7 +132,8 @@ export async function buildStatement(ctx: StageContext, records: readonly StageR
         externalParameters: {
           version,
           ...(git.tag ? { tag: git.tag } : {}),
-          targets: [...targets],
+          // Imported artifacts were built elsewhere: this run did not package them.
+          targets: ctx.env[IMPORT_ENV] === '1' ? targets.filter((t) => t !== 'package' && t !== 'plugin-zip') : [...targets],
           releaseConfig: { name: ctx.config.file, digest: { sha256: ctx.config.digest } },
           source,
         },

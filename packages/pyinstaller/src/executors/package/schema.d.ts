@@ -4,4 +4,6 @@ export interface PackageExecutorOptions {
   spec: string;
   /** The locked requirements installed into the build environment. Default `requirements.txt`. */
   requirements?: string;
+  /** Digest of the config settings this target reads (cache key only). */
+  configDigest?: string;
 }
