@@ -36,7 +36,7 @@ export function seedFromPem(pem: string, where: string): Uint8Array {
     jwk = key.export({ format: 'jwk' });
   } catch (err) {
     if (err instanceof PluginZipError) throw err;
-    throw new PluginZipError('PLUGIN_KEY_INVALID', `${where} is not a PEM private key (expected "-----BEGIN PRIVATE KEY-----", PKCS#8 Ed25519)`);
+    throw new PluginZipError('PLUGIN_KEY_INVALID', `${where} is not a PEM private key (expected a PKCS#8 Ed25519 "PRIVATE KEY" PEM block, as openssl genpkey -algorithm ed25519 writes)`);
   }
   const seed = Buffer.from(String(jwk.d), 'base64url');
   if (seed.length !== 32) throw new PluginZipError('PLUGIN_KEY_INVALID', `${where}: unexpected Ed25519 key length`);

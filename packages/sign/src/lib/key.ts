@@ -78,7 +78,7 @@ export async function loadSigningKey(source: KeySource, signingSeconds: number):
   try {
     parsed = await openpgp.readKey({ armoredKey: source.armoredKey });
   } catch {
-    throw new SignError('SIGN_KEY_MALFORMED', `${source.where} is not an armoured OpenPGP key (expected "-----BEGIN PGP PRIVATE KEY BLOCK-----", e.g. from gpg --armor --export-secret-keys)`);
+    throw new SignError('SIGN_KEY_MALFORMED', `${source.where} is not an armoured OpenPGP key (expected an armoured "PGP PRIVATE KEY BLOCK", e.g. from gpg --armor --export-secret-keys)`);
   }
   const fingerprint = parsed.getFingerprint().toUpperCase();
   if (!parsed.isPrivate()) {
