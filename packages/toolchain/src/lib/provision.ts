@@ -77,44 +77,80 @@ export async function actionlintVersion(command: string): Promise<string | undef
   }
 }
 
+/** A tool built from the Go module proxy at a pinned version. */
+interface GoTool {
+  name: string;
+  module: string;
+  /** The pinned version as `go install` takes it (`v1.2.3`). */
+  version: string;
+  /** What the binary must report, and how to ask it. */
+  reports: string;
+  versionOf: (command: string) => Promise<string | undefined>;
+  /** Existing binaries to reuse when they report `reports`, best first. */
+  candidates: string[];
+  /** Where `go install` puts it. */
+  target: string;
+  ldflags?: string;
+  /** Appended to the "install Go" hint. */
+  alternative?: string;
+}
+
+/**
+ * Reuses a binary of the pinned version, or builds it with `go install`
+ * (`-trimpath`, `CGO_ENABLED=0`) into `.helix/toolchain/bin` and checks that
+ * the result reports the pin. A missing or too old Go is one clear error.
+ */
+async function provisionGoTool(tool: GoTool, root: string, minimumGo: string, logger: Logger, env: NodeJS.ProcessEnv): Promise<{ command: string; version: string; built: boolean }> {
+  for (const candidate of tool.candidates) {
+    if (candidate.includes('/') && !(await exists(candidate))) continue;
+    const version = await tool.versionOf(candidate);
+    if (version === tool.reports) {
+      logger.info(`${tool.name} ${version} found at ${candidate}`);
+      return { command: candidate, version, built: false };
+    }
+    if (version !== undefined) logger.info(`ignoring ${candidate}: it is ${tool.name} ${version}, the pin is ${tool.version}`);
+  }
+  const go = env['GO'] ?? 'go';
+  const goHint = `Go ${minimumGo}+ is needed to build ${tool.name} ${tool.version} (Debian: apt-get install golang-go, or from go.dev)${tool.alternative ? `, ${tool.alternative}` : ''}`;
+  const goVersion = (await runTool({ command: go, args: ['env', 'GOVERSION'], installHint: goHint })).stdout.trim();
+  if (!versionAtLeast(goVersion.replace(/^go/, ''), minimumGo)) {
+    throw new ReleaseError('TOOL_NOT_FOUND', `found ${goVersion}; ${goHint}`, { file: 'go' });
+  }
+  logger.info(`building ${tool.name} ${tool.version} with ${goVersion} (go install; a few minutes the first time)`);
+  await mkdir(join(root, 'bin'), { recursive: true });
+  await runTool({
+    command: go,
+    args: ['install', '-trimpath', ...(tool.ldflags ? ['-ldflags', tool.ldflags] : []), `${tool.module}@${tool.version}`],
+    env: { GOBIN: join(root, 'bin'), CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+    streamOutput: true,
+    timeoutMs: 30 * 60_000,
+  });
+  const built = await tool.versionOf(tool.target);
+  if (built !== tool.reports) {
+    throw new ReleaseError('TOOL_FAILED', `the ${tool.name} just built reports version ${built ?? '(none)'}, expected ${tool.reports}`, { file: tool.target });
+  }
+  logger.info(`${tool.name} ${built} built at ${tool.target}`);
+  return { command: tool.target, version: built, built: true };
+}
+
 /**
  * Builds actionlint at the pinned version into `.helix/toolchain/bin`
  * (idempotent: an existing binary reporting the pin is kept). Needs Go.
  */
 export async function provisionActionlint(args: { workspaceRoot: string; logger: Logger; env?: NodeJS.ProcessEnv }): Promise<{ command: string; version: string; built: boolean }> {
-  const env = args.env ?? process.env;
   const pins = readPins(args.workspaceRoot);
   const paths = toolchainPaths(args.workspaceRoot);
   if (!pins.actionlint) {
     throw new ReleaseError('CONFIG_INVALID', 'tools/toolchain/pins.json has no "actionlint" pin; restore it from git', { file: 'tools/toolchain/pins.json' });
   }
-  const wanted = `v${pins.actionlint.version.replace(/^v/, '')}`;
-  const found = (await exists(paths.actionlint)) ? await actionlintVersion(paths.actionlint) : undefined;
-  if (found === wanted) {
-    args.logger.info(`actionlint ${found} found at ${paths.actionlint}`);
-    return { command: paths.actionlint, version: found, built: false };
-  }
-  if (found !== undefined) args.logger.info(`replacing ${paths.actionlint}: it is actionlint ${found}, the pin is ${wanted}`);
-  const goHint = `Go ${pins.go.minimum}+ is needed to build actionlint ${wanted} for --dev (Debian: apt-get install golang-go, or from go.dev)`;
-  const goVersion = await runTool({ command: env['GO'] ?? 'go', args: ['env', 'GOVERSION'], installHint: goHint });
-  if (!versionAtLeast(goVersion.stdout.trim().replace(/^go/, ''), pins.go.minimum)) {
-    throw new ReleaseError('TOOL_NOT_FOUND', `found ${goVersion.stdout.trim()}; ${goHint}`, { file: 'go' });
-  }
-  args.logger.info(`building actionlint ${wanted} with ${goVersion.stdout.trim()} (go install)`);
-  await mkdir(join(paths.root, 'bin'), { recursive: true });
-  await runTool({
-    command: env['GO'] ?? 'go',
-    args: ['install', '-trimpath', `${pins.actionlint.module}@${wanted}`],
-    env: { GOBIN: join(paths.root, 'bin'), CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
-    streamOutput: true,
-    timeoutMs: 30 * 60_000,
-  });
-  const built = await actionlintVersion(paths.actionlint);
-  if (built !== wanted) {
-    throw new ReleaseError('TOOL_FAILED', `the actionlint just built reports version ${built ?? '(none)'}, expected ${wanted}`, { file: paths.actionlint });
-  }
-  args.logger.info(`actionlint ${built} built at ${paths.actionlint}`);
-  return { command: paths.actionlint, version: built, built: true };
+  const version = `v${pins.actionlint.version.replace(/^v/, '')}`;
+  return provisionGoTool(
+    { name: 'actionlint', module: pins.actionlint.module, version, reports: version, versionOf: actionlintVersion, candidates: [paths.actionlint], target: paths.actionlint },
+    paths.root,
+    pins.go.minimum,
+    args.logger,
+    args.env ?? process.env,
+  );
 }
 
 /**
@@ -200,34 +236,23 @@ export async function provisionToolchain(args: {
   const actionlint = args.dev ? { actionlint: await provisionActionlint({ workspaceRoot, logger, env }) } : {};
 
   // --- syft ---------------------------------------------------------------
-  const wantedSyft = pins.syft.version.replace(/^v/, '');
-  for (const candidate of [paths.syftLocal, 'syft']) {
-    if (candidate.includes('/') && !(await exists(candidate))) continue;
-    const version = await syftVersion(candidate);
-    if (version === wantedSyft) {
-      logger.info(`syft ${version} found at ${candidate}`);
-      return { python: { command: args.python, version: pythonVersion }, venv: paths.venv, venvReused, syft: { command: candidate, version, built: false }, ...actionlint };
-    }
-    if (version !== undefined) logger.info(`ignoring ${candidate}: it is syft ${version}, the pin is ${pins.syft.version}`);
-  }
-  const goHint = `Go ${pins.go.minimum}+ is needed to build syft ${pins.syft.version} (Debian: apt-get install golang-go, or from go.dev), or put syft ${pins.syft.version} on PATH`;
-  const goVersion = await runTool({ command: env['GO'] ?? 'go', args: ['env', 'GOVERSION'], installHint: goHint });
-  if (!versionAtLeast(goVersion.stdout.trim().replace(/^go/, ''), pins.go.minimum)) {
-    throw new ReleaseError('TOOL_NOT_FOUND', `found ${goVersion.stdout.trim()}; ${goHint}`, { file: 'go' });
-  }
-  logger.info(`building syft ${pins.syft.version} with ${goVersion.stdout.trim()} (go install; a few minutes the first time)`);
-  await mkdir(join(paths.root, 'bin'), { recursive: true });
-  await runTool({
-    command: env['GO'] ?? 'go',
-    args: ['install', '-trimpath', '-ldflags', `-X main.version=${pins.syft.version}`, `${pins.syft.module}@${pins.syft.version}`],
-    env: { GOBIN: join(paths.root, 'bin'), CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
-    streamOutput: true,
-    timeoutMs: 30 * 60_000,
-  });
-  const built = await syftVersion(paths.syftLocal);
-  if (built !== wantedSyft) {
-    throw new ReleaseError('TOOL_FAILED', `the syft just built reports version ${built ?? '(none)'}, expected ${wantedSyft}`, { file: paths.syftLocal });
-  }
-  logger.info(`syft ${built} built at ${paths.syftLocal}`);
-  return { python: { command: args.python, version: pythonVersion }, venv: paths.venv, venvReused, syft: { command: paths.syftLocal, version: built, built: true }, ...actionlint };
+  const syft = await provisionGoTool(
+    {
+      name: 'syft',
+      module: pins.syft.module,
+      version: pins.syft.version,
+      reports: pins.syft.version.replace(/^v/, ''),
+      versionOf: syftVersion,
+      candidates: [paths.syftLocal, 'syft'],
+      target: paths.syftLocal,
+      // A plain `go install` build reports "[not provided]".
+      ldflags: `-X main.version=${pins.syft.version}`,
+      alternative: `or put syft ${pins.syft.version} on PATH`,
+    },
+    paths.root,
+    pins.go.minimum,
+    logger,
+    env,
+  );
+  return { python: { command: args.python, version: pythonVersion }, venv: paths.venv, venvReused, syft, ...actionlint };
 }
