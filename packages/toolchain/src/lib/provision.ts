@@ -111,7 +111,7 @@ async function provisionGoTool(tool: GoTool, root: string, minimumGo: string, lo
     if (version !== undefined) logger.info(`ignoring ${candidate}: it is ${tool.name} ${version}, the pin is ${tool.version}`);
   }
   const go = env['GO'] ?? 'go';
-  const goHint = `Go ${minimumGo}+ is needed to build ${tool.name} ${tool.version} (Debian: apt-get install golang-go, or from go.dev)${tool.alternative ? `, ${tool.alternative}` : ''}`;
+  const goHint = `Go ${minimumGo}+ is needed to build ${tool.name} ${tool.version} (from go.dev, or a distribution package that new: Debian 12's golang-go is older)${tool.alternative ? `, ${tool.alternative}` : ''}`;
   const goVersion = (await runTool({ command: go, args: ['env', 'GOVERSION'], installHint: goHint })).stdout.trim();
   if (!versionAtLeast(goVersion.replace(/^go/, ''), minimumGo)) {
     throw new ReleaseError('TOOL_NOT_FOUND', `found ${goVersion}; ${goHint}`, { file: 'go' });
