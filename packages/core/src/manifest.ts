@@ -3,11 +3,12 @@
  * adds files to the release writes a *stage record* listing them, and the
  * evidence stages read the records of the stages in the current plan.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReleaseError } from './errors';
 import { stableJson } from './canonical-json';
 import { writeFileAtomic } from './fsx';
+import { sha256File } from './hash';
 import { checkEntryName } from './zip-write';
 
 /** What a release file is. */
@@ -149,4 +150,19 @@ export async function invalidateEvidence(releaseDir: string, level: EvidenceLeve
     return false;
   });
   await Promise.all(doomed.map((name) => rm(join(releaseDir, name), { force: true })));
+}
+
+/**
+ * The record of a file a stage has just written in the release folder: its
+ * path, kind, sha256 and size (hashed once, here), plus any extra fields.
+ */
+export async function describeReleaseFile(
+  releaseDir: string,
+  path: string,
+  kind: ArtifactKind,
+  extra: Partial<Omit<ReleaseArtifact, 'path' | 'kind' | 'sha256' | 'size'>> = {},
+): Promise<ReleaseArtifact> {
+  const file = join(releaseDir, path);
+  const [sha256, info] = await Promise.all([sha256File(file), stat(file)]);
+  return { path, kind, sha256, size: info.size, sbom: false, ...extra };
 }

@@ -113,3 +113,50 @@ export function pinnedToolVersion(workspaceRoot: string, name: string): string |
   const m = new RegExp(`^${name.replace(/[-_.]/g, '[-_.]')}==([^\\s;\\\\]+)`, 'mi').exec(text);
   return m?.[1];
 }
+
+/** The version of a Python interpreter (`3.11.7`). */
+export async function pythonVersionOf(command: string): Promise<string> {
+  const { stdout } = await runTool({ command, args: ['-c', 'import platform; print(platform.python_version())'] });
+  return stdout.trim();
+}
+
+/** The toolchain a release was built with. */
+export interface ReleaseToolVersions {
+  /** Distinct Python versions of the apps' builds (sorted); the local interpreter's when nothing was built here. */
+  python: string[];
+  /** Distinct PyInstaller versions of the builds; the pinned one when nothing was built here. */
+  pyinstaller: string[];
+  /** True when the artifacts were not built here, so python/pyinstaller are the local interpreter and the pin. */
+  fromPins: boolean;
+  uv: string;
+  syft: string;
+  node: string;
+  zlib: string;
+}
+
+/**
+ * One derivation of the release's toolchain for BUILD_META.txt and the
+ * provenance: what the package and sbom stages recorded, else (artifacts
+ * imported from elsewhere) the local interpreter and the pins.
+ */
+export async function releaseToolVersions(
+  workspaceRoot: string,
+  pythonCommand: string,
+  records: readonly { stage: string; data?: unknown }[],
+): Promise<ReleaseToolVersions> {
+  const builds = records.filter((r) => r.stage === 'package').map((r) => (r.data ?? {}) as { python?: string; pyinstaller?: string });
+  const distinct = (values: (string | undefined)[]) => [...new Set(values.filter((v): v is string => Boolean(v)))].sort();
+  const syft = (records.find((r) => r.stage === 'sbom')?.data as { syft?: string } | undefined)?.syft;
+  const python = distinct(builds.map((b) => b.python));
+  const pyinstaller = distinct(builds.map((b) => b.pyinstaller));
+  const fromPins = python.length === 0;
+  return {
+    python: fromPins ? [await pythonVersionOf(pythonCommand)] : python,
+    pyinstaller: pyinstaller.length ? pyinstaller : [pinnedToolVersion(workspaceRoot, 'pyinstaller') ?? 'unknown'],
+    fromPins,
+    uv: pinnedToolVersion(workspaceRoot, 'uv') ?? 'unknown',
+    syft: (syft ?? readPins(workspaceRoot).syft.version).replace(/^v/, ''),
+    node: process.versions.node,
+    zlib: process.versions.zlib ?? 'unknown',
+  };
+}

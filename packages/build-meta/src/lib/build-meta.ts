@@ -2,21 +2,19 @@
  * Stage `build-meta`: BUILD_META.txt, stable across rebuilds of the same
  * commit on the same machine (its only time is SOURCE_DATE_EPOCH).
  */
-import { rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   RELEASE_FILES,
   builderIdentity,
   checkedArtifacts,
+  describeReleaseFile,
   epochToIso,
   invalidateEvidence,
-  pinnedToolVersion,
   platformTag,
   readGitState,
-  readPins,
   readRecords,
-  runTool,
-  sha256File,
+  releaseToolVersions,
   stageRecordPath,
   writeFileAtomic,
   writeStageRecord,
@@ -31,20 +29,16 @@ function unique(values: (string | undefined)[]): string | undefined {
   return set.length ? set.join(', ') : undefined;
 }
 
-/** The toolchain versions this release was built with, from the stage records (or the pins). */
-export async function toolVersions(ctx: StageContext, records: readonly StageRecord[]): Promise<Pick<BuildMeta, 'python' | 'pyinstaller' | 'uv' | 'syft' | 'node' | 'zlib'>> {
-  const packages = records.filter((r) => r.stage === 'package').map((r) => r.data as { python?: string; pyinstaller?: string });
-  const sbom = records.find((r) => r.stage === 'sbom')?.data as { syft?: string } | undefined;
-  const python =
-    unique(packages.map((p) => p.python)) ??
-    (await runTool({ command: ctx.config.python, args: ['-c', 'import platform; print(platform.python_version())'] })).stdout.trim();
+/** BUILD_META's toolchain lines. */
+async function toolLines(ctx: StageContext, records: readonly StageRecord[]): Promise<Pick<BuildMeta, 'python' | 'pyinstaller' | 'uv' | 'syft' | 'node' | 'zlib'>> {
+  const t = await releaseToolVersions(ctx.workspaceRoot, ctx.config.python, records);
   return {
-    python,
-    pyinstaller: unique(packages.map((p) => p.pyinstaller)) ?? `${pinnedToolVersion(ctx.workspaceRoot, 'pyinstaller') ?? 'unknown'} (pinned)`,
-    uv: pinnedToolVersion(ctx.workspaceRoot, 'uv') ?? 'unknown',
-    syft: sbom?.syft ?? readPins(ctx.workspaceRoot).syft.version.replace(/^v/, ''),
-    node: process.versions.node,
-    zlib: process.versions.zlib ?? 'unknown',
+    python: t.python.join(', '),
+    pyinstaller: `${t.pyinstaller.join(', ')}${t.fromPins ? ' (pinned)' : ''}`,
+    uv: t.uv,
+    syft: t.syft,
+    node: t.node,
+    zlib: t.zlib,
   };
 }
 
@@ -69,12 +63,12 @@ export async function buildMetaStage(ctx: StageContext, refs: readonly string[])
     sourceDate: epochToIso(sde),
     builder: builderIdentity(ctx.env).kind,
     platform: platformTag(),
-    ...(await toolVersions(ctx, records)),
+    ...(await toolLines(ctx, records)),
     files: artifacts.map((a) => ({ path: a.path, sha256: a.sha256 })),
   };
   if (git.dirty) ctx.logger.warn('the working tree has uncommitted changes: BUILD_META.txt says dirty: true, and the release is not reproducible from the commit alone');
   await writeFileAtomic(out, formatBuildMeta(meta));
-  const artifact: ReleaseArtifact = { path: RELEASE_FILES.meta, kind: 'meta', sha256: await sha256File(out), size: (await stat(out)).size, sbom: false };
+  const artifact = await describeReleaseFile(ctx.releaseDir, RELEASE_FILES.meta, 'meta');
   await writeStageRecord(ctx.workspaceRoot, { stage: 'build-meta', project: ctx.project, artifacts: [artifact], data: meta });
   ctx.logger.info(`${RELEASE_FILES.meta}: commit ${meta.commit}${meta.tagged ? `, tag ${meta.tag}` : ''}, ${meta.files.length} files`);
   return artifact;

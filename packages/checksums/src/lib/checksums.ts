@@ -5,17 +5,17 @@
  * digest must equal the one its stage recorded. A file in the release folder
  * that no stage produced is an error (it would ship unaccounted for).
  */
-import { rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   RELEASE_FILES,
   checkedArtifacts,
+  describeReleaseFile,
   formatSums,
   invalidateEvidence,
   isEvidenceFile,
   listFiles,
   readRecords,
-  sha256File,
   sha256Files,
   stageRecordPath,
   writeFileAtomic,
@@ -59,7 +59,7 @@ export async function checksumsStage(ctx: StageContext, refs: readonly string[])
     }
   });
   await writeFileAtomic(out, formatSums(artifacts.map((a, i) => ({ path: a.path, sha256: digests[i]! }))));
-  const artifact: ReleaseArtifact = { path: RELEASE_FILES.sums, kind: 'checksums', sha256: await sha256File(out), size: (await stat(out)).size, sbom: false };
+  const artifact = await describeReleaseFile(ctx.releaseDir, RELEASE_FILES.sums, 'checksums');
   await writeStageRecord(ctx.workspaceRoot, { stage: 'checksums', project: ctx.project, artifacts: [artifact] });
   ctx.logger.info(`${RELEASE_FILES.sums}: ${artifacts.length} files`);
   return artifact;

@@ -11,11 +11,12 @@
  * tools/verify_release_signatures.py, tools/verify_release_provenance.py and
  * the pack as conformance-pack/.
  */
-import { chmod, copyFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   RELEASE_FILES,
   checkedArtifacts,
+  describeReleaseFile,
   extractZipSafely,
   invalidateEvidence,
   listFiles,
@@ -39,11 +40,6 @@ export const KIT_TOOLS = ['tools/conformance.sh', 'tools/verify_release_signatur
 /** Where the pack goes in the release. */
 export const PACK_DIR = 'conformance-pack';
 
-async function describe(releaseDir: string, path: string, kind: ReleaseArtifact['kind']): Promise<ReleaseArtifact> {
-  const file = join(releaseDir, path);
-  return { path, kind, sha256: await sha256File(file), size: (await stat(file)).size, sbom: false };
-}
-
 /** Copies the kit and the pack into the release; returns their records. */
 async function shipKit(ctx: StageContext, pack: string): Promise<ReleaseArtifact[]> {
   const out: ReleaseArtifact[] = [];
@@ -53,14 +49,14 @@ async function shipKit(ctx: StageContext, pack: string): Promise<ReleaseArtifact
     await mkdir(dirname(target), { recursive: true });
     await copyFile(source, target);
     await chmod(target, 0o755);
-    out.push(await describe(ctx.releaseDir, tool, 'tool'));
+    out.push(await describeReleaseFile(ctx.releaseDir, tool, 'tool'));
   }
   for (const rel of await listFiles(pack)) {
     const target = join(ctx.releaseDir, PACK_DIR, rel);
     await mkdir(dirname(target), { recursive: true });
     await copyFile(join(pack, rel), target);
     await chmod(target, 0o644);
-    out.push(await describe(ctx.releaseDir, `${PACK_DIR}/${rel}`, 'tool'));
+    out.push(await describeReleaseFile(ctx.releaseDir, `${PACK_DIR}/${rel}`, 'tool'));
   }
   return out;
 }
@@ -150,7 +146,7 @@ export async function conformanceStage(ctx: StageContext, refs: readonly string[
   if (failed.length) {
     throw new ConformanceError('CONFORMANCE_FAILED', `${failed.length} conformance case(s) failed: ${failed.join(', ')}; see ${logPath}`, { file: ctx.config.conformance.pack });
   }
-  const outputs = [await describe(ctx.releaseDir, RELEASE_FILES.conformanceResults, 'conformance'), await describe(ctx.releaseDir, RELEASE_FILES.conformanceLog, 'conformance'), ...kit];
+  const outputs = [await describeReleaseFile(ctx.releaseDir, RELEASE_FILES.conformanceResults, 'conformance'), await describeReleaseFile(ctx.releaseDir, RELEASE_FILES.conformanceLog, 'conformance'), ...kit];
   await writeStageRecord(ctx.workspaceRoot, { stage: 'conformance', project: ctx.project, artifacts: outputs, data: { ran: true, passed, failed } });
   ctx.logger.info(`conformance PASSED: ${passed.length} cases`);
   return outputs;

@@ -10,11 +10,11 @@ import {
   CUSTOM_STAGE_ENV,
   ReleaseError,
   checkedArtifacts,
+  describeReleaseFile,
   invalidateEvidence,
   isEvidenceFile,
   readRecords,
   runTool,
-  sha256File,
   stableJson,
   stageRecordPath,
   writeFileAtomic,
@@ -141,14 +141,13 @@ export async function runCustomStage(ctx: StageContext, options: CustomStageOpti
   const outputs: ReleaseArtifact[] = [];
   for (const o of options.outputs) {
     const file = join(ctx.releaseDir, o.path);
-    let info;
     try {
-      info = await stat(file);
+      await stat(file);
     } catch {
       await cleanup();
       throw fail(`declared the output ${o.path} but did not write it`, file);
     }
-    outputs.push({ path: o.path, kind: o.kind, sha256: await sha256File(file), size: info.size, sbom: o.sbom });
+    outputs.push(await describeReleaseFile(ctx.releaseDir, o.path, o.kind, { sbom: o.sbom }));
   }
   await writeStageRecord(ctx.workspaceRoot, { stage: name, project: ctx.project, artifacts: outputs, data: { executor: options.executor } });
   ctx.logger.info(`custom stage ${name}: ${outputs.map((o) => o.path).join(', ')}`);

@@ -7,10 +7,11 @@
  * source file called SIGNATURE.ed25519, and an invalid plugin.json.
  * Symlinks inside the folder are stored as copies (the format has no links).
  */
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   collectFolderEntries,
+  describeReleaseFile,
   invalidateEvidence,
   isReleaseError,
   sha256File,
@@ -114,15 +115,7 @@ export async function pluginZipStage(ctx: StageContext): Promise<ReleaseArtifact
   }
   const entries = await pluginEntries(ctx.projectRoot, key);
   await writeReproducibleZip(out, entries, ctx.sourceDateEpoch.seconds);
-  const artifact: ReleaseArtifact = {
-    path,
-    kind: 'plugin',
-    sha256: await sha256File(out),
-    size: (await stat(out)).size,
-    sbom: true,
-    name: meta.name,
-    version: meta.version,
-  };
+  const artifact = await describeReleaseFile(ctx.releaseDir, path, 'plugin', { sbom: true, name: meta.name, version: meta.version });
   await writeStageRecord(ctx.workspaceRoot, {
     stage: 'plugin-zip',
     project: ctx.project,

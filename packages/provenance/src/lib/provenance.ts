@@ -10,21 +10,22 @@
  *   time only when CI supplies them: a local build of one commit gives the
  *   same bytes every time.
  */
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   IMPORT_ENV,
   RELEASE_FILES,
   builderIdentity,
   checkedArtifacts,
+  describeReleaseFile,
   invalidateEvidence,
   parseSums,
-  pinnedToolVersion,
   platformTag,
   readGitState,
   readPins,
   readRecords,
   readStageRecord,
+  releaseToolVersions,
   sha256File,
   stableJson,
   stageRecordPath,
@@ -102,15 +103,14 @@ export async function buildStatement(ctx: StageContext, records: readonly StageR
     }
   }
   const pins = readPins(ctx.workspaceRoot);
-  const python = [...new Set(packageData.map((p) => p.python).filter(Boolean))].join(', ') || undefined;
-  const pyinstaller = [...new Set(packageData.map((p) => p.pyinstaller).filter(Boolean))].join(', ') || pinnedToolVersion(ctx.workspaceRoot, 'pyinstaller');
-  const sbom = records.find((r) => r.stage === 'sbom')?.data as { syft?: string } | undefined;
+  const tools = await releaseToolVersions(ctx.workspaceRoot, ctx.config.python, records);
+  const pinned = tools.fromPins ? { builtElsewhere: true } : {};
   deps.push(
-    { uri: `pkg:generic/python@${python ?? 'unknown'}`, annotations: { kind: 'toolchain' } },
-    { uri: `pkg:pypi/pyinstaller@${pyinstaller ?? 'unknown'}`, annotations: { kind: 'toolchain' } },
-    { uri: `pkg:pypi/uv@${pinnedToolVersion(ctx.workspaceRoot, 'uv') ?? 'unknown'}`, annotations: { kind: 'toolchain' } },
-    { uri: `pkg:golang/${pins.syft.module.replace(/\/cmd\/syft$/, '')}@v${(sbom?.syft ?? pins.syft.version).replace(/^v/, '')}`, annotations: { kind: 'toolchain', tool: 'syft' } },
-    { uri: `pkg:generic/node@${process.versions.node}`, annotations: { kind: 'toolchain', zlib: process.versions.zlib } },
+    ...tools.python.map((v) => ({ uri: `pkg:generic/python@${v}`, annotations: { kind: 'toolchain', ...pinned } })),
+    ...tools.pyinstaller.map((v) => ({ uri: `pkg:pypi/pyinstaller@${v}`, annotations: { kind: 'toolchain', ...pinned } })),
+    { uri: `pkg:pypi/uv@${tools.uv}`, annotations: { kind: 'toolchain' } },
+    { uri: `pkg:golang/${pins.syft.module.replace(/\/cmd\/syft$/, '')}@v${tools.syft}`, annotations: { kind: 'toolchain', tool: 'syft' } },
+    { uri: `pkg:generic/node@${tools.node}`, annotations: { kind: 'toolchain', zlib: tools.zlib } },
     { uri: 'file:tools/toolchain/pins.json', digest: { sha256: await sha256File(join(ctx.workspaceRoot, 'tools/toolchain/pins.json')) }, annotations: { kind: 'toolchain-pins' } },
   );
 
@@ -168,7 +168,7 @@ export async function provenanceStage(ctx: StageContext, refs: readonly string[]
   const sumsText = await readFile(join(ctx.releaseDir, RELEASE_FILES.sums), 'utf8');
   const statement = await buildStatement(ctx, records, targets, sumsText);
   await writeFileAtomic(out, stableJson(statement));
-  const artifact: ReleaseArtifact = { path: RELEASE_FILES.provenance, kind: 'provenance', sha256: await sha256File(out), size: (await stat(out)).size, sbom: false };
+  const artifact = await describeReleaseFile(ctx.releaseDir, RELEASE_FILES.provenance, 'provenance');
   await writeStageRecord(ctx.workspaceRoot, { stage: 'provenance', project: ctx.project, artifacts: [artifact] });
   ctx.logger.info(`${RELEASE_FILES.provenance}: ${statement.subject.length} subjects, source ${statement.predicate.buildDefinition.externalParameters.source.digest?.['gitCommit']}, builder ${statement.predicate.runDetails.builder.id}`);
   return artifact;

@@ -16,6 +16,7 @@ import { readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   collectFolderEntries,
+  describeReleaseFile,
   installerArtifactName,
   invalidateEvidence,
   platformTag,
@@ -25,7 +26,6 @@ import {
   relativeInside,
   resolveUv,
   runTool,
-  sha256File,
   stageRecordPath,
   toolchainPaths,
   writeReproducibleZip,
@@ -156,16 +156,7 @@ export async function packageStage(ctx: StageContext, options: PackageOptions): 
   const prefix = artifactName.replace(/\.zip$/, '');
   const entries = await collectFolderEntries(bundle, { prefix: `${prefix}/`, symlinks: 'keep' });
   await writeReproducibleZip(artifactPath, entries, sde);
-  const artifact: ReleaseArtifact = {
-    path: artifactName,
-    kind: 'installer',
-    sha256: await sha256File(artifactPath),
-    size: (await stat(artifactPath)).size,
-    sbom: true,
-    name: meta.name,
-    version: meta.version,
-    platform,
-  };
+  const artifact = await describeReleaseFile(ctx.releaseDir, artifactName, 'installer', { sbom: true, name: meta.name, version: meta.version, platform });
   await writeStageRecord(ctx.workspaceRoot, {
     stage: 'package',
     project: ctx.project,

@@ -7,16 +7,17 @@
  * Every SBOM the stage wrote before is removed first, so no SBOM of an
  * artifact that no longer exists survives a run.
  */
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
   checkedArtifacts,
+  describeReleaseFile,
   invalidateEvidence,
+  pythonVersionOf,
   readRecords,
   readStageRecord,
   resolveSyft,
   runTool,
-  sha256File,
   stableJson,
   stageRecordPath,
   writeFileAtomic,
@@ -48,8 +49,7 @@ async function pythonVersionFor(ctx: StageContext, app: string, records: readonl
   const pkg = records.find((r) => r.project === app && r.stage === 'package');
   const recorded = (pkg?.data as { python?: string } | undefined)?.python;
   if (recorded) return recorded;
-  const { stdout } = await runTool({ command: ctx.config.python, args: ['-c', 'import platform; print(platform.python_version())'] });
-  return stdout.trim();
+  return pythonVersionOf(ctx.config.python);
 }
 
 /** Runs syft on one artifact and returns the normalised document. */
@@ -114,7 +114,7 @@ export async function sbomStage(ctx: StageContext, refs: readonly string[]): Pro
         }
       }
       await writeFileAtomic(out, stableJson(doc));
-      written.push({ path: sbomName(artifact.path), kind: 'sbom', sha256: await sha256File(out), size: (await stat(out)).size, sbom: false, name: artifact.path });
+      written.push(await describeReleaseFile(ctx.releaseDir, sbomName(artifact.path), 'sbom', { name: artifact.path }));
     }
   };
   try {
