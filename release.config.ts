@@ -1,11 +1,15 @@
 /**
  * The release of the sample Studio in workspace-fixtures/. Every key is
- * checked when Nx loads this file; see packages/core/src/config.ts.
+ * checked when Nx loads this file; docs/configuration.md lists them all.
  */
 import { defineConfig } from '@helix-release/core';
 
 export default defineConfig({
-  apps: { root: 'workspace-fixtures/studio' },
+  apps: {
+    root: 'workspace-fixtures/studio',
+    // The Studio's own setting: its smoke test and conformance run it as packaged, refusing unsigned plugins.
+    env: { OMNIS_HELIX_PLUGIN_REQUIRE_SIGNED: '1' },
+  },
   plugins: {
     root: 'workspace-fixtures/plugins',
     requireSigned: true,

@@ -24,7 +24,6 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  BUILD_STAGES,
   loadConfig,
   readPins,
   releasePlan,
@@ -32,11 +31,15 @@ import {
   toolchainPaths,
   type ResolvedConfig,
 } from '@helix-release/core';
+import { BUILT_IN_STAGES } from '@helix-release/nx-plugin/src/lib/stages';
+
+/** The per-project stages (the matrix build job runs them). */
+const BUILD_STAGES = BUILT_IN_STAGES.filter((s) => s.scope !== 'release').map((s) => s.name);
 
 const ROOT = resolve(__dirname, '..');
 const WORKFLOW = join(ROOT, '.github', 'workflows', 'release.yml');
 const RELEASE_LOCAL = join(ROOT, 'tools', 'release_local.sh');
-const CLI = join(ROOT, 'packages', 'verify', 'bin', 'helix-release.cjs');
+const CLI = join(ROOT, 'packages', 'cli', 'bin', 'helix-release.cjs');
 
 /** The `run:` commands of each job, by job id (line continuations joined). */
 export function workflowRuns(text: string): Map<string, string[]> {
@@ -90,7 +93,7 @@ export function nxTargetLists(command: string, nxCommand: 'affected' | 'run-many
  * (empty when the workflow runs the plan's stages in the plan's order).
  */
 export function checkWorkflowParity(config: ResolvedConfig, workflowText: string): string[] {
-  const stageTargets = releasePlan(config, { apps: [], plugins: [] }).stageTargets;
+  const stageTargets = releasePlan(BUILT_IN_STAGES, config, { apps: [], plugins: [] }).stageTargets;
   const jobs = workflowRuns(workflowText);
   const problems: string[] = [];
   const checkList = (job: string, nxCommand: 'affected' | 'run-many', expected: readonly string[]) => {
@@ -144,7 +147,7 @@ let scratch: string;
 
 beforeAll(async () => {
   config = await loadConfig(ROOT);
-  stageTargets = releasePlan(config, { apps: [], plugins: [] }).stageTargets;
+  stageTargets = releasePlan(BUILT_IN_STAGES, config, { apps: [], plugins: [] }).stageTargets;
   workflow = await readFile(WORKFLOW, 'utf8');
   scratch = await mkdtemp(join(tmpdir(), 'helix-release-parity-'));
 });
@@ -214,7 +217,7 @@ describe('tools/release_local.sh runs the plan of release.config.ts', () => {
     const targets = lines(printed.stdout);
     expect(targets.indexOf('security-scan')).toBe(targets.indexOf('conformance') + 1);
     expect(targets).toEqual(
-      releasePlan(await loadConfig(ws), { apps: [], plugins: [] }).stageTargets.filter((t) => t !== 'package' && t !== 'plugin-zip'),
+      releasePlan(BUILT_IN_STAGES, await loadConfig(ws), { apps: [], plugins: [] }, 'import').stageTargets,
     );
     // ...and the workflow, unchanged, is now reported as missing it.
     expect(checkWorkflowParity(await loadConfig(ws), workflow)).toEqual([expect.stringMatching(/missing stage\(s\) security-scan/)]);

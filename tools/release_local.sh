@@ -24,7 +24,7 @@ usage() {
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
-cli="packages/verify/bin/helix-release.cjs"
+cli="packages/cli/bin/helix-release.cjs"
 
 export NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 

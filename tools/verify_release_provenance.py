@@ -9,8 +9,9 @@ Runs the checks `sums`, `coverage`, `provenance`, `build-meta`, `sbom` and
 `conformance` of docs/release-format.md over the release folder DIR (default:
 the current folder); tools/verify_release_signatures.py runs the others (key,
 signature, plugin) and should be run first: this script trusts nothing it
-reads until those signatures are verified. Python 3 standard library only;
-works offline; reads the release, writes nothing.
+reads until those signatures are verified. Python 3 standard library only
+(with tools/release_verify_lib.py beside this file); works offline; reads the
+release, writes nothing.
 
   --dir DIR     the release folder (default .)
   --commit SHA  the full source commit id the release must come from (40 or 64
@@ -30,27 +31,32 @@ Exit status: 0 when no line is FAILED, 1 when one is, 2 on a usage error.
 from __future__ import annotations
 
 import argparse
-import decimal
+import dataclasses
 import hashlib
 import json
 import os
 import posixpath
 import re
-import stat
 import sys
-import unicodedata
 import uuid
 
-# --------------------------------------------------------------------------
-# Release layout (docs/release-format.md)
-# --------------------------------------------------------------------------
+# The helpers shared with verify_release_signatures.py live beside this file
+# (the release's tools/ folder). No bytecode is written: a __pycache__/ there
+# would be a stray file in the release.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    from release_verify_lib import (
+        CHUNK, CONFORMANCE_RESULTS, FINGERPRINT, META, PROVENANCE, PUBLIC_KEY, SBOM_RE, SUMS, Report, UsageError,
+        is_regular_file, list_files, load_json, main, read_capped, release_path_problem, run_checks, utf8_key,
+    )
+except ImportError as _err:  # the kit is incomplete: a usage error, not a traceback
+    sys.stderr.write("verify_release_provenance.py: error: needs release_verify_lib.py beside it in %s: %s\n" % (os.path.dirname(os.path.abspath(__file__)), _err))
+    sys.exit(2)
 
-SUMS = "SHA256SUMS.txt"
-META = "BUILD_META.txt"
-PROVENANCE = "release-provenance.intoto.json"
-PUBLIC_KEY = "release-signing-public-key.asc"
-FINGERPRINT = "release-signing-key-fingerprint.txt"
-CONFORMANCE_RESULTS = "conformance-results.json"
+# --------------------------------------------------------------------------
+# Release layout (docs/release-format.md; the file names are in release_verify_lib)
+# --------------------------------------------------------------------------
 
 STATEMENT_V1 = "https://in-toto.io/Statement/v1"
 SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1"
@@ -58,84 +64,12 @@ TEST_RESULT_V01 = "https://in-toto.io/attestation/test-result/v0.1"
 BUILD_META_FORMAT = "helix-build-meta v1"
 # uuidv5(DNS namespace, "helix-release.invalid"): the namespace of the SBOM binding UUIDs.
 HELIX_UUID_NAMESPACE = uuid.UUID("78532c39-8439-5dc7-a4d7-9434eb53091b")
-SBOM_RE = re.compile(r"SBOM-.*\.spdx\.json", re.S)
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 # A SHA256SUMS.txt line; `.` of the writer's JavaScript regex excludes \n, \r, U+2028 and U+2029.
 SUMS_LINE_RE = re.compile("([0-9a-f]{64})  ([^\n\r\u2028\u2029]+)")
 
 MAX_TEXT_BYTES = 64 * 1024 * 1024
-MAX_JSON_BYTES = 256 * 1024 * 1024
-CHUNK = 1024 * 1024
-USAGE_ERROR = 2
 SHOWN = 5  # differences listed in one line at most
-
-
-class UsageError(Exception):
-    """A bad command line: reported on stderr, exit status 2."""
-
-
-# --------------------------------------------------------------------------
-# Output
-# --------------------------------------------------------------------------
-
-
-def printable(text: str) -> str:
-    """`text` with control, format and line-separator characters and undecodable bytes escaped.
-
-    File names come from the release (hostile input): a newline in one must not
-    forge an output line, nor a bidi override or byte-order mark hide a character.
-    """
-    out = []
-    for ch in text:
-        o = ord(ch)
-        if 0xDC80 <= o <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
-            out.append("\\x%02x" % (o - 0xDC00))
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
-            out.append("\\x%02x" % o if o < 0x100 else "\\u%04x" % o if o < 0x10000 else "\\U%08x" % o)
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-class Report:
-    """Collects check results and prints them as text lines or JSON."""
-
-    def __init__(self) -> None:
-        self.results: list = []
-
-    def passed(self, check: str, file: str, reason: str | None = None) -> None:
-        """Records `PASSED <check>: <file>`; `reason` only shows in --json."""
-        self.results.append({"status": "PASSED", "check": check, "code": None, "file": file, "reason": reason})
-
-    def failed(self, check: str, code: str, file: str, reason: str) -> None:
-        """Records `FAILED <code>: <file>: <reason>`."""
-        self.results.append({"status": "FAILED", "check": check, "code": code, "file": file, "reason": reason})
-
-    def skipped(self, check: str, reason: str) -> None:
-        """Records `SKIPPED <check>: <reason>`."""
-        self.results.append({"status": "SKIPPED", "check": check, "code": None, "file": None, "reason": reason})
-
-    def failures(self, check: str) -> int:
-        """How many FAILED results `check` has so far."""
-        return sum(1 for r in self.results if r["check"] == check and r["status"] == "FAILED")
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing FAILED."""
-        return not any(r["status"] == "FAILED" for r in self.results)
-
-    def emit(self, as_json: bool) -> None:
-        """Prints every result."""
-        if as_json:
-            print(json.dumps(self.results, indent=2))
-            return
-        for r in self.results:
-            if r["status"] == "PASSED":
-                print("PASSED %s: %s" % (r["check"], printable(r["file"])))
-            elif r["status"] == "FAILED":
-                print("FAILED %s: %s: %s" % (r["code"], printable(r["file"]), printable(r["reason"])))
-            else:
-                print("SKIPPED %s: %s" % (r["check"], printable(r["reason"])))
 
 
 def listing(items: list) -> str:
@@ -149,67 +83,9 @@ def listing(items: list) -> str:
 # --------------------------------------------------------------------------
 
 
-def release_path_problem(path: str) -> str | None:
-    """Why `path` is not a safe release path (relative, '/', no '.'/'..', no control character), or None."""
-    if path == "":
-        return "empty name"
-    if re.search(r"[\x00-\x1f\x7f]", path):
-        return "control character (newline, tab, ...) in the name"
-    if "\\" in path or ":" in path:
-        return "backslash, colon or NUL in the name"
-    if path.startswith("/"):
-        return "absolute name"
-    parts = path.split("/")
-    if ".." in parts:
-        return "name contains '..'"
-    if any(p in ("", ".") for p in parts):
-        return "name has an empty or '.' component"
-    return None
-
-
-def utf8_key(text: str) -> bytes:
-    """Sort key: the UTF-8 bytes of `text` (undecodable bytes kept as they were)."""
-    return text.encode("utf-8", "surrogateescape")
-
-
-def list_files(root: str) -> list:
-    """Every non-directory below `root`, relative with '/', sorted by UTF-8 bytes.
-
-    Symbolic links are listed as files and never followed into.
-    """
-    out = []
-    stack = [""]
-    while stack:
-        sub = stack.pop()
-        try:
-            with os.scandir(os.path.join(root, sub) if sub else root) as it:
-                entries = list(it)
-        except OSError:
-            continue
-        for entry in entries:
-            rel = sub + "/" + entry.name if sub else entry.name
-            try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                is_dir = False
-            if is_dir:
-                stack.append(rel)
-            else:
-                out.append(rel)
-    return sorted(out, key=utf8_key)
-
-
 def is_evidence_file(path: str) -> bool:
     """The files SHA256SUMS.txt does not list (core's isEvidenceFile)."""
     return path in (SUMS, META, PROVENANCE, PUBLIC_KEY, FINGERPRINT) or path.endswith(".asc")
-
-
-def is_regular_file(path: str) -> bool:
-    """True for a regular file (following a symbolic link)."""
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except (OSError, ValueError):
-        return False
 
 
 def sha256_file(path: str) -> str:
@@ -222,34 +98,6 @@ def sha256_file(path: str) -> str:
                 break
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def read_capped(path: str, limit: int) -> bytes:
-    """The bytes of `path`; raises ValueError when it is larger than `limit`, OSError when unreadable."""
-    with open(path, "rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError("larger than %d bytes" % limit)
-    return data
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError("%s is not JSON" % name)
-
-
-def load_json(path: str, limit: int = MAX_JSON_BYTES):
-    """Strict JSON (as JSON.parse reads it) from a file; raises ValueError with a reason."""
-    try:
-        data = read_capped(path, limit)
-        return json.loads(data.decode("utf-8"), parse_constant=_reject_constant, parse_int=decimal.Decimal)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-    except MemoryError:
-        raise ValueError("too large to parse") from None
-    except UnicodeDecodeError:
-        raise ValueError("not UTF-8") from None
-    except OSError as err:
-        raise ValueError("cannot read: %s" % (err.strerror or err)) from None
 
 
 def read_text(path: str, limit: int = MAX_TEXT_BYTES) -> str:
@@ -275,6 +123,23 @@ def digest_of(descriptor) -> str | None:
     """The sha256 of an in-toto ResourceDescriptor, when it is well-formed."""
     value = get(descriptor, "digest", "sha256")
     return value if isinstance(value, str) and SHA256_RE.fullmatch(value) else None
+
+
+# --------------------------------------------------------------------------
+# Checks, in the order of the verified install flow (docs/release-format.md)
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Context:
+    """What the checks of one run over a release folder share."""
+
+    root: str
+    files: list  # every file of the release (list_files)
+    commit: str | None  # --commit, lowercase
+    tag: str | None  # --tag
+    sums: dict | None = None  # {path: sha256} of SHA256SUMS.txt, set by check_sums unless it is missing or malformed
+    statement: dict | None = None  # the provenance statement, set by check_provenance when it is well-formed
 
 
 # --------------------------------------------------------------------------
@@ -304,20 +169,21 @@ def parse_sums(text: str) -> list:
     return out
 
 
-def check_sums(report: Report, root: str) -> dict | None:
-    """The `sums` check; returns {path: sha256} of SHA256SUMS.txt, or None when it is missing or malformed."""
+def check_sums(report: Report, ctx: Context) -> None:
+    """The `sums` check; sets ctx.sums to {path: sha256} of SHA256SUMS.txt unless it is missing or malformed."""
+    root = ctx.root
     path = os.path.join(root, SUMS)
     if not os.path.lexists(path):
         report.failed("sums", "SUMS_MISSING", SUMS, "the release has no %s" % SUMS)
-        return None
+        return
     if not is_regular_file(path):
         report.failed("sums", "SUMS_MISSING", SUMS, "not a regular file")
-        return None
+        return
     try:
         lines = parse_sums(read_text(path))
     except ValueError as err:
         report.failed("sums", "SUMS_MALFORMED", SUMS, str(err))
-        return None
+        return
     for name, expected in lines:
         full = os.path.join(root, name)
         if not os.path.lexists(full):
@@ -335,11 +201,12 @@ def check_sums(report: Report, root: str) -> dict | None:
             report.failed("sums", "SUMS_MISMATCH", name, "its sha256 is %s but %s says %s: the file was changed" % (actual, SUMS, expected))
     if not report.failures("sums"):
         report.passed("sums", SUMS, "%d files, each with the sha256 listed" % len(lines))
-    return dict(lines)
+    ctx.sums = dict(lines)
 
 
-def check_coverage(report: Report, files: list, sums: dict | None) -> None:
+def check_coverage(report: Report, ctx: Context) -> None:
     """The `coverage` check: every file but the evidence files is listed in SHA256SUMS.txt."""
+    files, sums = ctx.files, ctx.sums
     if sums is None:
         report.skipped("coverage", "%s is missing or malformed" % SUMS)
         return
@@ -408,11 +275,13 @@ def load_provenance(report: Report, root: str):
     return statement
 
 
-def check_provenance(report: Report, root: str, sums: dict | None, commit: str | None, tag: str | None):
-    """The `provenance` check; returns the statement when it is readable and well-formed."""
+def check_provenance(report: Report, ctx: Context) -> None:
+    """The `provenance` check; sets ctx.statement when it is readable and well-formed."""
+    root, sums, commit, tag = ctx.root, ctx.sums, ctx.commit, ctx.tag
     statement = load_provenance(report, root)
     if statement is None:
-        return None
+        return
+    ctx.statement = statement
     subjects = statement["subject"]
 
     if sums is None:
@@ -479,7 +348,6 @@ def check_provenance(report: Report, root: str, sums: dict | None, commit: str |
 
     if not report.failures("provenance"):
         report.passed("provenance", PROVENANCE, "%d subjects equal %s; source commit %s" % (len(subjects), SUMS, source_commit))
-    return statement
 
 
 # --------------------------------------------------------------------------
@@ -513,8 +381,9 @@ def parse_build_meta(text: str) -> tuple:
     return fields, files
 
 
-def check_build_meta(report: Report, root: str, sums: dict | None, statement) -> None:
+def check_build_meta(report: Report, ctx: Context) -> None:
     """The `build-meta` check: its sha256 lines equal SHA256SUMS.txt, its commit the provenance's."""
+    root, sums, statement = ctx.root, ctx.sums, ctx.statement
     path = os.path.join(root, META)
     if not os.path.lexists(path) or not is_regular_file(path):
         report.failed("build-meta", "META_MISSING", META, "the release has no %s" % META)
@@ -559,8 +428,9 @@ def sbom_uuid(sha256: str) -> str:
     return str(uuid.uuid5(HELIX_UUID_NAMESPACE, "sha256:" + sha256))
 
 
-def check_sbom(report: Report, root: str, files: list, statement) -> None:
+def check_sbom(report: Report, ctx: Context) -> None:
     """The `sbom` check: every SBOM a subject names exists and is bound to that subject's bytes; no orphans."""
+    root, files, statement = ctx.root, ctx.files, ctx.statement
     if statement is None:
         report.skipped("sbom", "needs the subjects of a usable %s" % PROVENANCE)
         return
@@ -630,8 +500,9 @@ def results_problem(results) -> str | None:
     return None
 
 
-def check_conformance(report: Report, root: str, sums: dict | None, statement) -> None:
+def check_conformance(report: Report, ctx: Context) -> None:
     """The `conformance` check: results exist, PASSED, for the files of this release, covering every plugin."""
+    root, sums, statement = ctx.root, ctx.sums, ctx.statement
     path = os.path.join(root, CONFORMANCE_RESULTS)
     if not os.path.lexists(path) or not is_regular_file(path):
         report.failed("conformance", "CONFORMANCE_MISSING", CONFORMANCE_RESULTS,
@@ -670,6 +541,16 @@ def check_conformance(report: Report, root: str, sums: dict | None, statement) -
         report.passed("conformance", CONFORMANCE_RESULTS, "PASSED for %d files" % len(tested))
 
 
+CHECKS = [
+    ("sums", check_sums),
+    ("coverage", check_coverage),
+    ("provenance", check_provenance),
+    ("build-meta", check_build_meta),
+    ("sbom", check_sbom),
+    ("conformance", check_conformance),
+]
+
+
 # --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
@@ -704,37 +585,11 @@ def run(argv: list) -> int:
         raise UsageError("--dir %s: not a folder" % root)
 
     report = Report()
-    files = list_files(root)
-    sums = check_sums(report, root)
-    check_coverage(report, files, sums)
-    statement = check_provenance(report, root, sums, commit, args.tag)
-    check_build_meta(report, root, sums, statement)
-    check_sbom(report, root, files, statement)
-    check_conformance(report, root, sums, statement)
+    ctx = Context(root=root, files=list_files(root), commit=commit, tag=args.tag)
+    status = run_checks(CHECKS, report, ctx)
     report.emit(args.json)
-    return 0 if report.ok else 1
-
-
-def main() -> int:
-    """Entry point: usage errors exit 2 with a message, never a traceback."""
-    try:
-        sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[attr-defined]
-    except (AttributeError, ValueError):
-        pass
-    try:
-        return run(sys.argv[1:])
-    except UsageError as err:
-        sys.stderr.write("verify_release_provenance.py: error: %s\n" % err)
-        return USAGE_ERROR
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:  # e.g. piped into `head`
-        return 1
-    except Exception as err:  # a bug, or input nobody foresaw: never pass, never a traceback
-        sys.stdout.flush()
-        sys.stderr.write("%s: internal error, the release is NOT verified: %s: %s\n" % ("verify_release_provenance.py", type(err).__name__, printable(str(err))))
-        return 1
+    return status
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main("verify_release_provenance.py", run))

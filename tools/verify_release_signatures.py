@@ -10,10 +10,11 @@ Usage:
 Runs the checks `key`, `signature` and (with --trust-store) `plugin` of
 docs/release-format.md over the release folder DIR (default: the current
 folder); tools/verify_release_provenance.py runs the others. Needs Python 3
-(standard library only) and the `gpg` binary (GnuPG 2.2 or later); works
-offline. Nothing outside a temporary GnuPG home is written: only
-`release-signing-public-key.asc` is imported there, and the home is removed
-afterwards, so the user's own keyring plays no part.
+(standard library only, with tools/release_verify_lib.py beside this file) and
+the `gpg` binary (GnuPG 2.2 or later); works offline. Nothing outside a
+temporary GnuPG home is written: only `release-signing-public-key.asc` is
+imported there, and the home is removed afterwards, so the user's own keyring
+plays no part.
 
   --dir DIR           the release folder (default .)
   --fingerprint FPR   the signing key's full fingerprint (40 hex digits), as
@@ -46,9 +47,8 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
-import decimal
+import dataclasses
 import hashlib
-import json
 import mmap
 import os
 import re
@@ -58,183 +58,26 @@ import struct
 import subprocess
 import sys
 import tempfile
-import unicodedata
 import zlib
 
-# --------------------------------------------------------------------------
-# Release layout (docs/release-format.md)
-# --------------------------------------------------------------------------
-
-SUMS = "SHA256SUMS.txt"
-META = "BUILD_META.txt"
-PROVENANCE = "release-provenance.intoto.json"
-PUBLIC_KEY = "release-signing-public-key.asc"
-FINGERPRINT = "release-signing-key-fingerprint.txt"
-CONFORMANCE_RESULTS = "conformance-results.json"
-SBOM_RE = re.compile(r"SBOM-.*\.spdx\.json", re.S)
+# The helpers shared with verify_release_provenance.py live beside this file
+# (the release's tools/ folder). No bytecode is written: a __pycache__/ there
+# would be a stray file in the release.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    from release_verify_lib import (
+        CHUNK, CONFORMANCE_RESULTS, FINGERPRINT, META, PROVENANCE, PUBLIC_KEY, SBOM_RE, SUMS, Report, UsageError,
+        is_regular_file, list_files, load_json, main, parse_json_strictly, read_capped, release_path_problem, run_checks, utf8_key,
+    )
+except ImportError as _err:  # the kit is incomplete: a usage error, not a traceback
+    sys.stderr.write("verify_release_signatures.py: error: needs release_verify_lib.py beside it in %s: %s\n" % (os.path.dirname(os.path.abspath(__file__)), _err))
+    sys.exit(2)
 
 # Size limits for files this script reads whole (hostile input must not exhaust memory).
 MAX_KEY_BYTES = 4 * 1024 * 1024
 MAX_SIGNATURE_BYTES = 1024 * 1024
-MAX_JSON_BYTES = 256 * 1024 * 1024
 GPG_TIMEOUT = 120
-
-USAGE_ERROR = 2
-
-
-class UsageError(Exception):
-    """A bad command line or environment: reported on stderr, exit status 2."""
-
-
-# --------------------------------------------------------------------------
-# Output
-# --------------------------------------------------------------------------
-
-
-def printable(text: str) -> str:
-    """`text` with control, format and line-separator characters and undecodable bytes escaped.
-
-    File names come from the release (hostile input): a newline in one must not
-    forge an output line, nor a bidi override or byte-order mark hide a character.
-    """
-    out = []
-    for ch in text:
-        o = ord(ch)
-        if 0xDC80 <= o <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
-            out.append("\\x%02x" % (o - 0xDC00))
-        elif unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
-            out.append("\\x%02x" % o if o < 0x100 else "\\u%04x" % o if o < 0x10000 else "\\U%08x" % o)
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-class Report:
-    """Collects check results and prints them as text lines or JSON."""
-
-    def __init__(self) -> None:
-        self.results: list[dict] = []
-
-    def passed(self, check: str, file: str, reason: str | None = None, code: str | None = None) -> None:
-        """Records `PASSED <check>: <file>`; `reason` only shows in --json."""
-        self.results.append({"status": "PASSED", "check": check, "code": code, "file": file, "reason": reason})
-
-    def failed(self, check: str, code: str, file: str, reason: str) -> None:
-        """Records `FAILED <code>: <file>: <reason>`."""
-        self.results.append({"status": "FAILED", "check": check, "code": code, "file": file, "reason": reason})
-
-    def skipped(self, check: str, reason: str) -> None:
-        """Records `SKIPPED <check>: <reason>`."""
-        self.results.append({"status": "SKIPPED", "check": check, "code": None, "file": None, "reason": reason})
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing FAILED."""
-        return not any(r["status"] == "FAILED" for r in self.results)
-
-    def emit(self, as_json: bool) -> None:
-        """Prints every result."""
-        if as_json:
-            print(json.dumps(self.results, indent=2))
-            return
-        for r in self.results:
-            if r["status"] == "PASSED":
-                print("PASSED %s: %s" % (r["check"], printable(r["file"])))
-            elif r["status"] == "FAILED":
-                print("FAILED %s: %s: %s" % (r["code"], printable(r["file"]), printable(r["reason"])))
-            else:
-                print("SKIPPED %s: %s" % (r["check"], printable(r["reason"])))
-
-
-# --------------------------------------------------------------------------
-# Files
-# --------------------------------------------------------------------------
-
-
-def release_path_problem(path: str) -> str | None:
-    """Why `path` is not a safe release path (relative, '/', no '.'/'..', no control character), or None."""
-    if path == "":
-        return "empty name"
-    if re.search(r"[\x00-\x1f\x7f]", path):
-        return "control character (newline, tab, ...) in the name"
-    if "\\" in path or ":" in path:
-        return "backslash, colon or NUL in the name"
-    if path.startswith("/"):
-        return "absolute name"
-    parts = path.split("/")
-    if ".." in parts:
-        return "name contains '..'"
-    if any(p in ("", ".") for p in parts):
-        return "name has an empty or '.' component"
-    return None
-
-
-def list_files(root: str) -> list[str]:
-    """Every non-directory below `root`, relative with '/', sorted by UTF-8 bytes.
-
-    Symbolic links are listed as files and never followed into.
-    """
-    out: list[str] = []
-    stack = [""]
-    while stack:
-        sub = stack.pop()
-        try:
-            with os.scandir(os.path.join(root, sub) if sub else root) as it:
-                entries = list(it)
-        except OSError:
-            continue
-        for entry in entries:
-            rel = sub + "/" + entry.name if sub else entry.name
-            try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                is_dir = False
-            if is_dir:
-                stack.append(rel)
-            else:
-                out.append(rel)
-    return sorted(out, key=utf8_key)
-
-
-def utf8_key(text: str) -> bytes:
-    """Sort key: the UTF-8 bytes of `text` (undecodable bytes kept as they were)."""
-    return text.encode("utf-8", "surrogateescape")
-
-
-def is_regular_file(path: str) -> bool:
-    """True for a regular file (following a symbolic link)."""
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except (OSError, ValueError):
-        return False
-
-
-def read_capped(path: str, limit: int) -> bytes:
-    """The bytes of `path`; raises ValueError when the file is larger than `limit`."""
-    with open(path, "rb") as handle:
-        data = handle.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError("larger than %d bytes" % limit)
-    return data
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError("%s is not JSON" % name)
-
-
-def load_json(path: str, limit: int = MAX_JSON_BYTES):
-    """Strict JSON (as JSON.parse reads it) from a file; raises ValueError with a reason."""
-    try:
-        data = read_capped(path, limit)
-        return json.loads(data.decode("utf-8"), parse_constant=_reject_constant, parse_int=decimal.Decimal)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-    except MemoryError:
-        raise ValueError("too large to parse") from None
-    except UnicodeDecodeError:
-        raise ValueError("not UTF-8") from None
-    except OSError as err:
-        raise ValueError("cannot read: %s" % (err.strerror or err)) from None
 
 
 # --------------------------------------------------------------------------
@@ -358,7 +201,6 @@ MAX_ENTRY_UNCOMPRESSED = 64 * 1024 * 1024
 RATIO_CHECK_MIN_SIZE = 1024 * 1024
 MAX_RATIO = 100
 MAX_METADATA_DEPTH = 64
-CHUNK = 1024 * 1024
 
 
 class PluginRejected(Exception):
@@ -646,7 +488,7 @@ def _verify_or_raise(data, trust: dict):
     if meta_bytes is None:
         raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "missing")
     try:
-        meta = json.loads(meta_bytes.decode("utf-8"), parse_constant=_reject_constant, parse_int=decimal.Decimal)
+        meta = parse_json_strictly(meta_bytes.decode("utf-8"))
     except RecursionError:
         raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "nested deeper than %d levels" % MAX_METADATA_DEPTH) from None
     except (UnicodeDecodeError, ValueError) as err:
@@ -913,12 +755,39 @@ WEAK_HASHES = {"1": "MD5", "2": "SHA-1", "3": "RIPEMD-160"}
 
 
 # --------------------------------------------------------------------------
-# Checks
+# Checks, in the order of the verified install flow (docs/release-format.md)
 # --------------------------------------------------------------------------
 
 
-def check_key(report: Report, root: str, gpg: Gpg | None, pinned: str | None, tofu: bool) -> str | None:
-    """The `key` check; returns the trusted primary fingerprint, or None when the check failed."""
+@dataclasses.dataclass
+class Context:
+    """What the checks of one run over a release folder share."""
+
+    root: str
+    files: list  # every file of the release (list_files)
+    pinned: str | None  # --fingerprint, normalised
+    tofu: bool
+    trust: dict | None  # --trust-store, or None
+    gpg: Gpg | None = None  # a private gpg home, when a key is pinned or --tofu
+    fingerprint: str | None = None  # the trusted key, set by check_key when it passes
+
+    @property
+    def unsigned(self) -> bool:
+        """True when the release holds no .asc file at all."""
+        return not any(f.endswith(".asc") for f in self.files)
+
+
+def check_key(report: Report, ctx: Context) -> None:
+    """The `key` check: the release's public key is the pinned (or --tofu) one; sets ctx.fingerprint."""
+    if ctx.unsigned:
+        report.failed("key", "UNSIGNED", PUBLIC_KEY, "the release is unsigned: there is no .asc file at all in %s "
+                      "(no detached signature, no public key), so nothing in it can be authenticated" % ctx.root)
+        return
+    ctx.fingerprint = trusted_fingerprint(report, ctx.root, ctx.gpg, ctx.pinned, ctx.tofu)
+
+
+def trusted_fingerprint(report: Report, root: str, gpg: Gpg | None, pinned: str | None, tofu: bool) -> str | None:
+    """The body of the `key` check; returns the trusted primary fingerprint, or None when the check failed."""
     key_file = os.path.join(root, PUBLIC_KEY)
     if not is_regular_file(key_file):
         report.failed("key", "KEY_MISSING", PUBLIC_KEY, "the release has signatures but no %s (the signing public key)" % PUBLIC_KEY)
@@ -1036,8 +905,12 @@ def required_signed_files(root: str, files: list) -> list:
     return sorted(set(required), key=utf8_key)
 
 
-def check_signatures(report: Report, root: str, files: list, gpg: Gpg | None, fingerprint: str | None) -> None:
+def check_signatures(report: Report, ctx: Context) -> None:
     """The `signature` check: every .asc verifies with the pinned key; the required ones exist."""
+    if ctx.unsigned:
+        report.skipped("signature", "the release is unsigned")
+        return
+    root, files, gpg, fingerprint = ctx.root, ctx.files, ctx.gpg, ctx.fingerprint
     present = set(files)
     for target in required_signed_files(root, files):
         if target + ".asc" not in present:
@@ -1126,8 +999,9 @@ def plugin_files(root: str, files: list) -> list:
     return sorted(found, key=utf8_key)
 
 
-def check_plugins(report: Report, root: str, files: list, trust: dict | None) -> None:
+def check_plugins(report: Report, ctx: Context) -> None:
     """The `plugin` check: with a trust store, every plugin zip of the release gives PLUGIN_OK."""
+    root, files, trust = ctx.root, ctx.files, ctx.trust
     if trust is None:
         report.skipped("plugin", "no --trust-store given: the plugins' Ed25519 signatures are not checked")
         return
@@ -1145,6 +1019,13 @@ def check_plugins(report: Report, root: str, files: list, trust: dict | None) ->
             report.failed("plugin", "PLUGIN_MALFORMED", path, "listed as a plugin but not a file of the release")
             continue
         plugin_line(report, path, verify_plugin_file(full, trust))
+
+
+CHECKS = [
+    ("key", check_key),
+    ("signature", check_signatures),
+    ("plugin", check_plugins),
+]
 
 
 # --------------------------------------------------------------------------
@@ -1193,50 +1074,17 @@ def run(argv: list) -> int:
     if not os.path.isdir(root):
         raise UsageError("--dir %s: not a folder" % root)
 
-    files = list_files(root)
-    signatures = [f for f in files if f.endswith(".asc")]
-    if not signatures:
-        report.failed("key", "UNSIGNED", PUBLIC_KEY, "the release is unsigned: there is no .asc file at all in %s "
-                      "(no detached signature, no public key), so nothing in it can be authenticated" % root)
-        report.skipped("signature", "the release is unsigned")
-        check_plugins(report, root, files, trust)
-        report.emit(args.json)
-        return 1
-
-    gpg = None
+    ctx = Context(root=root, files=list_files(root), pinned=pinned, tofu=args.tofu, trust=trust)
     try:
-        if pinned is not None or args.tofu:
-            gpg = Gpg(find_gpg())
-        fingerprint = check_key(report, root, gpg, pinned, args.tofu)
-        check_signatures(report, root, files, gpg, fingerprint)
+        if not ctx.unsigned and (pinned is not None or args.tofu):
+            ctx.gpg = Gpg(find_gpg())
+        status = run_checks(CHECKS, report, ctx)
     finally:
-        if gpg is not None:
-            gpg.close()
-    check_plugins(report, root, files, trust)
+        if ctx.gpg is not None:
+            ctx.gpg.close()
     report.emit(args.json)
-    return 0 if report.ok else 1
-
-
-def main() -> int:
-    """Entry point: usage errors exit 2 with a message, never a traceback."""
-    try:
-        sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[attr-defined]
-    except (AttributeError, ValueError):
-        pass
-    try:
-        return run(sys.argv[1:])
-    except UsageError as err:
-        sys.stderr.write("verify_release_signatures.py: error: %s\n" % err)
-        return USAGE_ERROR
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:  # e.g. piped into `head`
-        return 1
-    except Exception as err:  # a bug, or input nobody foresaw: never pass, never a traceback
-        sys.stdout.flush()
-        sys.stderr.write("%s: internal error, the release is NOT verified: %s: %s\n" % ("verify_release_signatures.py", type(err).__name__, printable(str(err))))
-        return 1
+    return status
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main("verify_release_signatures.py", run))

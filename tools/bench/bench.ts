@@ -19,7 +19,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { checksumsStage } from '@helix-release/checksums';
-import { sha256File, sha256Files } from '@helix-release/core';
+import { ReleaseRecords, sha256File, sha256Files } from '@helix-release/core';
 import { CHILD_MARKER, type ChildReport } from './checksums-child';
 import { sha256FileChunk, sha256FileOverlapped, sha256FilesInWorkers } from './hash-candidates';
 import { BENCH_REF, GiB, MiB, benchContext, makeWorkspace, otherLoadMeter, warmCache, type BenchWorkspace } from './fixtures';
@@ -142,7 +142,7 @@ async function throughput(ws: BenchWorkspace, expected: string) {
   const ours: number[] = [];
   const openssl: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    ours.push(await timeAsync(() => checksumsStage(ctx, [BENCH_REF])));
+    ours.push(await timeAsync(() => ReleaseRecords.read(ctx.workspaceRoot, [BENCH_REF]).then((records) => checksumsStage(ctx, records))));
     if (sumsOf(ws).get('throughput.bin') !== expected) throw new Error('the checksums stage wrote an unexpected digest');
     openssl.push(timeCommand('openssl', ['dgst', '-sha256', file], expected));
     log(`throughput run ${i + 1}/${RUNS}: checksums ${ours[i]!.toFixed(3)} s, openssl ${openssl[i]!.toFixed(3)} s`);
@@ -192,7 +192,7 @@ async function parallelism(ws: BenchWorkspace, expected: readonly string[], sing
   const ours: number[] = [];
   const sequential: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    ours.push(await timeAsync(() => checksumsStage(ctx, [BENCH_REF])));
+    ours.push(await timeAsync(() => ReleaseRecords.read(ctx.workspaceRoot, [BENCH_REF]).then((records) => checksumsStage(ctx, records))));
     const sums = sumsOf(ws);
     ws.files.forEach((_, j) => {
       if (sums.get(`part-${j}.bin`) !== expected[j]) throw new Error('the checksums stage wrote an unexpected digest');

@@ -6,6 +6,7 @@
  *
  *   node -r @swc-node/register tools/bench/checksums-child.ts <workspace-root>
  */
+import { ReleaseRecords } from '@helix-release/core';
 import { checksumsStage } from '@helix-release/checksums';
 import { BENCH_REF, benchContext } from './fixtures';
 
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   const ctx = await benchContext(root);
   const start = process.hrtime.bigint();
   try {
-    await checksumsStage(ctx, [BENCH_REF]);
+    await ReleaseRecords.read(ctx.workspaceRoot, [BENCH_REF]).then((records) => checksumsStage(ctx, records));
     report.seconds = Number(process.hrtime.bigint() - start) / 1e9;
     report.ok = true;
   } catch (err) {

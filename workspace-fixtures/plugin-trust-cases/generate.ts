@@ -22,16 +22,8 @@ import { join, resolve } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 import * as ed from '@noble/ed25519';
 import { sha256Hex, writeReproducibleZip, type ZipInput } from '@helix-release/core';
-import {
-  SIGNATURE_ENTRY,
-  manifestText,
-  pluginEntries,
-  publicKeyOf,
-  seedFromPem,
-  signEd25519,
-  signatureFileText,
-  type PluginSigningKey,
-} from '@helix-release/plugin-zip';
+import { SIGNATURE_ENTRY, manifestText, signatureFileText } from '@helix-release/format';
+import { pluginEntries, publicKeyOf, seedFromPem, signEd25519, type PluginSigningKey } from '@helix-release/plugin-zip';
 
 /** This folder. */
 export const CASES_DIR = __dirname;

@@ -1,3 +1,3 @@
 /** @helix-release/build-meta: stage `build-meta` and the BUILD_META.txt format. */
-export * from './lib/format';
+export * from './descriptor';
 export * from './lib/build-meta';

@@ -39,7 +39,7 @@ describe('stableJson', () => {
     expect(text.endsWith('\n\n')).toBe(false);
   });
 
-  it('parses back to the same data as canonicalJson', () => {
+  it('parses back to the same value as canonicalJson', () => {
     const value = { z: [{ y: 1, x: 'é' }], a: null };
     expect(JSON.parse(stableJson(value))).toEqual(JSON.parse(canonicalJson(value)));
   });

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { canonicalJson } from './canonical-json';
-import { RESERVED_TARGETS, loadConfig, resolveConfig, type ReleaseConfig } from './config';
+import { loadConfig, resolveConfig, type ReleaseConfig } from './config';
 import { sha256Hex } from './hash';
 
 const TESTDATA = resolve(__dirname, '..', 'testdata');
@@ -35,7 +35,6 @@ describe('resolveConfig refuses a bad config with CONFIG_INVALID naming the key 
     ['wrong type', { apps: { root: 'apps' }, sign: { required: 'yes' } }, /^sign\.required: expected true or false, got string "yes"/],
     ['bad enum', { apps: { root: 'apps' }, stages: [stage({ after: 'sign' })] }, /^stages\[0\]\.after: expected one of "build", "conformance", got string "sign"/],
     ['bad enum in a nested array', { apps: { root: 'apps' }, stages: [stage({ outputs: [{ path: 'a.txt', kind: 'binary' }] })] }, /^stages\[0\]\.outputs\[0\]\.kind: expected one of "custom", "installer", "plugin"/],
-    ['reserved stage name', { apps: { root: 'apps' }, stages: [stage({ name: 'sbom' })] }, /^stages\[0\]\.name: "sbom" is a built-in stage; pick another name/],
     ['duplicate stage name', { apps: { root: 'apps' }, stages: [stage(), stage({ outputs: [{ path: 'other.txt' }] })] }, /^stages\[1\]\.name: "license-report" is used twice/],
     ['bad stage name', { apps: { root: 'apps' }, stages: [stage({ name: 'License Report' })] }, /^stages\[0\]\.name: "License Report" is not lowercase letters, digits and -/],
     ['bad executor', { apps: { root: 'apps' }, stages: [stage({ executor: 'no-colon' })] }, /^stages\[0\]\.executor: "no-colon" is not <package>:<executor>/],
@@ -55,8 +54,21 @@ describe('resolveConfig refuses a bad config with CONFIG_INVALID naming the key 
     expect(err.message).toMatch(message);
   });
 
-  it.each(RESERVED_TARGETS)('reserves the built-in target %s', (name) => {
-    expect(thrown(() => resolveConfig({ apps: { root: 'apps' }, stages: [stage({ name })] })).code).toBe('CONFIG_INVALID');
+  it('lists every problem, one per line, an object\'s unknown keys before the problems inside it', () => {
+    const err = thrown(() => resolveConfig({ apps: {}, python: '', plugins: { root: '/abs', reqireSigned: false }, stages: [stage({ after: 'later' })], extra: 1 }));
+    expect(err.message.split('\n')).toEqual([
+      'extra: unknown key (known keys here: apps, releaseDir, python, plugins, trustStore, conformance, sign, stages)',
+      'apps: missing required key "root"',
+      'python: expected a non-empty string, got string ""',
+      'plugins.reqireSigned: unknown key (known keys here: root, requireSigned, keyName, developmentKeyFile)',
+      'plugins.root: "/abs" is not a path relative to the workspace root, without ..',
+      'stages[0].after: expected one of "build", "conformance", got string "later"',
+    ]);
+  });
+
+  it('names a missing key of a stage and checks a stage name only once the stages are otherwise valid', () => {
+    const { outputs: _, ...noOutputs } = stage();
+    expect(thrown(() => resolveConfig({ apps: { root: 'apps' }, stages: [noOutputs, stage()] })).message).toBe('stages[0]: missing required key "outputs"');
   });
 });
 
@@ -117,6 +129,34 @@ describe('resolveConfig defaults', () => {
   it('keeps values that are given', () => {
     const config = resolveConfig({ apps: { root: 'apps' }, releaseDir: 'out/rel', python: 'python3.11', plugins: { root: 'p', requireSigned: false, keyName: 'k' }, sign: { required: true } });
     expect(config).toMatchObject({ releaseDir: 'out/rel', python: 'python3.11', plugins: { requireSigned: false, keyName: 'k' }, sign: { required: true } });
+  });
+});
+
+describe('apps.env', () => {
+  const studio = { root: 'workspace-fixtures/studio', env: { OMNIS_HELIX_PLUGIN_REQUIRE_SIGNED: '1' } };
+
+  it('keeps the variables the app runs with', () => {
+    expect(resolveConfig({ apps: studio }).apps).toEqual(studio);
+  });
+
+  it('is left out when absent or empty, so the digest of a config without it is unchanged', () => {
+    const without = resolveConfig({ apps: { root: 'apps' } });
+    expect(without.apps.env).toBeUndefined();
+    expect(canonicalJson(without.apps)).toBe('{"root":"apps"}');
+    expect(resolveConfig({ apps: { root: 'apps', env: {} } }).digest).toBe(without.digest);
+    expect(resolveConfig({ apps: studio }).digest).not.toBe(resolveConfig({ apps: { root: studio.root } }).digest);
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['a bad variable name', { A_1: 'x', '1BAD': 'x' }, /^apps\.env: "1BAD" is not an environment variable name \(letters, digits and _, not starting with a digit\)$/],
+    ['a name with a dash', { 'MY-VAR': 'x' }, /^apps\.env: "MY-VAR" is not an environment variable name/],
+    ['a value that is not a string', { LEVEL: 1 }, /^apps\.env\.LEVEL: expected a string, got number 1$/],
+    ['an unset value', { LEVEL: undefined }, /^apps\.env\.LEVEL: expected a string, got undefined$/],
+    ['not an object', ['A=1'], /^apps\.env: expected an object, got an array$/],
+  ])('refuses %s', (_what, env, message) => {
+    const err = thrown(() => resolveConfig({ apps: { root: 'apps', env } }));
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.message).toMatch(message);
   });
 });
 

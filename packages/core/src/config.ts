@@ -1,102 +1,168 @@
 /**
  * The release configuration: `release.config.ts` at the workspace root,
- * loaded with cosmiconfig and checked key by key.
+ * loaded with cosmiconfig and checked key by key. `SCHEMA` below is the one
+ * definition: the types, the defaults and the error messages all come from it.
  */
 import { isAbsolute, join, normalize } from 'node:path';
 import { cosmiconfig } from 'cosmiconfig';
+import { z } from 'zod';
 import { ReleaseError } from './errors';
 import { canonicalJson } from './canonical-json';
 import { sha256Hex } from './hash';
 
+/** `string "x"`, `an array`, ...: what a message says was found instead. */
+function typeName(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`;
+}
+
+const got = (iss: { input?: unknown }): string => `got ${typeName(iss.input)}`;
+
+/** A non-empty string; `hint` completes `"..." is not <hint>` when `pattern` fails. */
+function str(pattern?: RegExp, hint?: string) {
+  const s = z.string({ error: (iss) => `expected a non-empty string, ${got(iss)}` }).min(1, { error: (iss) => `expected a non-empty string, ${got(iss)}`, abort: true });
+  return pattern ? s.regex(pattern, { error: (iss) => `${JSON.stringify(iss.input)} is not ${hint}` }) : s;
+}
+
+const bool = () => z.boolean({ error: (iss) => `expected true or false, ${got(iss)}` });
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: (iss) => `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, ${got(iss)}` });
+}
+
+function list<T extends z.ZodType>(of: T) {
+  return z.array(of, { error: (iss) => `expected an array, ${got(iss)}` });
+}
+
+function record<K extends z.core.$ZodRecordKey, V extends z.ZodType>(key: K, value: V, badKey = 'a valid key') {
+  return z.record(key, value, {
+    error: (iss) => (iss.code === 'invalid_key' ? `${JSON.stringify(iss.input)} is not ${badKey}` : `expected an object, ${got(iss)}`),
+  });
+}
+
+/** Every declared key present, `undefined` where optional and absent. */
+type Filled<T> = { [K in keyof Required<T>]: T[K] };
+
+/**
+ * A strict object (unknown keys are errors). Its output has every declared
+ * key, `undefined` where absent, as the resolved config always had; declare
+ * required keys first: the order is the order of checks and of "known keys".
+ */
+function strict<S extends z.ZodRawShape>(shape: S) {
+  const blank = Object.fromEntries(Object.keys(shape).map((key) => [key, undefined]));
+  return z
+    .strictObject(shape, { error: (iss) => (iss.code === 'invalid_type' ? `expected an object, ${got(iss)}` : undefined) })
+    .transform((value) => ({ ...blank, ...value }) as Filled<typeof value>);
+}
+
+const relPath = str(/^(?!\/)(?![A-Za-z]:)(?!.*(^|\/)\.\.(\/|$)).+$/, 'a path relative to the workspace root, without ..');
+const releasePath = str(/^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[^\\\n\r\t:*?"<>|]+$/, 'a path inside the release folder, with / separators')
+  // `reports//a.txt` and `reports/a.txt` are one file: record one spelling.
+  .transform((path) => normalize(path).split('\\').join('/'));
+
+const stageSlot = oneOf(['build', 'conformance']);
+
+const stageOutput = strict({
+  /** Path relative to the release folder, e.g. `THIRD_PARTY_LICENSES.txt`. */
+  path: releasePath,
+  /** `custom` for reports and metadata; `installer` or `plugin` for shippable artifacts. Default `custom`. */
+  kind: oneOf(['custom', 'installer', 'plugin']).default('custom'),
+  /** Whether the sbom stage writes an SBOM for it. Default: true for installers and plugins. */
+  sbom: bool().optional(),
+}).transform((o) => ({ ...o, sbom: o.sbom ?? o.kind !== 'custom' }));
+
+const customStage = strict({
+  /** Target name on the `release` project, e.g. `license-report`. */
+  name: str(/^[a-z][a-z0-9-]*$/, 'lowercase letters, digits and -'),
+  /** The Nx executor, `<package>:<executor>`. */
+  executor: str(/^[^:\s]+:[^:\s]+$/, '<package>:<executor>'),
+  /** `build`: after the apps and plugins are built; `conformance`: after conformance. */
+  after: stageSlot,
+  /** Files it adds to the release; the evidence stages cover them. */
+  outputs: list(stageOutput),
+  /** Options passed to the executor. Default `{}`. */
+  options: record(z.string(), z.unknown()).default(() => ({})),
+  /** Extra Nx inputs (file sets) besides the executor's own sources. Default `[]`. */
+  inputs: list(str()).default(() => []),
+});
+
+/** The schema of release.config.ts: the one definition of keys, types, defaults and messages. */
+const SCHEMA = strict({
+  /** Applications: every folder below `root` holding a PyInstaller `*.spec` is one. */
+  apps: strict({
+    root: relPath,
+    /**
+     * Environment variables the built app runs with in its smoke test and in
+     * conformance, e.g. `{ OMNIS_HELIX_PLUGIN_REQUIRE_SIGNED: '1' }`. Default `{}`.
+     */
+    env: record(str(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string({ error: (iss) => `expected a string, ${got(iss)}` }), 'an environment variable name (letters, digits and _, not starting with a digit)')
+      .optional()
+      // Resolved as undefined when empty, so that configs without it keep their digest.
+      .transform((env) => (env && Object.keys(env).length > 0 ? env : undefined)),
+  }),
+  /** Release folder, relative to the workspace root. Default `dist/release`. */
+  releaseDir: relPath.default('dist/release'),
+  /** Python interpreter that builds the apps. Default `python3`. */
+  python: str().default('python3'),
+  /** Plugins: every folder below `root` holding a `plugin.json` is one. */
+  plugins: strict({
+    root: relPath,
+    /** When true (the default), a missing plugin signing key fails the build. */
+    requireSigned: bool().default(true),
+    /** Name of the signing key as it appears in trust stores. Default `release-plugins`. */
+    keyName: str(/^[A-Za-z0-9._-]+$/, 'letters, digits, . _ -').default('release-plugins'),
+    /** Key used when HELIX_PLUGIN_SIGNING_KEY is unset; for development only. */
+    developmentKeyFile: relPath.optional(),
+  }).optional(),
+  /** The trust store the verifier and conformance pack use for plugins. */
+  trustStore: relPath.optional(),
+  /** The conformance pack. */
+  conformance: strict({ pack: relPath }).optional(),
+  /** Release signing with OpenPGP. */
+  sign: strict({
+    /** When true, a release without a key fails instead of being published unsigned. Default false. */
+    required: bool().default(false),
+    /** Key used when GPG_PRIVATE_KEY is unset; for development only. */
+    developmentKey: strict({
+      privateKeyFile: relPath,
+      passphraseFile: relPath,
+      fingerprint: str(/^[0-9A-Fa-f]{40}$|^[0-9A-Fa-f]{64}$/, 'a 40- or 64-digit hex fingerprint'),
+    }).optional(),
+  }).prefault({}),
+  /** Custom stages. Default `[]`. */
+  stages: list(customStage)
+    .superRefine((stages, ctx) => {
+      const names = new Set<string>();
+      for (const [i, { name }] of stages.entries()) {
+        if (names.has(name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], input: name, message: `${JSON.stringify(name)} is used twice` });
+        names.add(name);
+      }
+    })
+    .default(() => []),
+});
+
 /** Where a custom stage runs in the release order. */
-export type CustomStageSlot = 'build' | 'conformance';
+export type CustomStageSlot = z.output<typeof stageSlot>;
 
 /** A file a custom stage adds to the release. */
-export interface CustomStageOutput {
-  /** Path relative to the release folder, e.g. `THIRD_PARTY_LICENSES.txt`. */
-  path: string;
-  /** `custom` for reports and metadata; `installer` or `plugin` for shippable artifacts. Default `custom`. */
-  kind?: 'custom' | 'installer' | 'plugin';
-  /** Whether the sbom stage writes an SBOM for it. Default: true for installers and plugins. */
-  sbom?: boolean;
-}
+export type CustomStageOutput = z.input<typeof stageOutput>;
 
 /** A team's own stage, run as an Nx executor inside `release:all`. */
-export interface CustomStageConfig {
-  /** Target name on the `release` project, e.g. `license-report`. */
-  name: string;
-  /** The Nx executor, `<package>:<executor>`. */
-  executor: string;
-  /** `build`: after the apps and plugins are built; `conformance`: after conformance. */
-  after: CustomStageSlot;
-  /** Files it adds to the release; the evidence stages cover them. */
-  outputs: CustomStageOutput[];
-  /** Options passed to the executor. */
-  options?: Record<string, unknown>;
-  /** Extra Nx inputs (file sets) besides the executor's own sources. */
-  inputs?: string[];
-}
+export type CustomStageConfig = z.input<typeof customStage>;
+
+/** A custom stage with defaults applied. */
+export type ResolvedCustomStage = z.output<typeof customStage>;
 
 /** The user-facing configuration, as written in release.config.ts. */
-export interface ReleaseConfig {
-  /** Release folder, relative to the workspace root. Default `dist/release`. */
-  releaseDir?: string;
-  /** Python interpreter that builds the apps. Default `python3`. */
-  python?: string;
-  /** Applications: every folder below `root` holding a PyInstaller `*.spec` is one. */
-  apps: { root: string };
-  /** Plugins: every folder below `root` holding a `plugin.json` is one. */
-  plugins?: {
-    root: string;
-    /** When true (the default), a missing plugin signing key fails the build. */
-    requireSigned?: boolean;
-    /** Name of the signing key as it appears in trust stores. */
-    keyName?: string;
-    /** Key used when HELIX_PLUGIN_SIGNING_KEY is unset; for development only. */
-    developmentKeyFile?: string;
-  };
-  /** The trust store the verifier and conformance pack use for plugins. */
-  trustStore?: string;
-  /** The conformance pack. */
-  conformance?: { pack: string };
-  /** Release signing with OpenPGP. */
-  sign?: {
-    /** When true, a release without a key fails instead of being published unsigned. */
-    required?: boolean;
-    /** Key used when GPG_PRIVATE_KEY is unset; for development only. */
-    developmentKey?: { privateKeyFile: string; passphraseFile: string; fingerprint: string };
-  };
-  /** Custom stages. */
-  stages?: CustomStageConfig[];
-}
+export type ReleaseConfig = z.input<typeof SCHEMA>;
 
 /** The configuration with every default applied. */
-export interface ResolvedConfig {
-  releaseDir: string;
-  python: string;
-  apps: { root: string };
-  plugins: { root: string; requireSigned: boolean; keyName: string; developmentKeyFile: string | undefined } | undefined;
-  trustStore: string | undefined;
-  conformance: { pack: string } | undefined;
-  sign: {
-    required: boolean;
-    developmentKey: { privateKeyFile: string; passphraseFile: string; fingerprint: string } | undefined;
-  };
-  stages: ResolvedCustomStage[];
+export interface ResolvedConfig extends z.output<typeof SCHEMA> {
   /** sha256 of the canonical JSON of this object without `digest`; recorded in provenance. */
   digest: string;
   /** The file it was loaded from, relative to the workspace root. */
   file: string;
-}
-
-/** A custom stage with defaults applied. */
-export interface ResolvedCustomStage {
-  name: string;
-  executor: string;
-  after: CustomStageSlot;
-  outputs: Required<CustomStageOutput>[];
-  options: Record<string, unknown>;
-  inputs: string[];
 }
 
 /** Identity helper that gives release.config.ts its types. */
@@ -104,163 +170,59 @@ export function defineConfig(config: ReleaseConfig): ReleaseConfig {
   return config;
 }
 
-/** Targets that custom stages may not take, because the release already uses them. */
-export const RESERVED_TARGETS = [
-  'toolchain', 'lock', 'package', 'plugin-zip', 'conformance', 'sbom', 'checksums', 'build-meta',
-  'provenance', 'sign', 'all', 'clean',
-] as const;
-
-type Shape =
-  | { t: 'string'; pattern?: RegExp; hint?: string }
-  | { t: 'boolean' }
-  | { t: 'enum'; values: readonly string[] }
-  | { t: 'record' }
-  | { t: 'array'; of: Shape }
-  | { t: 'object'; required: Record<string, Shape>; optional: Record<string, Shape> };
-
-const relPath: Shape = { t: 'string', pattern: /^(?!\/)(?![A-Za-z]:)(?!.*(^|\/)\.\.(\/|$)).+$/, hint: 'a path relative to the workspace root, without ..' };
-const releasePath: Shape = { t: 'string', pattern: /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[^\\\n\r\t:*?"<>|]+$/, hint: 'a path inside the release folder, with / separators' };
-
-const SCHEMA: Shape = {
-  t: 'object',
-  required: { apps: { t: 'object', required: { root: relPath }, optional: {} } },
-  optional: {
-    releaseDir: relPath,
-    python: { t: 'string' },
-    plugins: {
-      t: 'object',
-      required: { root: relPath },
-      optional: { requireSigned: { t: 'boolean' }, keyName: { t: 'string', pattern: /^[A-Za-z0-9._-]+$/, hint: 'letters, digits, . _ -' }, developmentKeyFile: relPath },
-    },
-    trustStore: relPath,
-    conformance: { t: 'object', required: { pack: relPath }, optional: {} },
-    sign: {
-      t: 'object',
-      required: {},
-      optional: {
-        required: { t: 'boolean' },
-        developmentKey: {
-          t: 'object',
-          required: { privateKeyFile: relPath, passphraseFile: relPath, fingerprint: { t: 'string', pattern: /^[0-9A-Fa-f]{40}$|^[0-9A-Fa-f]{64}$/, hint: 'a 40- or 64-digit hex fingerprint' } },
-          optional: {},
-        },
-      },
-    },
-    stages: {
-      t: 'array',
-      of: {
-        t: 'object',
-        required: {
-          name: { t: 'string', pattern: /^[a-z][a-z0-9-]*$/, hint: 'lowercase letters, digits and -' },
-          executor: { t: 'string', pattern: /^[^:\s]+:[^:\s]+$/, hint: '<package>:<executor>' },
-          after: { t: 'enum', values: ['build', 'conformance'] },
-          outputs: {
-            t: 'array',
-            of: { t: 'object', required: { path: releasePath }, optional: { kind: { t: 'enum', values: ['custom', 'installer', 'plugin'] }, sbom: { t: 'boolean' } } },
-          },
-        },
-        optional: { options: { t: 'record' }, inputs: { t: 'array', of: { t: 'string' } } },
-      },
-    },
-  },
-};
-
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`;
+/** The object schema that `path` leads to in SCHEMA, if it leads to one. */
+function objectAt(path: readonly PropertyKey[]): z.ZodObject | undefined {
+  let schema: unknown = SCHEMA;
+  for (let i = 0; ; i++) {
+    while (schema instanceof z.ZodPipe || schema instanceof z.ZodOptional || schema instanceof z.ZodDefault || schema instanceof z.ZodPrefault) {
+      schema = schema instanceof z.ZodPipe ? schema.in : schema.unwrap();
+    }
+    if (i === path.length) return schema instanceof z.ZodObject ? schema : undefined;
+    const key = path[i]!;
+    if (schema instanceof z.ZodObject) schema = (schema.shape as Record<PropertyKey, unknown>)[key];
+    else if (schema instanceof z.ZodArray) schema = schema.element;
+    else if (schema instanceof z.ZodRecord) schema = schema.valueType;
+    else return undefined;
+  }
 }
 
-function check(value: unknown, shape: Shape, path: string, file: string): void {
-  const fail = (why: string): never => {
-    throw new ReleaseError('CONFIG_INVALID', `${path || '(top level)'}: ${why}`, { file });
-  };
-  switch (shape.t) {
-    case 'string':
-      if (typeof value !== 'string' || value === '') fail(`expected a non-empty string, got ${typeName(value)}`);
-      if (shape.pattern && !shape.pattern.test(value as string)) fail(`${JSON.stringify(value)} is not ${shape.hint ?? 'valid'}`);
-      return;
-    case 'boolean':
-      if (typeof value !== 'boolean') fail(`expected true or false, got ${typeName(value)}`);
-      return;
-    case 'enum':
-      if (typeof value !== 'string' || !shape.values.includes(value)) {
-        fail(`expected one of ${shape.values.map((v) => JSON.stringify(v)).join(', ')}, got ${typeName(value)}`);
+const keyPath = (path: readonly PropertyKey[]): string =>
+  path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '') || '(top level)';
+
+/** One line per problem, each starting with its key path, in the order a reader goes through the file. */
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const within = (outer: readonly PropertyKey[], inner: readonly PropertyKey[]) => outer.every((key, i) => inner[i] === key);
+  // zod reports an object's unknown keys after the problems inside it; put
+  // them first, as they most likely explain the rest (a misspelt key).
+  const rank = (issue: z.core.$ZodIssue, i: number) =>
+    issue.code === 'unrecognized_keys' ? issues.findIndex((other) => within(issue.path, other.path)) - 1 / (issue.path.length + 2) : i;
+  const ordered = issues.map((issue, i) => ({ issue, rank: rank(issue, i) })).sort((a, b) => a.rank - b.rank);
+  return ordered
+    .flatMap(({ issue }) => {
+      const parent = issue.path.slice(0, -1);
+      const key = issue.path.at(-1);
+      if (issue.code === 'unrecognized_keys') {
+        const known = Object.keys(objectAt(issue.path)?.shape ?? {}).join(', ');
+        return issue.keys.map((unknown) => `${keyPath([...issue.path, unknown])}: unknown key (known keys here: ${known})`);
       }
-      return;
-    case 'record':
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`expected an object, got ${typeName(value)}`);
-      return;
-    case 'array':
-      if (!Array.isArray(value)) fail(`expected an array, got ${typeName(value)}`);
-      (value as unknown[]).forEach((item, i) => check(item, shape.of, `${path}[${i}]`, file));
-      return;
-    case 'object': {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`expected an object, got ${typeName(value)}`);
-      const obj = value as Record<string, unknown>;
-      const known = [...Object.keys(shape.required), ...Object.keys(shape.optional)];
-      for (const key of Object.keys(obj)) {
-        if (!known.includes(key)) {
-          const where = path ? `${path}.${key}` : key;
-          throw new ReleaseError('CONFIG_INVALID', `${where}: unknown key (known keys here: ${known.join(', ')})`, { file });
-        }
-      }
-      for (const [key, sub] of Object.entries(shape.required)) {
-        if (obj[key] === undefined) fail(`missing required key ${JSON.stringify(key)}`);
-        check(obj[key], sub, path ? `${path}.${key}` : key, file);
-      }
-      for (const [key, sub] of Object.entries(shape.optional)) {
-        if (obj[key] !== undefined) check(obj[key], sub, path ? `${path}.${key}` : key, file);
-      }
-    }
-  }
+      if (issue.code === 'invalid_key') return [`${keyPath(parent)}: ${issue.message}`];
+      if (issue.input === undefined && typeof key === 'string' && objectAt(parent)) return [`${keyPath(parent)}: missing required key ${JSON.stringify(key)}`];
+      return [`${keyPath(issue.path)}: ${issue.message}`];
+    })
+    .join('\n');
 }
 
 /**
  * Checks a raw config object and applies defaults. Throws CONFIG_INVALID
- * naming the key path (e.g. `stages[0].after`) and what was expected.
+ * with one line per problem, each naming the key path (e.g. `stages[0].after`)
+ * and what was expected.
  */
 export function resolveConfig(raw: unknown, file = 'release.config.ts'): ResolvedConfig {
-  check(raw, SCHEMA, '', file);
-  const config = raw as ReleaseConfig;
-  const stages = (config.stages ?? []).map((stage, i): ResolvedCustomStage => {
-    if ((RESERVED_TARGETS as readonly string[]).includes(stage.name)) {
-      throw new ReleaseError('CONFIG_INVALID', `stages[${i}].name: ${JSON.stringify(stage.name)} is a built-in stage; pick another name`, { file });
-    }
-    return {
-      name: stage.name,
-      executor: stage.executor,
-      after: stage.after,
-      options: stage.options ?? {},
-      inputs: stage.inputs ?? [],
-      outputs: stage.outputs.map((o) => {
-        const kind = o.kind ?? 'custom';
-        return { path: normalize(o.path).split('\\').join('/'), kind, sbom: o.sbom ?? kind !== 'custom' };
-      }),
-    };
-  });
-  const names = new Set<string>();
-  for (const [i, stage] of stages.entries()) {
-    if (names.has(stage.name)) throw new ReleaseError('CONFIG_INVALID', `stages[${i}].name: ${JSON.stringify(stage.name)} is used twice`, { file });
-    names.add(stage.name);
-  }
-  const resolved = {
-    releaseDir: config.releaseDir ?? 'dist/release',
-    python: config.python ?? 'python3',
-    apps: { root: config.apps.root },
-    plugins: config.plugins && {
-      root: config.plugins.root,
-      requireSigned: config.plugins.requireSigned ?? true,
-      keyName: config.plugins.keyName ?? 'release-plugins',
-      developmentKeyFile: config.plugins.developmentKeyFile,
-    },
-    trustStore: config.trustStore,
-    conformance: config.conformance,
-    sign: { required: config.sign?.required ?? false, developmentKey: config.sign?.developmentKey },
-    stages,
-    file,
-  };
-  return { ...resolved, digest: sha256Hex(canonicalJson(resolved)) } as ResolvedConfig;
+  // reportInput: the messages name what was found, and a missing key is told by its undefined input.
+  const result = SCHEMA.safeParse(raw, { reportInput: true });
+  if (!result.success) throw new ReleaseError('CONFIG_INVALID', describeIssues(result.error.issues), { file });
+  const resolved = { ...result.data, file };
+  return { ...resolved, digest: sha256Hex(canonicalJson(resolved)) };
 }
 
 /** Config file names searched at the workspace root, in order. */

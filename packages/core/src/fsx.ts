@@ -4,11 +4,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
+import { compareBytes } from '@helix-release/format';
+
+/** Byte order of names (the format's), for custom stages that sort what they write. */
+export { compareBytes };
 import { ReleaseError } from './errors';
 
 function tempSibling(path: string): string {
@@ -28,8 +30,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   }
 }
 
-/** Streams `source` into `path` atomically. */
-export async function writeStreamAtomic(path: string, source: Readable, mode = 0o644): Promise<void> {
+/** Streams `source` into `path` atomically (temporary sibling + rename), creating parent folders. */
+export async function writeStreamAtomic(path: string, source: NodeJS.ReadableStream, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = tempSibling(path);
   try {
@@ -38,20 +40,6 @@ export async function writeStreamAtomic(path: string, source: Readable, mode = 0
   } catch (err) {
     await rm(temp, { force: true });
     throw err;
-  }
-}
-
-/**
- * Runs `fn` with a fresh temporary folder (under `parent`, default the OS
- * temp folder) and removes the folder afterwards, whatever happens.
- */
-export async function withTempDir<T>(fn: (dir: string) => Promise<T>, parent = tmpdir(), prefix = 'helix-'): Promise<T> {
-  await mkdir(parent, { recursive: true });
-  const dir = await mkdtemp(join(parent, prefix));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -90,9 +78,4 @@ export async function listFiles(dir: string): Promise<string[]> {
   };
   await walk('');
   return out.sort(compareBytes);
-}
-
-/** Orders strings by their UTF-8 bytes (what `LC_ALL=C sort` does). */
-export function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }

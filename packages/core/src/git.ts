@@ -2,6 +2,7 @@
  * The source a release is built from, as git tells it. Used by build-meta and
  * provenance (and hashed into their Nx inputs by tools/nx/git-state.cjs).
  */
+import { HELIX_URI_BASE } from '@helix-release/format';
 import { runTool } from './tool';
 
 /** HEAD and its surroundings. */
@@ -49,9 +50,6 @@ export interface BuilderIdentity {
   /** Start time from CI, when it provides one (never the local wall clock). */
   startedOn: string | undefined;
 }
-
-/** Base of the URIs helix-release mints (a reserved domain, so they never name anyone else's page). */
-export const HELIX_URI_BASE = 'https://helix-release.invalid';
 
 /** The builder, derived from the CI environment when present. */
 export function builderIdentity(env: NodeJS.ProcessEnv): BuilderIdentity {

@@ -2,6 +2,7 @@
 export * from './errors';
 export * from './log';
 export * from './sde';
+export * from './concurrency';
 export * from './hash';
 export * from './canonical-json';
 export * from './fsx';
@@ -16,8 +17,6 @@ export * from './toolchain';
 export * from './plan';
 export * from './app';
 export * from './markers';
-export * from './uuid';
 export * from './records';
 export * from './git';
-export * from './sums';
 export * from './custom-stage';

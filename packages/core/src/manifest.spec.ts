@@ -2,7 +2,8 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { invalidateEvidence, isEvidenceFile, type EvidenceLevel } from './manifest';
+import { isEvidenceFile, type EvidenceLevel } from '@helix-release/format';
+import { invalidateEvidence } from './manifest';
 
 const RELEASE = [
   'app.zip',

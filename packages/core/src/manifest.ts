@@ -1,15 +1,16 @@
 /**
  * The typed release manifest. Stages never import each other: a stage that
- * adds files to the release writes a *stage record* listing them, and the
- * evidence stages read the records of the stages in the current plan.
+ * adds files to the release writes a *stage record* listing them (and, for
+ * built-in stages, data of a type declared here, in {@link StageDataMap}), and
+ * the later stages read the records the release plan hands them.
  */
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { checkReleasePath, isStaleEvidence, type BuildMeta, type EvidenceLevel } from '@helix-release/format';
 import { ReleaseError } from './errors';
 import { stableJson } from './canonical-json';
 import { writeFileAtomic } from './fsx';
 import { sha256File } from './hash';
-import { checkEntryName } from './zip-write';
 
 /** What a release file is. */
 export type ArtifactKind =
@@ -39,16 +40,109 @@ export interface ReleaseArtifact {
   platform?: string;
 }
 
+/** A locked package, as the lock report lists it. */
+export interface LockedPackage {
+  name: string;
+  version: string;
+  /** PEP 508 environment marker ('' when none). */
+  marker: string;
+  /** Every `sha256:<hex>` the lockfile allows for it. */
+  hashes: string[];
+}
+
+/** The lock report (`<app>/lock`): what package, sbom and provenance consume. */
+export interface LockReport {
+  /** The app's project name. */
+  app: string;
+  /** Every lockfile with its sha256; paths relative to the workspace root. */
+  lockfiles: { path: string; sha256: string }[];
+  /** The resolved set, from the main requirements file, sorted by name. */
+  packages: LockedPackage[];
+}
+
+/** One wheel that went into a build, with its sha256. */
+export interface InstalledWheel {
+  /** Normalised project name. */
+  name: string;
+  version: string;
+  file: string;
+  sha256: string;
+}
+
+/** What `<app>/package` records beside the installer. */
+export interface PackageRecordData {
+  python: string;
+  pyinstaller: string;
+  /** The app's locked wheels as installed (not the toolchain's). */
+  wheels: InstalledWheel[];
+  /** The app's executable inside the zip. */
+  executable: string;
+  /** Number of files in the zip. */
+  entries: number;
+}
+
+/** What `<plugin>/plugin-zip` records. */
+export interface PluginZipRecordData {
+  signed: boolean;
+  keyName?: string;
+  /** Base64 of the raw Ed25519 public key it was signed with. */
+  publicKey?: string;
+}
+
+/** What `release/conformance` records. */
+export type ConformanceRecordData = { ran: false } | { ran: true; passed: string[]; failed: string[] };
+
+/** What `release/sbom` records. */
+export interface SbomRecordData {
+  /** The syft version that wrote the SBOMs. */
+  syft: string;
+}
+
+/** What `release/sign` records. */
+export type SignRecordData = { signed: false } | { signed: true; fingerprint: string; development: boolean };
+
+/** What `imported/import` records. */
+export interface ImportRecordData {
+  imported: number;
+}
+
+/** What a custom stage's record holds. */
+export interface CustomRecordData {
+  executor: string;
+}
+
+/** The data of each built-in stage's record, by stage name: the one type producer and consumers share. */
+export interface StageDataMap {
+  lock: LockReport;
+  package: PackageRecordData;
+  'plugin-zip': PluginZipRecordData;
+  conformance: ConformanceRecordData;
+  sbom: SbomRecordData;
+  checksums: undefined;
+  'build-meta': BuildMeta;
+  provenance: undefined;
+  sign: SignRecordData;
+  import: ImportRecordData;
+}
+
+/** A stage whose record data has a type. */
+export type RecordedStage = keyof StageDataMap;
+
 /** What a stage hands to the stages after it. */
-export interface StageRecord {
+export interface StageRecord<S extends string = string> {
   schema: 'helix-release/stage-record/v1';
   /** Stage (target) name, e.g. `package`. */
-  stage: string;
+  stage: S;
   /** Nx project, e.g. `helix-studio`; `release` for release-level stages. */
   project: string;
   artifacts: ReleaseArtifact[];
-  /** Stage-specific data (e.g. the lock report). */
-  data?: unknown;
+  /** Stage-specific data: typed for built-in stages, a custom stage's own otherwise. */
+  data?: S extends RecordedStage ? StageDataMap[S] : CustomRecordData | unknown;
+}
+
+/** True when `record` is one of `stage` (so its data has that stage's type). */
+export function isRecordOf<S extends RecordedStage>(record: StageRecord, stage: S): record is StageRecord<S> {
+  return record.stage === stage;
 }
 
 /** The folder holding stage records: `<workspaceRoot>/dist/manifest`. */
@@ -61,17 +155,8 @@ export function stageRecordPath(workspaceRoot: string, project: string, stage: s
   return join(manifestDir(workspaceRoot), project, `${stage}.json`);
 }
 
-/**
- * Checks a release path: relative, `/`-separated, no `.`/`..`, no control
- * characters (a newline would forge a SHA256SUMS.txt line), no backslash.
- */
-export function checkReleasePath(path: string): string | undefined {
-  if (/[\u0000-\u001f\u007f]/.test(path)) return 'control character (newline, tab, …) in the name';
-  return checkEntryName(path);
-}
-
 /** Writes a stage record atomically. */
-export async function writeStageRecord(workspaceRoot: string, record: Omit<StageRecord, 'schema'>): Promise<string> {
+export async function writeStageRecord<S extends string>(workspaceRoot: string, record: Omit<StageRecord<S>, 'schema'>): Promise<string> {
   for (const artifact of record.artifacts) {
     const problem = checkReleasePath(artifact.path);
     if (problem) throw new ReleaseError('MANIFEST_INVALID', `${JSON.stringify(artifact.path)}: ${problem}`);
@@ -82,7 +167,7 @@ export async function writeStageRecord(workspaceRoot: string, record: Omit<Stage
 }
 
 /** Reads a stage record; throws FILE_MISSING with a hint when the stage has not run. */
-export async function readStageRecord(workspaceRoot: string, project: string, stage: string): Promise<StageRecord> {
+export async function readStageRecord<S extends string>(workspaceRoot: string, project: string, stage: S): Promise<StageRecord<S>> {
   const path = stageRecordPath(workspaceRoot, project, stage);
   let text: string;
   try {
@@ -94,62 +179,27 @@ export async function readStageRecord(workspaceRoot: string, project: string, st
       { file: path, cause },
     );
   }
-  const record = JSON.parse(text) as StageRecord;
-  if (record.schema !== 'helix-release/stage-record/v1' || !Array.isArray(record.artifacts)) {
-    throw new ReleaseError('MANIFEST_INVALID', 'not a helix-release stage record; delete dist/ and rebuild', { file: path });
+  let record: Partial<StageRecord<S>> | undefined;
+  try {
+    record = JSON.parse(text) as Partial<StageRecord<S>>;
+  } catch {
+    record = undefined;
   }
-  return record;
+  if (record?.schema !== 'helix-release/stage-record/v1' || !Array.isArray(record.artifacts) || record.stage !== stage || record.project !== project) {
+    throw new ReleaseError('MANIFEST_INVALID', 'not a helix-release stage record of this stage; delete dist/ and rebuild', { file: path });
+  }
+  return record as StageRecord<S>;
 }
 
-/** The release's evidence files, by role. Their names are contracts (see the source document). */
-export const RELEASE_FILES = {
-  sums: 'SHA256SUMS.txt',
-  meta: 'BUILD_META.txt',
-  provenance: 'release-provenance.intoto.json',
-  publicKey: 'release-signing-public-key.asc',
-  fingerprint: 'release-signing-key-fingerprint.txt',
-  conformanceResults: 'conformance-results.json',
-  conformanceLog: 'conformance.log',
-} as const;
-
 /**
- * True for the files SHA256SUMS.txt does not list: itself, BUILD_META.txt and
- * the provenance statement (each signed on its own and each listing the sums'
- * subjects), the public key export and fingerprint file (the trust anchor),
- * and detached signatures.
- */
-export function isEvidenceFile(path: string): boolean {
-  return (
-    path === RELEASE_FILES.sums ||
-    path === RELEASE_FILES.meta ||
-    path === RELEASE_FILES.provenance ||
-    path === RELEASE_FILES.publicKey ||
-    path === RELEASE_FILES.fingerprint ||
-    path.endsWith('.asc')
-  );
-}
-
-/** The evidence a stage's change makes stale, by the stage's place in the order. */
-export type EvidenceLevel = 'artifacts' | 'checksums' | 'build-meta' | 'provenance';
-
-/**
- * Removes the evidence files that describe the release as it was before this
- * stage ran, so that a stage failing later can never leave a SHA256SUMS.txt,
- * BUILD_META.txt, statement or signature describing other bytes. A stage that
- * changes artifacts (package, plugin-zip, custom stages, conformance, sbom)
- * removes all of it; checksums and build-meta (which run side by side) leave
- * each other's file alone; provenance removes the signatures.
+ * Removes the evidence files that describe the release as it was before a
+ * stage of `level` ran, so that a stage failing later can never leave a
+ * SHA256SUMS.txt, BUILD_META.txt, statement or signature describing other
+ * bytes. The stage adapter calls it with the level of the stage's descriptor.
  */
 export async function invalidateEvidence(releaseDir: string, level: EvidenceLevel): Promise<void> {
   const names = await readdir(releaseDir).catch(() => [] as string[]);
-  const doomed = names.filter((name) => {
-    if (name.endsWith('.asc') || name === RELEASE_FILES.fingerprint) return true;
-    if (name === RELEASE_FILES.provenance) return level !== 'provenance';
-    if (name === RELEASE_FILES.sums) return level === 'artifacts';
-    if (name === RELEASE_FILES.meta) return level === 'artifacts';
-    return false;
-  });
-  await Promise.all(doomed.map((name) => rm(join(releaseDir, name), { force: true })));
+  await Promise.all(names.filter((name) => isStaleEvidence(name, level)).map((name) => rm(join(releaseDir, name), { force: true })));
 }
 
 /**

@@ -1,25 +1,111 @@
 /**
- * The release order, in one place. The nx-plugin turns this plan into targets
- * and `dependsOn` edges; tools/release_local.sh and the CI workflow are checked
- * against it by the parity test.
+ * The release plan: the ordered stages, made from stage descriptors. Each
+ * stage package exports one {@link StageDescriptor} (its whole contract:
+ * name, place, files, evidence level, Nx inputs, outputs and cache setting);
+ * the nx-plugin lists the built-in ones in order, and this module turns that
+ * list plus the custom stages of release.config.ts into targets, `dependsOn`
+ * edges and the records each stage reads. tools/release_local.sh and the CI
+ * workflow are checked against it by the parity test.
  *
  *   lock → package, plugin-zip → [custom "build" stages] → conformance →
  *   [custom "conformance" stages] → sbom → checksums + build-meta →
  *   provenance → sign
  */
-import type { ResolvedConfig } from './config';
-
-/** Per-project build stages, in order. */
-export const BUILD_STAGES = ['lock', 'package', 'plugin-zip'] as const;
-
-/** Release-level evidence stages after the custom ones, in order. */
-export const EVIDENCE_STAGES = ['sbom', 'checksums', 'build-meta', 'provenance', 'sign'] as const;
+import type { EvidenceLevel } from '@helix-release/format';
+import type { CustomStageSlot, ResolvedConfig } from './config';
+import { canonicalJson } from './canonical-json';
+import { ReleaseError } from './errors';
+import { sha256Hex } from './hash';
+import { IMPORT_RECORD, type RecordRef } from './records';
 
 /** Name of the root project that owns the release-level targets. */
 export const RELEASE_PROJECT = 'release';
 
-/** A stage record reference, `<project>/<stage>`. */
-export type RecordRef = `${string}/${string}`;
+/** Which projects get a stage's target. */
+export type StageScope = 'app' | 'plugin' | 'release';
+
+/** An Nx input as a target lists it. */
+export type NxInput = string | Record<string, unknown>;
+
+/** A project a per-project stage runs for, as the nx-plugin found it. */
+export interface PlanProject {
+  /** Nx project name (`helix-studio`, `plugin-hello`). */
+  name: string;
+  /** Workspace-relative folder. */
+  root: string;
+  /** The release file it builds, relative to the release folder. */
+  artifact: string;
+  /** For apps: the PyInstaller spec, relative to `root`. */
+  spec?: string;
+}
+
+/** What a descriptor's target hooks are computed from. */
+export interface TargetParams {
+  config: ResolvedConfig;
+  /** The project, for per-project stages. */
+  project?: PlanProject;
+  /** Both variants of the plan, for release-level stages. */
+  plans?: { build: ReleasePlan; import: ReleasePlan };
+}
+
+/**
+ * The digest of the release.config.ts settings a per-project target reads,
+ * passed as its `configDigest` option (Nx hashes options): adding a custom
+ * stage or changing the signing settings then does not rebuild the apps.
+ */
+export function configDigest(slice: unknown): string {
+  return sha256Hex(canonicalJson(slice ?? null));
+}
+
+/** One stage's whole contract. */
+export interface StageDescriptor {
+  /** Target name, e.g. `sbom`. */
+  name: string;
+  /** The Nx executor, `<package>:<executor>`. */
+  executor: string;
+  /** Folder of the stage package under `packages/`; its sources key the cache. */
+  packageDir: string;
+  scope: StageScope;
+  /**
+   * Stages it runs after. A per-project stage names stages of its own
+   * project; a release stage names release stages or per-project ones (then
+   * it runs after them in every project).
+   */
+  after: readonly string[];
+  /** True when it needs the provisioned toolchain (`release:toolchain`) first. */
+  toolchain?: boolean;
+  /**
+   * True for the stages that build the release's artifacts (package,
+   * plugin-zip). A custom `build` stage runs after them, and an import plan
+   * (tools/release_local.sh) replaces their records by the import record.
+   */
+  buildsArtifacts?: boolean;
+  /** Records of per-project stages that are not artifact builders which a release stage reads too (e.g. `lock`). */
+  reads?: readonly string[];
+  /** The evidence its run makes stale; undefined when it changes nothing later stages described. */
+  evidence?: EvidenceLevel;
+  /** Whether Nx may cache it (never for signing). */
+  cache: boolean;
+  /** Release files it writes, relative to the release folder (globs allowed), for its Nx outputs. */
+  writes(params: TargetParams): string[];
+  /** Nx inputs beyond its own sources, core's and its upstream outputs. */
+  inputs(params: TargetParams): NxInput[];
+  /** Executor options besides the plan's (e.g. the spec, a digest of the settings it reads). */
+  options?(params: TargetParams): Record<string, unknown>;
+  /**
+   * True when it reads settings of release.config.ts beyond what `options`
+   * passes (then the whole config is an input).
+   */
+  readsWholeConfig: boolean;
+  /** One line for `nx show project`. */
+  description(params: TargetParams): string;
+}
+
+/** A custom stage, placed in the plan by its slot. */
+interface CustomPlanStage {
+  name: string;
+  slot: CustomStageSlot;
+}
 
 /** The projects a plan is made for. */
 export interface PlanProjects {
@@ -27,61 +113,110 @@ export interface PlanProjects {
   plugins: string[];
 }
 
+/** A plan for building here, or for a release of artifacts imported from elsewhere (tools/release_local.sh). */
+export type PlanVariant = 'build' | 'import';
+
 /** The ordered release plan. */
 export interface ReleasePlan {
-  /** Every stage target in run order (build stages first), as CI and release_local must run them. */
+  variant: PlanVariant;
+  /** Every stage target in run order, as CI and release_local must run them. */
   stageTargets: string[];
   /** The release-level targets in run order. */
   releaseTargets: string[];
   /** For each release-level target: the targets it directly depends on. */
   dependsOn: Record<string, string[]>;
-  /**
-   * For each release-level target: the stage records it reads (the release's
-   * files produced so far). Records of the build stages are listed per project.
-   */
+  /** For each release-level target: the stage records it reads, in plan order. */
   records: Record<string, RecordRef[]>;
 }
 
-/** Computes the plan for a config and the discovered app and plugin projects. */
-export function releasePlan(config: ResolvedConfig, projects: PlanProjects): ReleasePlan {
-  const customBuild = config.stages.filter((s) => s.after === 'build').map((s) => s.name);
-  const customConformance = config.stages.filter((s) => s.after === 'conformance').map((s) => s.name);
-  const releaseTargets = [...customBuild, 'conformance', ...customConformance, ...EVIDENCE_STAGES];
-  const stageTargets = [...BUILD_STAGES, ...releaseTargets];
+/** Targets that are the release's own besides its stages. */
+export const INFRASTRUCTURE_TARGETS = ['toolchain', 'all', 'clean'] as const;
 
-  const buildRecords: RecordRef[] = [
-    ...projects.apps.map((p): RecordRef => `${p}/package`),
-    ...projects.plugins.map((p): RecordRef => `${p}/plugin-zip`),
-  ];
-  const rel = (stage: string): RecordRef => `release/${stage}`;
-  const records: Record<string, RecordRef[]> = {};
+/** The target names custom stages may not take: every built-in stage and the infrastructure targets. */
+export function reservedTargets(stages: readonly StageDescriptor[]): string[] {
+  return [...INFRASTRUCTURE_TARGETS, ...stages.map((s) => s.name)];
+}
+
+/** Throws CONFIG_INVALID when a custom stage takes a reserved name. */
+export function checkCustomStageNames(config: ResolvedConfig, stages: readonly StageDescriptor[]): void {
+  const reserved = reservedTargets(stages);
+  config.stages.forEach((stage, i) => {
+    if (reserved.includes(stage.name)) {
+      throw new ReleaseError('CONFIG_INVALID', `stages[${i}].name: ${JSON.stringify(stage.name)} is a built-in stage; pick another name`, { file: config.file });
+    }
+  });
+}
+
+/** Slot anchors: the stages a custom stage of that slot runs after. */
+function anchors(slot: CustomStageSlot, stages: readonly StageDescriptor[]): string[] {
+  return slot === 'build' ? stages.filter((s) => s.buildsArtifacts).map((s) => s.name) : [slot];
+}
+
+/**
+ * Computes the plan from the built-in descriptors (in order), the config's
+ * custom stages and the discovered projects.
+ */
+export function releasePlan(stages: readonly StageDescriptor[], config: ResolvedConfig, projects: PlanProjects, variant: PlanVariant = 'build'): ReleasePlan {
+  checkCustomStageNames(config, stages);
+  const byName = new Map(stages.map((s) => [s.name, s]));
+  const custom: CustomPlanStage[] = config.stages.map((s) => ({ name: s.name, slot: s.after }));
+  const scopeOf = (name: string): StageScope => byName.get(name)?.scope ?? 'release';
+
+  // Run order: the built-in list, each slot's custom stages right after the last of its anchors.
+  const order: string[] = [];
   const dependsOn: Record<string, string[]> = {};
-  let produced: RecordRef[] = [...buildRecords];
-  let previous: string[] = ['^package', '^plugin-zip'];
-  for (const stage of customBuild) {
-    records[stage] = [...buildRecords];
-    dependsOn[stage] = ['^package', '^plugin-zip'];
+  for (const stage of stages) {
+    order.push(stage.name);
+    for (const slot of ['build', 'conformance'] as const) {
+      const slotAnchors = anchors(slot, stages);
+      if (slotAnchors[slotAnchors.length - 1] === stage.name) order.push(...custom.filter((c) => c.slot === slot).map((c) => c.name));
+    }
   }
-  produced = [...produced, ...customBuild.map(rel)];
-  previous = ['^package', '^plugin-zip', ...customBuild];
-  records['conformance'] = [...produced];
-  dependsOn['conformance'] = previous;
-  produced = [...produced, rel('conformance')];
-  for (const stage of customConformance) {
-    records[stage] = [...produced];
-    dependsOn[stage] = ['conformance'];
+  const edge = (from: string, to: string): string => (scopeOf(from) === 'release' && scopeOf(to) !== 'release' ? `^${to}` : to);
+  for (const c of custom) dependsOn[c.name] = anchors(c.slot, stages).map((a) => edge(c.name, a));
+  for (const stage of stages.filter((s) => s.scope === 'release')) {
+    const after = [...stage.after];
+    // A stage after a slot's anchors also runs after that slot's custom stages.
+    for (const slot of ['build', 'conformance'] as const) {
+      const slotAnchors = anchors(slot, stages);
+      if (slotAnchors.length && slotAnchors.every((a) => after.includes(a))) after.push(...custom.filter((c) => c.slot === slot).map((c) => c.name));
+    }
+    if (stage.toolchain) after.push('toolchain');
+    dependsOn[stage.name] = after.map((a) => edge(stage.name, a));
   }
-  produced = [...produced, ...customConformance.map(rel)];
-  records['sbom'] = [...produced];
-  dependsOn['sbom'] = ['conformance', ...customConformance, 'toolchain'];
-  produced = [...produced, rel('sbom')];
-  records['checksums'] = [...produced];
-  dependsOn['checksums'] = ['sbom'];
-  records['build-meta'] = [...produced];
-  dependsOn['build-meta'] = ['sbom'];
-  records['provenance'] = [...produced, rel('checksums'), rel('build-meta')];
-  dependsOn['provenance'] = ['checksums', 'build-meta'];
-  records['sign'] = [...records['provenance'], rel('provenance')];
-  dependsOn['sign'] = ['provenance'];
-  return { stageTargets, releaseTargets, dependsOn, records };
+
+  const imported = (name: string) => variant === 'import' && byName.get(name)?.buildsArtifacts === true;
+  const stageTargets = order.filter((name) => !imported(name));
+  const releaseTargets = order.filter((name) => scopeOf(name) === 'release');
+
+  // The records a release stage reads: those of every stage it runs after,
+  // directly or not, in run order; per-project stages only when they build
+  // artifacts or the stage names them in `reads`.
+  const ancestors = (name: string): Set<string> => {
+    const seen = new Set<string>();
+    const visit = (n: string) => {
+      for (const dep of dependsOn[n] ?? byName.get(n)?.after ?? []) {
+        const d = dep.replace(/^\^/, '');
+        if (d === 'toolchain' || seen.has(d)) continue;
+        seen.add(d);
+        visit(d);
+      }
+    };
+    visit(name);
+    return seen;
+  };
+  const refsOf = (name: string): RecordRef[] => {
+    const scope = scopeOf(name);
+    if (scope === 'release') return [`${RELEASE_PROJECT}/${name}`];
+    return (scope === 'app' ? projects.apps : projects.plugins).map((p): RecordRef => `${p}/${name}`);
+  };
+  const records: Record<string, RecordRef[]> = {};
+  for (const name of releaseTargets) {
+    const before = ancestors(name);
+    const reads = new Set(byName.get(name)?.reads ?? []);
+    const wanted = order.filter((n) => before.has(n) && (scopeOf(n) === 'release' || byName.get(n)?.buildsArtifacts || reads.has(n)));
+    const refs = wanted.filter((n) => !imported(n)).flatMap(refsOf);
+    records[name] = variant === 'import' && wanted.some(imported) ? [IMPORT_RECORD, ...refs] : refs;
+  }
+  return { variant, stageTargets, releaseTargets, dependsOn, records };
 }

@@ -1,10 +1,13 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256Hex } from './hash';
-import { writeStageRecord, type ReleaseArtifact, type StageRecord } from './manifest';
-import { IMPORT_ENV, IMPORT_RECORD, checkedArtifacts, effectiveRecordRefs, readRecords } from './records';
+import { resolveConfig } from './config';
+import { memoryLogger } from './log';
+import { readStageRecord, writeStageRecord, type ReleaseArtifact, type StageRecord } from './manifest';
+import { IMPORT_RECORD, ReleaseRecords, checkedArtifacts, recordData } from './records';
+import { IMPORT_ENV, createStageContext, prepareStage } from './stage';
 
 function artifact(path: string, content: string, kind: ReleaseArtifact['kind'] = 'installer'): ReleaseArtifact {
   return { path, kind, sha256: sha256Hex(content), size: Buffer.byteLength(content), sbom: kind === 'installer' || kind === 'plugin' };
@@ -82,31 +85,61 @@ describe('checkedArtifacts', () => {
   });
 });
 
-describe('effectiveRecordRefs / readRecords', () => {
-  const refs = ['helix-studio/package', 'plugin-hello/plugin-zip', 'release/license-report', 'release/conformance'];
+describe('the plan variant and the records it hands a stage', () => {
+  const refs = ['helix-studio/package', 'release/conformance'];
+  const options = { records: refs, importRecords: [IMPORT_RECORD, 'release/conformance'] };
+  const config = resolveConfig({ apps: { root: 'apps' } });
 
-  it.each<[string, NodeJS.ProcessEnv, string[]]>([
-    ['normal mode keeps the plan\'s refs', {}, refs],
-    ['a value other than 1 is not import mode', { [IMPORT_ENV]: 'true' }, refs],
-    ['import mode swaps the build records for the import record', { [IMPORT_ENV]: '1' }, [IMPORT_RECORD, 'release/license-report', 'release/conformance']],
-  ])('%s', (_what, env, expected) => {
-    const input = [...refs];
-    expect(effectiveRecordRefs(input, env)).toEqual(expected);
-    expect(input).toEqual(refs); // not modified in place
+  it.each<[string, NodeJS.ProcessEnv, 'build' | 'import']>([
+    ['no variable is the build variant', {}, 'build'],
+    ['a value other than 1 is not import mode', { [IMPORT_ENV]: 'true' }, 'build'],
+    ['HELIX_RELEASE_IMPORT=1 selects the import variant', { [IMPORT_ENV]: '1' }, 'import'],
+  ])('%s', async (_what, env, variant) => {
+    const ctx = await createStageContext({ stage: 'sbom', project: 'release', workspaceRoot: tmpdir(), env, config, logger: memoryLogger() });
+    expect(ctx.variant).toBe(variant);
   });
 
-  it('reads the import record in import mode and the build records otherwise', async () => {
+  it('reads the import record in the import variant and the build records otherwise', async () => {
     const root = await mkdtemp(join(tmpdir(), 'helix-records-ws-'));
     try {
       await writeStageRecord(root, { project: 'helix-studio', stage: 'package', artifacts: [artifact('a.zip', 'a')] });
       await writeStageRecord(root, { project: 'imported', stage: 'import', artifacts: [artifact('b.zip', 'b')] });
       await writeStageRecord(root, { project: 'release', stage: 'conformance', artifacts: [artifact('conformance.log', 'c', 'conformance')] });
-      const wanted = ['helix-studio/package', 'release/conformance'];
-      expect((await readRecords(root, wanted, {})).map((r) => `${r.project}/${r.stage}:${r.artifacts[0]!.path}`)).toEqual(['helix-studio/package:a.zip', 'release/conformance:conformance.log']);
-      expect((await readRecords(root, wanted, { [IMPORT_ENV]: '1' })).map((r) => `${r.project}/${r.stage}:${r.artifacts[0]!.path}`)).toEqual(['imported/import:b.zip', 'release/conformance:conformance.log']);
-      await expect(readRecords(root, ['plugin-x/plugin-zip'], {})).rejects.toMatchObject({ code: 'FILE_MISSING', message: expect.stringContaining('npx nx run plugin-x:plugin-zip') });
+      const show = (r: ReleaseRecords) => r.all.map((x) => `${x.project}/${x.stage}:${x.artifacts[0]!.path}`);
+      for (const [env, expected] of [
+        [{}, ['helix-studio/package:a.zip', 'release/conformance:conformance.log']],
+        [{ [IMPORT_ENV]: '1' }, ['imported/import:b.zip', 'release/conformance:conformance.log']],
+      ] as const) {
+        const ctx = await createStageContext({ stage: 'sbom', project: 'release', workspaceRoot: root, env, config, logger: memoryLogger() });
+        expect(show(await prepareStage(ctx, { name: 'sbom' }, options))).toEqual(expected);
+      }
+      await expect(ReleaseRecords.read(root, ['plugin-x/plugin-zip'])).rejects.toMatchObject({ code: 'FILE_MISSING', message: expect.stringContaining('npx nx run plugin-x:plugin-zip') });
     } finally {
       await rm(root, { recursive: true, force: true });
     }
+  });
+
+  it('prepares a stage: its previous record and the evidence its level makes stale are gone', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'helix-records-ws-'));
+    try {
+      await writeStageRecord(root, { project: 'release', stage: 'checksums', artifacts: [] });
+      await mkdir(join(root, 'dist', 'release'), { recursive: true });
+      for (const f of ['SHA256SUMS.txt', 'BUILD_META.txt', 'release-provenance.intoto.json', 'SHA256SUMS.txt.asc']) await writeFile(join(root, 'dist', 'release', f), f);
+      const ctx = await createStageContext({ stage: 'checksums', project: 'release', workspaceRoot: root, env: {}, config, logger: memoryLogger() });
+      await prepareStage(ctx, { name: 'checksums', evidence: 'checksums' }, {});
+      await expect(readStageRecord(root, 'release', 'checksums')).rejects.toMatchObject({ code: 'FILE_MISSING' });
+      expect((await readdir(join(root, 'dist', 'release'))).sort()).toEqual(['BUILD_META.txt', 'SHA256SUMS.txt']);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('gives a typed record of the plan, and RECORD_MISSING for one the plan did not hand over', async () => {
+    const lock: StageRecord<'lock'> = { schema: 'helix-release/stage-record/v1', project: 'helix-studio', stage: 'lock', artifacts: [], data: { app: 'helix-studio', lockfiles: [], packages: [] } };
+    const records = new ReleaseRecords([lock, record('release', 'conformance', [])], 'release:sbom');
+    expect(recordData(records.get('lock', 'helix-studio')).app).toBe('helix-studio');
+    expect(records.of('conformance').map((r) => r.project)).toEqual(['release']);
+    expect(() => records.get('lock', 'other-app')).toThrow(expect.objectContaining({ code: 'RECORD_MISSING', message: expect.stringContaining('release:sbom needs the record other-app/lock') }));
+    expect(() => recordData(record('release', 'conformance', []))).toThrow(expect.objectContaining({ code: 'MANIFEST_INVALID' }));
   });
 });

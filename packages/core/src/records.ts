@@ -1,46 +1,96 @@
 /**
- * Reading the release so far: the stage records a release-level stage was
- * given (by the plan), with the files they list checked against the disk.
+ * Reading the release so far: the stage records the plan hands a stage, with
+ * the files they list checked against the disk.
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ReleaseError } from './errors';
 import { sha256File } from './hash';
-import { readStageRecord, type ReleaseArtifact, type StageRecord } from './manifest';
+import { isRecordOf, readStageRecord, type RecordedStage, type ReleaseArtifact, type StageRecord } from './manifest';
 
-/**
- * Set by tools/release_local.sh: the release is made of artifacts imported
- * from elsewhere (recorded as `imported/import`) instead of the ones the
- * package and plugin-zip stages build here.
- */
-export const IMPORT_ENV = 'HELIX_RELEASE_IMPORT';
+/** A stage record reference, `<project>/<stage>`. */
+export type RecordRef = `${string}/${string}`;
 
 /** The record `imported/import` written by `helix-release import`. */
-export const IMPORT_RECORD = 'imported/import';
+export const IMPORT_RECORD: RecordRef = 'imported/import';
 
-/** The refs to read: the plan's, or in import mode the import record in place of the build records. */
-export function effectiveRecordRefs(refs: readonly string[], env: NodeJS.ProcessEnv): string[] {
-  if (env[IMPORT_ENV] !== '1') return [...refs];
-  const kept = refs.filter((ref) => !/\/(package|plugin-zip)$/.test(ref));
-  return [IMPORT_RECORD, ...kept];
-}
-
-/** Reads records by `<project>/<stage>` ref. */
-export async function readRecords(workspaceRoot: string, refs: readonly string[], env: NodeJS.ProcessEnv): Promise<StageRecord[]> {
-  const out: StageRecord[] = [];
-  for (const ref of effectiveRecordRefs(refs, env)) {
-    const slash = ref.lastIndexOf('/');
-    out.push(await readStageRecord(workspaceRoot, ref.slice(0, slash), ref.slice(slash + 1)));
-  }
-  return out;
+/** `<project>/<stage>` of a ref. */
+export function parseRecordRef(ref: string): { project: string; stage: string } {
+  const slash = ref.lastIndexOf('/');
+  return { project: ref.slice(0, slash), stage: ref.slice(slash + 1) };
 }
 
 /**
- * The artifacts of `records`, each checked to exist in the release folder
- * with the size its stage recorded (and, with `hash`, the sha256: the
- * checksums stage hashes anyway, the others trust the size check);
- * duplicates are an error.
+ * The records the plan hands one stage, in plan order. A stage reads only
+ * these: asking for a record the plan did not hand it is RECORD_MISSING, so a
+ * forgotten dependency fails loudly instead of silently dropping evidence.
  */
+export class ReleaseRecords {
+  /** For the stage named in errors. */
+  private readonly reader: string;
+
+  constructor(
+    /** Every record, in plan order. */
+    readonly all: readonly StageRecord[],
+    reader = 'this stage',
+  ) {
+    this.reader = reader;
+  }
+
+  /** Reads the records of `refs` from the manifest folder. */
+  static async read(workspaceRoot: string, refs: readonly string[], reader?: string): Promise<ReleaseRecords> {
+    const out: StageRecord[] = [];
+    for (const ref of refs) {
+      const { project, stage } = parseRecordRef(ref);
+      out.push(await readStageRecord(workspaceRoot, project, stage));
+    }
+    return new ReleaseRecords(out, reader);
+  }
+
+  /** Every record of a built-in stage, typed. */
+  of<S extends RecordedStage>(stage: S): StageRecord<S>[] {
+    return this.all.filter((r): r is StageRecord<S> => isRecordOf(r, stage));
+  }
+
+  /** The record of `stage` for `project`; RECORD_MISSING when the plan did not hand it over. */
+  get<S extends RecordedStage>(stage: S, project: string): StageRecord<S> {
+    const record = this.of(stage).find((r) => r.project === project);
+    if (!record) {
+      throw new ReleaseError(
+        'RECORD_MISSING',
+        `${this.reader} needs the record ${project}/${stage}, but the release plan does not hand it over (${this.all.length ? this.all.map((r) => `${r.project}/${r.stage}`).join(', ') : 'no records'}); ` +
+          `an installer must come from an app of this workspace, and its lock stage must be part of the plan`,
+        { file: `dist/manifest/${project}/${stage}.json` },
+      );
+    }
+    return record;
+  }
+
+  /** Every artifact of every record, in record order. */
+  get artifacts(): ReleaseArtifact[] {
+    return this.all.flatMap((r) => r.artifacts);
+  }
+
+  /**
+   * The artifacts, each checked to exist in the release folder with the size
+   * its stage recorded (and, with `hash`, the sha256: the checksums stage
+   * hashes anyway, the others trust the size check); a path two stages claim
+   * is an error.
+   */
+  async checked(releaseDir: string, options: { hash: boolean }): Promise<ReleaseArtifact[]> {
+    return checkedArtifacts(releaseDir, this.all, options);
+  }
+}
+
+/** The data of a built-in stage's record; MANIFEST_INVALID when the record has none. */
+export function recordData<T>(record: { project: string; stage: string; data?: T }): T {
+  if (record.data === undefined) {
+    throw new ReleaseError('MANIFEST_INVALID', `the record ${record.project}/${record.stage} holds no data; re-run that stage`, { file: `dist/manifest/${record.project}/${record.stage}.json` });
+  }
+  return record.data;
+}
+
+/** See {@link ReleaseRecords.checked}. */
 export async function checkedArtifacts(releaseDir: string, records: readonly StageRecord[], options: { hash: boolean }): Promise<ReleaseArtifact[]> {
   const seen = new Map<string, string>();
   const out: ReleaseArtifact[] = [];

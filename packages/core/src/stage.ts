@@ -4,11 +4,22 @@
  * its ExecutorContext, runs the function and maps the outcome to `{ success }`.
  * The CLI and tools/release_local.sh build the same context without Nx.
  */
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describeError } from './errors';
 import { loadConfig, type ResolvedConfig } from './config';
 import { consoleLogger, type Logger } from './log';
+import { invalidateEvidence, stageRecordPath } from './manifest';
+import type { PlanVariant, StageDescriptor } from './plan';
+import { ReleaseRecords } from './records';
 import { resolveSourceDateEpoch, type SourceDateEpoch } from './sde';
+
+/**
+ * Set to `1` by tools/release_local.sh: the release is made of artifacts
+ * imported from elsewhere, so the stages follow the plan's import variant.
+ * Read here, once, into {@link StageContext.variant}.
+ */
+export const IMPORT_ENV = 'HELIX_RELEASE_IMPORT';
 
 /** Everything a stage function may depend on. Nothing else: no globals, no wall clock. */
 export interface StageContext {
@@ -26,6 +37,8 @@ export interface StageContext {
   /** Absolute scratch folder of this project and stage, outside the release folder. */
   workDir: string;
   sourceDateEpoch: SourceDateEpoch;
+  /** Which variant of the plan this run follows. */
+  variant: PlanVariant;
   env: NodeJS.ProcessEnv;
   logger: Logger;
 }
@@ -67,26 +80,52 @@ export async function createStageContext(args: {
       sde ??= resolveSourceDateEpoch(env, workspaceRoot);
       return sde;
     },
+    variant: env[IMPORT_ENV] === '1' ? 'import' : 'build',
     env,
     logger: args.logger ?? consoleLogger(`${args.project}:${args.stage}`),
   };
 }
 
+/** The plan's part of a release-level stage's options: the records it reads, per plan variant. */
+export interface PlanOptions {
+  /** Records (`<project>/<stage>`) of the build plan. */
+  records?: readonly string[];
+  /** Records of the import plan (tools/release_local.sh); default: `records`. */
+  importRecords?: readonly string[];
+}
+
 /**
- * The adapter every executor uses: builds the context, runs `fn`, prints a
- * failure as `CODE: file: message` and returns `{ success }`.
+ * What every stage does before its own work, from its descriptor: drop its
+ * previous record (a failed run must not look like a finished one), remove
+ * the evidence its run makes stale, and read the records its plan variant
+ * hands it.
+ */
+export async function prepareStage(ctx: StageContext, descriptor: Pick<StageDescriptor, 'name' | 'evidence'>, options: PlanOptions): Promise<ReleaseRecords> {
+  await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, ctx.stage), { force: true });
+  if (descriptor.evidence) await invalidateEvidence(ctx.releaseDir, descriptor.evidence);
+  const refs = ctx.variant === 'import' ? (options.importRecords ?? options.records) : options.records;
+  return ReleaseRecords.read(ctx.workspaceRoot, refs ?? [], `${ctx.project}:${ctx.stage}`);
+}
+
+/**
+ * The adapter every executor uses: builds the context, prepares the stage
+ * from its descriptor ({@link prepareStage}), runs `fn` with the records the
+ * plan hands it, prints a failure as `CODE: file: message` and returns
+ * `{ success }`.
  */
 export async function runStageExecutor(
-  stage: string,
+  descriptor: Pick<StageDescriptor, 'name' | 'evidence'>,
+  options: PlanOptions,
   nx: ExecutorContextLike,
-  fn: (ctx: StageContext) => Promise<unknown>,
+  fn: (ctx: StageContext, records: ReleaseRecords) => Promise<unknown>,
 ): Promise<{ success: boolean }> {
+  const stage = descriptor.name;
   const project = nx.projectName ?? 'release';
   const logger = consoleLogger(`${project}:${nx.targetName ?? stage}`);
   try {
     const projectRoot = nx.projectsConfigurations?.projects[project]?.root ?? '.';
     const ctx = await createStageContext({ stage, project, workspaceRoot: nx.root, projectRoot, logger });
-    await fn(ctx);
+    await fn(ctx, await prepareStage(ctx, descriptor, options));
     return { success: true };
   } catch (err) {
     logger.error(describeError(err));

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReleaseError } from './errors';
+import type { ReleaseRecords } from './records';
 import { exists } from './fsx';
 import { runTool } from './tool';
 
@@ -139,16 +140,12 @@ export interface ReleaseToolVersions {
  * provenance: what the package and sbom stages recorded, else (artifacts
  * imported from elsewhere) the local interpreter and the pins.
  */
-export async function releaseToolVersions(
-  workspaceRoot: string,
-  pythonCommand: string,
-  records: readonly { stage: string; data?: unknown }[],
-): Promise<ReleaseToolVersions> {
-  const builds = records.filter((r) => r.stage === 'package').map((r) => (r.data ?? {}) as { python?: string; pyinstaller?: string });
+export async function releaseToolVersions(workspaceRoot: string, pythonCommand: string, records: ReleaseRecords): Promise<ReleaseToolVersions> {
+  const builds = records.of('package').map((r) => r.data);
   const distinct = (values: (string | undefined)[]) => [...new Set(values.filter((v): v is string => Boolean(v)))].sort();
-  const syft = (records.find((r) => r.stage === 'sbom')?.data as { syft?: string } | undefined)?.syft;
-  const python = distinct(builds.map((b) => b.python));
-  const pyinstaller = distinct(builds.map((b) => b.pyinstaller));
+  const syft = records.of('sbom')[0]?.data?.syft;
+  const python = distinct(builds.map((b) => b?.python));
+  const pyinstaller = distinct(builds.map((b) => b?.pyinstaller));
   const fromPins = python.length === 0;
   return {
     python: fromPins ? [await pythonVersionOf(pythonCommand)] : python,

@@ -11,7 +11,7 @@ import { crc32, inflateRawSync } from 'node:zlib';
 import { lstat, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ReleaseError } from './errors';
-import { checkEntryName } from './zip-write';
+import { checkEntryName } from '@helix-release/format';
 
 /** One central-directory record. */
 export interface ZipEntryInfo {

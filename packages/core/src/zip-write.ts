@@ -13,15 +13,14 @@
  *   data-descriptor layout never depends on how the content was supplied;
  * - deflate level 9 from Node's zlib (its version is recorded in BUILD_META).
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { lstat, readlink, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 import { ZipFile } from 'yazl';
 import { ReleaseError } from './errors';
-import { compareBytes, listFiles } from './fsx';
+import { checkEntryName, compareBytes } from '@helix-release/format';
+import { listFiles, writeStreamAtomic } from './fsx';
 
 /** One entry of a zip to write. */
 export type ZipInput =
@@ -51,17 +50,6 @@ export function dosDateForEpoch(seconds: number): Date {
     getSeconds: () => fields.getUTCSeconds(),
   });
   return carrier;
-}
-
-/** Checks a zip entry name: relative, forward slashes, no `.`/`..`/empty components. */
-export function checkEntryName(name: string): string | undefined {
-  if (name === '') return 'empty entry name';
-  if (/[\\:\0]/.test(name)) return 'backslash, colon or NUL in the name';
-  if (name.startsWith('/')) return 'absolute name';
-  const parts = name.split('/');
-  if (parts.includes('..')) return "name contains '..'";
-  if (parts.some((p) => p === '' || p === '.')) return "name has an empty or '.' component";
-  return undefined;
 }
 
 /**
@@ -123,15 +111,7 @@ export async function writeReproducibleZip(
     );
   }
   zip.end();
-  await mkdir(dirname(outPath), { recursive: true });
-  const temp = join(dirname(outPath), `.${randomBytes(4).toString('hex')}.zip.tmp`);
-  try {
-    await pipeline(zip.outputStream, createWriteStream(temp, { mode: 0o644 }));
-    await rename(temp, outPath);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
+  await writeStreamAtomic(outPath, zip.outputStream);
 }
 
 /** What to do with a symlink found in a folder being zipped. */

@@ -21,7 +21,7 @@ beforeAll(async () => {
   ws = await cloneWorkspace(baseWs, join(root, 'ws'));
   firstCommit = git(ws, 'rev-list', '--max-parents=0', 'HEAD');
   // The stage targets of the release, in order, as the CLI prints them from release.config.ts.
-  const plan = await run(process.execPath, ['packages/verify/bin/helix-release.cjs', 'plan'], { cwd: ws });
+  const plan = await run(process.execPath, ['packages/cli/bin/helix-release.cjs', 'plan'], { cwd: ws });
   expect(plan.code, plan.output).toBe(0);
   stageTargets = plan.stdout.split('\n').filter(Boolean);
   expect(stageTargets.at(-1)).toBe('sign');

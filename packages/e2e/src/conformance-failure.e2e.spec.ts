@@ -92,7 +92,7 @@ describe('a failing conformance case', () => {
     // What remains (the SBOMs of the earlier build, until the sbom stage runs) was not written by this run.
     for (const [f, v] of after) expect(before.get(f), `${f} was written by the failing run`).toEqual(v);
     // And the verifier refuses the folder rather than passing a half release.
-    const verify = await run(process.execPath, [join(ws, 'packages/verify/bin/helix-release.cjs'), 'verify', release, '--tofu'], { cwd: ws });
+    const verify = await run(process.execPath, [join(ws, 'packages/cli/bin/helix-release.cjs'), 'verify', release, '--tofu'], { cwd: ws });
     expect(verify.code).not.toBe(0);
     expect(verify.stdout).toMatch(/^FAILED (UNSIGNED|SUMS_MISSING): /m);
   });

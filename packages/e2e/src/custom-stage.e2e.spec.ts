@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseSums } from '@helix-release/core';
+import { parseSums } from '@helix-release/format';
 import { cachedTasks, cloneWorkspace, git, nx, plain, ranTasks, removeTemp, run, tempRoot } from './workspace';
 
 const DEV_FINGERPRINT = '4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4';
@@ -107,7 +107,7 @@ describe('a generated custom stage', () => {
       expect(subject?.annotations?.['helix.kind'], file).toBe('custom');
       expect(existsSync(join(release, `${file}.asc`)), `${file}.asc`).toBe(true);
     }
-    const v = await run(process.execPath, [join(ws, 'packages/verify/bin/helix-release.cjs'), 'verify', release, '--fingerprint', DEV_FINGERPRINT], { cwd: ws });
+    const v = await run(process.execPath, [join(ws, 'packages/cli/bin/helix-release.cjs'), 'verify', release, '--fingerprint', DEV_FINGERPRINT], { cwd: ws });
     expect(v.code, v.output).toBe(0);
     expect(v.stdout).toMatch(/^verification PASSED$/m);
     expect(v.stdout).not.toMatch(/^FAILED/m);

@@ -15,7 +15,7 @@ import { listFiles } from '@helix-release/core';
 import { removeTemp, repoRoot, run, tempRoot, type RunResult } from './workspace';
 
 const TRUST_STORE = join(repoRoot, 'workspace-fixtures/trust-store/trust-store.json');
-const HELIX_RELEASE = join(repoRoot, 'packages/verify/bin/helix-release.cjs');
+const HELIX_RELEASE = join(repoRoot, 'packages/cli/bin/helix-release.cjs');
 const HOSTILE_ZIP = join(repoRoot, 'workspace-fixtures/plugin-trust-cases/zips/path-traversal.zip');
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const KEY_NAME = 'helix-dev-plugins';

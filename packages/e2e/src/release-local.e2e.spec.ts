@@ -75,6 +75,7 @@ describe('release_local.sh with artifact files', () => {
       'release-signing-public-key.asc',
       'release-signing-key-fingerprint.txt',
       'tools/conformance.sh',
+      'tools/release_verify_lib.py',
       'tools/verify_release_signatures.py',
       'tools/verify_release_provenance.py',
       ...pack,
@@ -145,7 +146,7 @@ describe('release_local.sh with artifact files', () => {
     for (const f of files) expect(await sha256(join(release2, f)), f).toBe(await sha256(join(baseWs, 'dist/release', f)));
     const v = await run(
       process.execPath,
-      [join(ws2, 'packages/verify/bin/helix-release.cjs'), 'verify', release2, '--fingerprint', DEV_FINGERPRINT, '--trust-store', join(ws2, 'workspace-fixtures/trust-store/trust-store.json')],
+      [join(ws2, 'packages/cli/bin/helix-release.cjs'), 'verify', release2, '--fingerprint', DEV_FINGERPRINT, '--trust-store', join(ws2, 'workspace-fixtures/trust-store/trust-store.json')],
       { cwd: ws2 },
     );
     expect(v.code, v.output).toBe(0);

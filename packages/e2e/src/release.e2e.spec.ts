@@ -10,7 +10,8 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { listFiles, parseSums, toolchainPaths } from '@helix-release/core';
+import { listFiles, toolchainPaths } from '@helix-release/core';
+import { parseSums } from '@helix-release/format';
 import { git, repoRoot, run } from './workspace';
 
 const ws = inject('baseWorkspace');
@@ -113,7 +114,7 @@ describe('the sample release', () => {
   });
 
   it('passes `helix-release verify` with the pinned development fingerprint and HEAD', async () => {
-    const r = await run(process.execPath, [join(repoRoot, 'packages/verify/bin/helix-release.cjs'), 'verify', release, '--fingerprint', DEV_FINGERPRINT, '--commit', git(ws, 'rev-parse', 'HEAD'), '--trust-store', join(repoRoot, 'workspace-fixtures/trust-store/trust-store.json')], { cwd: ws });
+    const r = await run(process.execPath, [join(repoRoot, 'packages/cli/bin/helix-release.cjs'), 'verify', release, '--fingerprint', DEV_FINGERPRINT, '--commit', git(ws, 'rev-parse', 'HEAD'), '--trust-store', join(repoRoot, 'workspace-fixtures/trust-store/trust-store.json')], { cwd: ws });
     expect(r.code, r.output).toBe(0);
     expect(r.stdout).toMatch(/^verification PASSED$/m);
     expect(r.stdout).not.toMatch(/^FAILED/m);

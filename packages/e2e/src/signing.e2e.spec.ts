@@ -211,7 +211,7 @@ describe('signing the release with a GnuPG key', () => {
     expect(r.output).toMatch(/^!{78}\n!! \[release:sign\] THE RELEASE IS UNSIGNED: GPG_PRIVATE_KEY is not set/m);
     expect(ranTasks(r.output)).toContain('release:sign');
     expect(await allAsc(releaseDir)).toEqual([]);
-    const v = await run(process.execPath, [join(ws, 'packages/verify/bin/helix-release.cjs'), 'verify', 'dist/release', '--tofu'], { cwd: ws });
+    const v = await run(process.execPath, [join(ws, 'packages/cli/bin/helix-release.cjs'), 'verify', 'dist/release', '--tofu'], { cwd: ws });
     expect(v.code, v.output).not.toBe(0);
     expect(v.stdout).toMatch(/^FAILED UNSIGNED: /m);
     expect(v.stdout).toMatch(/^verification FAILED/m);

@@ -29,7 +29,7 @@ import { git, removeTemp, repoRoot, run, tempRoot, type RunResult } from './work
 
 const DEV_FINGERPRINT = '4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4';
 const TRUST_STORE = join(repoRoot, 'workspace-fixtures/trust-store/trust-store.json');
-const HELIX_RELEASE = join(repoRoot, 'packages/verify/bin/helix-release.cjs');
+const HELIX_RELEASE = join(repoRoot, 'packages/cli/bin/helix-release.cjs');
 const PUBLIC_KEY = 'release-signing-public-key.asc';
 const FINGERPRINT_FILE = 'release-signing-key-fingerprint.txt';
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -213,7 +213,7 @@ describe('the verified install flow over the published files', () => {
   it('(b) catches one flipped byte in every file of the release, and helix-release verify names the file', async () => {
     const files = await listFiles(baseRelease);
     // Every kind of file is in the loop: nothing is skipped.
-    for (const f of [PUBLIC_KEY, FINGERPRINT_FILE, 'SHA256SUMS.txt', 'SHA256SUMS.txt.asc', 'BUILD_META.txt.asc', 'tools/conformance.sh', 'tools/verify_release_signatures.py', 'tools/verify_release_provenance.py', studioZip]) {
+    for (const f of [PUBLIC_KEY, FINGERPRINT_FILE, 'SHA256SUMS.txt', 'SHA256SUMS.txt.asc', 'BUILD_META.txt.asc', 'tools/conformance.sh', 'tools/release_verify_lib.py', 'tools/verify_release_signatures.py', 'tools/verify_release_provenance.py', studioZip]) {
       expect(files).toContain(f);
     }
     expect(files.some((f) => f.startsWith('conformance-pack/'))).toBe(true);

@@ -1,3 +1,3 @@
 /** @helix-release/provenance: stage `provenance` and the statement's types. */
-export * from './lib/statement';
+export * from './descriptor';
 export * from './lib/provenance';

@@ -1,2 +1,3 @@
 /** @helix-release/pyinstaller: stage `package`. */
+export * from './descriptor';
 export * from './lib/package';

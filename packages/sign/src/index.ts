@@ -1,4 +1,5 @@
 /** @helix-release/sign: stage `sign`. */
+export * from './descriptor';
 export * from './lib/errors';
 export * from './lib/key';
 export * from './lib/sign';

@@ -5,24 +5,19 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  RELEASE_FILES,
   builderIdentity,
-  checkedArtifacts,
   describeReleaseFile,
   epochToIso,
-  invalidateEvidence,
   platformTag,
   readGitState,
-  readRecords,
   releaseToolVersions,
-  stageRecordPath,
   writeFileAtomic,
   writeStageRecord,
   type ReleaseArtifact,
+  type ReleaseRecords,
   type StageContext,
-  type StageRecord,
 } from '@helix-release/core';
-import { formatBuildMeta, type BuildMeta } from './format';
+import { RELEASE_FILES, formatBuildMeta, type BuildMeta } from '@helix-release/format';
 
 function unique(values: (string | undefined)[]): string | undefined {
   const set = [...new Set(values.filter((v): v is string => Boolean(v)))];
@@ -30,7 +25,7 @@ function unique(values: (string | undefined)[]): string | undefined {
 }
 
 /** BUILD_META's toolchain lines. */
-async function toolLines(ctx: StageContext, records: readonly StageRecord[]): Promise<Pick<BuildMeta, 'python' | 'pyinstaller' | 'uv' | 'syft' | 'node' | 'zlib'>> {
+async function toolLines(ctx: StageContext, records: ReleaseRecords): Promise<Pick<BuildMeta, 'python' | 'pyinstaller' | 'uv' | 'syft' | 'node' | 'zlib'>> {
   const t = await releaseToolVersions(ctx.workspaceRoot, ctx.config.python, records);
   return {
     python: t.python.join(', '),
@@ -43,13 +38,10 @@ async function toolLines(ctx: StageContext, records: readonly StageRecord[]): Pr
 }
 
 /** Runs the stage. */
-export async function buildMetaStage(ctx: StageContext, refs: readonly string[]): Promise<ReleaseArtifact> {
+export async function buildMetaStage(ctx: StageContext, records: ReleaseRecords): Promise<ReleaseArtifact> {
   const out = join(ctx.releaseDir, RELEASE_FILES.meta);
   await rm(out, { force: true });
-  await invalidateEvidence(ctx.releaseDir, 'build-meta');
-  await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'build-meta'), { force: true });
-  const records = await readRecords(ctx.workspaceRoot, refs, ctx.env);
-  const artifacts = await checkedArtifacts(ctx.releaseDir, records, { hash: false });
+  const artifacts = await records.checked(ctx.releaseDir, { hash: false });
   const git = await readGitState(ctx.workspaceRoot);
   const versions = unique(artifacts.filter((a) => a.kind === 'installer').map((a) => a.version)) ?? 'unknown';
   const sde = ctx.sourceDateEpoch.seconds;

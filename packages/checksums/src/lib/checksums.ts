@@ -8,23 +8,17 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  RELEASE_FILES,
-  checkedArtifacts,
   describeReleaseFile,
-  formatSums,
-  invalidateEvidence,
-  isEvidenceFile,
   listFiles,
-  readRecords,
   sha256Files,
-  stageRecordPath,
   writeFileAtomic,
   writeStageRecord,
   type ReleaseArtifact,
+  type ReleaseRecords,
   type StageContext,
 } from '@helix-release/core';
+import { RELEASE_FILES, formatSums, isEvidenceFile } from '@helix-release/format';
 import { ChecksumsError } from './errors';
-
 
 /** Files in `releaseDir` that neither a record nor the evidence stages account for. */
 export async function strayFiles(releaseDir: string, expected: ReadonlySet<string>): Promise<string[]> {
@@ -33,14 +27,11 @@ export async function strayFiles(releaseDir: string, expected: ReadonlySet<strin
 }
 
 /** Runs the stage. */
-export async function checksumsStage(ctx: StageContext, refs: readonly string[]): Promise<ReleaseArtifact> {
+export async function checksumsStage(ctx: StageContext, records: ReleaseRecords): Promise<ReleaseArtifact> {
   const out = join(ctx.releaseDir, RELEASE_FILES.sums);
   await rm(out, { force: true });
-  await invalidateEvidence(ctx.releaseDir, 'checksums');
-  await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'checksums'), { force: true });
-  const records = await readRecords(ctx.workspaceRoot, refs, ctx.env);
   // Existence and size here; the digests below, once per file, in parallel.
-  const artifacts = await checkedArtifacts(ctx.releaseDir, records, { hash: false });
+  const artifacts = await records.checked(ctx.releaseDir, { hash: false });
   if (artifacts.length === 0) {
     throw new ChecksumsError('CHECKSUMS_EMPTY', 'the release has no files to list; build something first (npx nx run release:all)', { file: ctx.releaseDir });
   }

@@ -14,31 +14,23 @@
 import { chmod, copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
-  RELEASE_FILES,
-  checkedArtifacts,
   describeReleaseFile,
   extractZipSafely,
-  invalidateEvidence,
   listFiles,
   platformTag,
-  readRecords,
   runTool,
   sha256File,
   sha256Hex,
   stableJson,
-  stageRecordPath,
   writeFileAtomic,
   writeStageRecord,
   type ReleaseArtifact,
+  type ReleaseRecords,
   type StageContext,
 } from '@helix-release/core';
+import { KIT_TOOLS, PACK_DIR, RELEASE_FILES, STATEMENT_TYPE, TEST_RESULT_V01, type ConformanceResults } from '@helix-release/format';
 import { ConformanceError } from './errors';
-import { TEST_RESULT_V01, parseConformanceOutput, type ConformanceResults } from './results';
-
-/** Files of the verification kit, copied from the workspace into the release under the same path. */
-export const KIT_TOOLS = ['tools/conformance.sh', 'tools/verify_release_signatures.py', 'tools/verify_release_provenance.py'] as const;
-/** Where the pack goes in the release. */
-export const PACK_DIR = 'conformance-pack';
+import { parseConformanceOutput } from './results';
 
 /** Copies the kit and the pack into the release; returns their records. */
 async function shipKit(ctx: StageContext, pack: string): Promise<ReleaseArtifact[]> {
@@ -68,19 +60,17 @@ async function treeDigest(dir: string): Promise<string> {
 }
 
 /** Runs the stage. */
-export async function conformanceStage(ctx: StageContext, refs: readonly string[]): Promise<ReleaseArtifact[]> {
+export async function conformanceStage(ctx: StageContext, records: ReleaseRecords): Promise<ReleaseArtifact[]> {
   const resultsPath = join(ctx.releaseDir, RELEASE_FILES.conformanceResults);
   const logPath = join(ctx.releaseDir, RELEASE_FILES.conformanceLog);
-  for (const p of [resultsPath, logPath, join(ctx.releaseDir, 'tools'), join(ctx.releaseDir, PACK_DIR), stageRecordPath(ctx.workspaceRoot, ctx.project, 'conformance')]) {
+  for (const p of [resultsPath, logPath, join(ctx.releaseDir, 'tools'), join(ctx.releaseDir, PACK_DIR)]) {
     await rm(p, { recursive: true, force: true });
   }
-  await invalidateEvidence(ctx.releaseDir, 'artifacts');
   if (!ctx.config.conformance) {
     throw new ConformanceError('CONFORMANCE_NO_PACK', 'release.config.ts has no conformance.pack; a release is not published without its conformance results', { file: ctx.config.file });
   }
   const pack = join(ctx.workspaceRoot, ctx.config.conformance.pack);
-  const records = await readRecords(ctx.workspaceRoot, refs, ctx.env);
-  const artifacts = await checkedArtifacts(ctx.releaseDir, records, { hash: false });
+  const artifacts = await records.checked(ctx.releaseDir, { hash: false });
   const platform = platformTag();
   const installers = artifacts.filter((a) => a.kind === 'installer' && a.platform === platform);
   const plugins = artifacts.filter((a) => a.kind === 'plugin');
@@ -104,15 +94,16 @@ export async function conformanceStage(ctx: StageContext, refs: readonly string[
     // The zip holds one top folder, <artifact name without .zip>/.
     const unpacked = join(ctx.workDir, `install-${index}`);
     await extractZipSafely(join(ctx.releaseDir, installer.path), unpacked, { allowSymlinks: true });
-    const record = records.find((r) => r.artifacts.some((a) => a.path === installer.path));
-    const executable = (record?.data as { executable?: string } | undefined)?.executable ?? `${installer.path.replace(/\.zip$/, '')}/${installer.name}`;
+    // Built here: the package record names the executable; imported: the zip's top folder holds <app>.
+    const built = records.of('package').find((r) => r.artifacts.some((a) => a.path === installer.path));
+    const executable = built?.data?.executable ?? `${installer.path.replace(/\.zip$/, '')}/${installer.name}`;
     const studio = join(unpacked, executable);
     const caseLog = join(ctx.workDir, `${installer.name}.log`);
     ctx.logger.info(`running ${ctx.config.conformance.pack} against ${installer.path} with ${plugins.length} plugins`);
     const run = await runTool({
       command: 'bash',
       args: [join(ctx.workspaceRoot, 'tools/conformance.sh'), '--studio', studio, '--plugins', pluginsDir, '--pack', pack, '--log', caseLog],
-      env: { TZ: 'UTC', LC_ALL: 'C.UTF-8', TMPDIR: ctx.workDir },
+      env: { ...(ctx.config.apps.env ?? {}), TZ: 'UTC', LC_ALL: 'C.UTF-8', TMPDIR: ctx.workDir },
       okExitCodes: [0, 1],
       timeoutMs: 10 * 60_000,
     });
@@ -127,7 +118,7 @@ export async function conformanceStage(ctx: StageContext, refs: readonly string[
   }
 
   const results: ConformanceResults = {
-    _type: 'https://in-toto.io/Statement/v1',
+    _type: STATEMENT_TYPE,
     subject: [...installers, ...plugins].map((a) => ({ name: a.path, digest: { sha256: a.sha256 } })),
     predicateType: TEST_RESULT_V01,
     predicate: {

@@ -1,26 +1,8 @@
 /**
- * conformance-results.json: an in-toto Statement v1 with the test-result
- * predicate (https://in-toto.io/attestation/test-result/v0.1). Its subjects are
- * the artifacts that were tested, with their sha256; its configuration names
- * the pack and the runner by digest.
+ * Reading tools/conformance.sh's output. The results file it becomes
+ * (conformance-results.json) is part of the format: see ConformanceResults in
+ * @helix-release/format.
  */
-
-/** `predicateType` of the results. */
-export const TEST_RESULT_V01 = 'https://in-toto.io/attestation/test-result/v0.1';
-
-/** The statement. */
-export interface ConformanceResults {
-  _type: 'https://in-toto.io/Statement/v1';
-  subject: { name: string; digest: { sha256: string } }[];
-  predicateType: typeof TEST_RESULT_V01;
-  predicate: {
-    result: 'PASSED' | 'FAILED';
-    configuration: { name: string; digest: { sha256: string } }[];
-    passedTests: string[];
-    warnedTests: string[];
-    failedTests: string[];
-  };
-}
 
 /** One case line printed by tools/conformance.sh. */
 export interface CaseOutcome {

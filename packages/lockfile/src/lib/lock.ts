@@ -12,7 +12,7 @@
  * On success it writes the lock report (the stage record's `data`), which the
  * package, sbom and provenance stages consume.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   ReleaseError,
@@ -20,23 +20,16 @@ import {
   resolveUv,
   runTool,
   sha256Hex,
-  stageRecordPath,
   writeStageRecord,
+  type LockReport,
   type StageContext,
 } from '@helix-release/core';
 import { LockError } from './errors';
 import { parseRequirements, type PinnedRequirement } from './requirements';
 import { parseUvLock, readPyprojectDependencies } from './uvlock';
 
-/** The lock report: what later stages and provenance consume. */
-export interface LockReport {
-  /** The app's project name. */
-  app: string;
-  /** Every lockfile with its sha256; paths relative to the workspace root. */
-  lockfiles: { path: string; sha256: string }[];
-  /** The resolved set, from the main requirements file, sorted by name. */
-  packages: { name: string; version: string; marker: string; hashes: string[] }[];
-}
+/** The lock report: the record data type lives in core, shared with its readers. */
+export type { LockReport } from '@helix-release/core';
 
 /** Options of the lock stage. */
 export interface LockOptions {
@@ -142,9 +135,7 @@ export async function checkLockfiles(ctx: Pick<StageContext, 'workspaceRoot' | '
 
 /** The stage: checks, then writes the lock report as the stage record. */
 export async function lockStage(ctx: StageContext, options: LockOptions): Promise<LockReport> {
-  const recordPath = stageRecordPath(ctx.workspaceRoot, ctx.project, 'lock');
-  // A failed check must not leave an older report for later stages to trust.
-  await rm(recordPath, { force: true });
+  // The adapter has removed the previous report: a failed check leaves none for later stages to trust.
   const report = await checkLockfiles(ctx, options);
   await writeStageRecord(ctx.workspaceRoot, { stage: 'lock', project: ctx.project, artifacts: [], data: report });
   ctx.logger.info(`${report.packages.length} locked packages, ${report.lockfiles.length} lockfiles checked`);

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { normaliseName, parseRequirements } from './requirements';
+import { parseUvLock, readPyprojectDependencies } from './uvlock';
 
 const TESTDATA = resolve(__dirname, '..', '..', 'testdata');
 const read = (name: string) => readFileSync(join(TESTDATA, name), 'utf8');
@@ -59,6 +60,42 @@ describe('parseRequirements over the fixtures in testdata/', () => {
     expect(thrown(() => parseRequirements(crlf, 'r.txt')).file).toBe('r.txt:6');
     const ok = read('requirements-continuation-ok.txt').replace(/\n/g, '\r\n');
     expect(parseRequirements(ok, 'ok.txt').map((r) => [r.name, r.line])).toEqual([['certifi', 6], ['idna-extra-pkg', 9], ['urllib3', 15]]);
+  });
+});
+
+/**
+ * LOCK_SYNTAX: text the readers cannot make sense of at all, in a
+ * requirements file (a requirement that does not start with a name), in
+ * uv.lock and in pyproject.toml (not TOML, or no project name).
+ */
+describe('LOCK_SYNTAX', () => {
+  const H = 'a'.repeat(64);
+  const parsers = {
+    requirements: (text: string, file: string) => parseRequirements(text, file),
+    'uv.lock': (text: string, file: string) => parseUvLock(text, file, 'helix-studio'),
+    'pyproject.toml': (text: string, file: string) => readPyprojectDependencies(text, file),
+  };
+  it.each<[what: string, parser: keyof typeof parsers, text: string, file: string, message: RegExp]>([
+    ['a requirement starting with _', 'requirements', `# header\n_idna==3.7 --hash=sha256:${H}\n`, 'req.txt:2', /^cannot read requirement "_idna==3\.7"$/],
+    ['a bare version with no name', 'requirements', `# header\n==3.7 --hash=sha256:${H}\n`, 'req.txt:2', /^cannot read requirement "==3\.7"$/],
+    ['a marker with no requirement', 'requirements', `# a\n# b\n; python_version >= "3.8" --hash=sha256:${H}\n`, 'req.txt:3', /^cannot read requirement "; python_version >= \\"3\.8\\""$/],
+    ['an extra before the name, on a continued line', 'requirements', `certifi==2024.8.30 --hash=sha256:${H}\n[socks]urllib3==2.2.3 \\\n    --hash=sha256:${H}\n`, 'req.txt:2', /^cannot read requirement "\[socks\]urllib3==2\.2\.3"$/],
+    ['uv.lock that is not TOML', 'uv.lock', 'version = 1\n[[package]\nname = "idna"\n', 'apps/studio/uv.lock', /^not valid TOML: .+; run `uv lock`$/s],
+    ['uv.lock with a key twice', 'uv.lock', 'version = 1\nversion = 2\n', 'apps/studio/uv.lock', /^not valid TOML: .+; run `uv lock`$/s],
+    ['pyproject.toml that is not TOML', 'pyproject.toml', '[project]\nname = "helix-studio\n', 'apps/studio/pyproject.toml', /^not valid TOML: /],
+    ['pyproject.toml without a [project] name', 'pyproject.toml', '[project]\nversion = "1.0.0"\ndependencies = []\n', 'apps/studio/pyproject.toml', /^\[project\] needs a name$/],
+    ['pyproject.toml without [project]', 'pyproject.toml', '[tool.uv]\npackage = false\n', 'apps/studio/pyproject.toml', /^\[project\] needs a name$/],
+  ])('%s', (_what, parser, text, file, message) => {
+    const err = thrown(() => parsers[parser](text, file.replace(/:\d+$/, '')));
+    expect(err.code, err.message).toBe('LOCK_SYNTAX');
+    expect(err.file).toBe(file);
+    expect(err.message).toMatch(message);
+  });
+
+  it('reads the well-formed neighbours of those rows', () => {
+    expect(parseRequirements(`idna==3.7 --hash=sha256:${H}\nurllib3[socks]==2.2.3 --hash=sha256:${H}\n`, 'req.txt').map((r) => r.name)).toEqual(['idna', 'urllib3']);
+    expect(readPyprojectDependencies('[project]\nname = "helix-studio"\ndependencies = ["idna==3.7"]\n', 'pyproject.toml').name).toBe('helix-studio');
+    expect(parseUvLock('version = 1\n[[package]]\nname = "idna"\nversion = "3.7"\nsource = { registry = "https://pypi.org/simple" }\n', 'uv.lock', 'helix-studio').packages.map((p) => p.name)).toEqual(['idna']);
   });
 });
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CUSTOM_STAGE_ENV,
+  prepareStage,
   memoryLogger,
   readCustomStageInputs,
   readStageRecord,
@@ -28,6 +29,8 @@ const options: CustomStageOptions = { stage: STAGE, executor: '@acme/license:rep
 
 let ws: string;
 let ctx: StageContext;
+/** What the executor adapter does before the stage: drop its record and stale evidence, read its planned records. */
+const planned = () => prepareStage(ctx, { name: STAGE, evidence: 'artifacts' }, options);
 const output = () => join(ctx.releaseDir, OUTPUT);
 
 function git(...args: string[]): void {
@@ -54,6 +57,7 @@ beforeAll(async () => {
     releaseDir: join(ws, config.releaseDir),
     workDir: join(ws, 'dist', 'work', 'release', STAGE),
     sourceDateEpoch: { seconds: 1_700_000_000, origin: 'git' },
+    variant: 'build',
     env: {},
     logger: memoryLogger(),
   };
@@ -80,7 +84,7 @@ describe('runCustomStage', () => {
       await writeFile(join(seen.releaseDir, OUTPUT), 'MIT: everything\n');
       return true;
     };
-    const outputs = await runCustomStage(ctx, options, run);
+    const outputs = await runCustomStage(ctx, options, await planned(), run);
     const expected: ReleaseArtifact = { path: OUTPUT, kind: 'custom', sha256: sha256Hex('MIT: everything\n'), size: 16, sbom: false };
     expect(outputs).toEqual([expected]);
     expect(seen).toMatchObject({ stage: STAGE, releaseDir: ctx.releaseDir, sourceDateEpoch: 1_700_000_000, artifacts: [INSTALLER] });
@@ -107,7 +111,7 @@ describe('runCustomStage', () => {
     await writeFile(output(), 'stale\n');
     await writeStageRecord(ws, { project: 'release', stage: STAGE, artifacts: [] });
     let ran = false;
-    await expect(runCustomStage(ctx, options, async () => ((ran = true), run()))).rejects.toMatchObject({
+    await expect(runCustomStage(ctx, options, await planned(), async () => ((ran = true), run()))).rejects.toMatchObject({
       code: 'CUSTOM_STAGE_FAILED',
       message: expect.stringMatching(new RegExp(`^custom stage "${STAGE}" ${message.source}`)),
     });
@@ -121,7 +125,7 @@ describe('runCustomStage', () => {
     await rm(join(ctx.releaseDir, INSTALLER.path));
     try {
       let ran = false;
-      await expect(runCustomStage(ctx, options, async () => (ran = true))).rejects.toMatchObject({ code: 'FILE_MISSING', file: join(ctx.releaseDir, INSTALLER.path) });
+      await expect(runCustomStage(ctx, options, await planned(), async () => (ran = true))).rejects.toMatchObject({ code: 'FILE_MISSING', file: join(ctx.releaseDir, INSTALLER.path) });
       expect(ran).toBe(false);
     } finally {
       await writeFile(join(ctx.releaseDir, INSTALLER.path), 'installer');

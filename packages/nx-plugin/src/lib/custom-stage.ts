@@ -9,19 +9,17 @@ import { join } from 'node:path';
 import {
   CUSTOM_STAGE_ENV,
   ReleaseError,
-  checkedArtifacts,
   describeReleaseFile,
-  invalidateEvidence,
-  isEvidenceFile,
-  readRecords,
   runTool,
   stableJson,
-  stageRecordPath,
   writeFileAtomic,
   writeStageRecord,
+  type CustomRecordData,
   type ReleaseArtifact,
+  type ReleaseRecords,
   type StageContext,
 } from '@helix-release/core';
+import { isEvidenceFile } from '@helix-release/format';
 
 /** Options the nx-plugin passes to a custom stage target (from release.config.ts). */
 export interface CustomStageOptions {
@@ -30,6 +28,8 @@ export interface CustomStageOptions {
   options?: Record<string, unknown>;
   outputs: { path: string; kind: 'custom' | 'installer' | 'plugin'; sbom: boolean }[];
   records: string[];
+  /** The records of the import variant of the plan. */
+  importRecords?: string[];
   /**
    * Outputs of the other custom stages: stages of one slot run in parallel,
    * so their files may appear while this one runs and are not its strays.
@@ -83,19 +83,20 @@ function changed(before: Snapshot, after: Snapshot): string[] {
   return out.sort();
 }
 
-/** Runs a custom stage with its checks and records its outputs. */
-export async function runCustomStage(ctx: StageContext, options: CustomStageOptions, run: CustomStageRun): Promise<ReleaseArtifact[]> {
+/**
+ * Runs a custom stage with its checks and records its outputs. `records` are
+ * the ones the plan hands it (the adapter has already removed its previous
+ * record and the evidence its run makes stale).
+ */
+export async function runCustomStage(ctx: StageContext, options: CustomStageOptions, records: ReleaseRecords, run: CustomStageRun): Promise<ReleaseArtifact[]> {
   const name = options.stage;
   const fail = (why: string, file?: string) => new ReleaseError('CUSTOM_STAGE_FAILED', `custom stage "${name}" ${why}`, { file: file ?? ctx.config.file });
-  await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, name), { force: true });
   for (const o of options.outputs) await rm(join(ctx.releaseDir, o.path), { force: true });
-  await invalidateEvidence(ctx.releaseDir, 'artifacts');
 
-  const records = await readRecords(ctx.workspaceRoot, options.records, ctx.env);
-  const artifacts = await checkedArtifacts(ctx.releaseDir, records, { hash: false });
+  const artifacts = await records.checked(ctx.releaseDir, { hash: false });
   await mkdir(ctx.workDir, { recursive: true });
   const inputsFile = join(ctx.workDir, 'inputs.json');
-  await writeFileAtomic(inputsFile, stableJson({ artifacts, records }));
+  await writeFileAtomic(inputsFile, stableJson({ artifacts, records: records.all }));
 
   const declared = new Set(options.outputs.map((o) => o.path));
   const distRoot = join(ctx.workspaceRoot, 'dist');
@@ -149,7 +150,8 @@ export async function runCustomStage(ctx: StageContext, options: CustomStageOpti
     }
     outputs.push(await describeReleaseFile(ctx.releaseDir, o.path, o.kind, { sbom: o.sbom }));
   }
-  await writeStageRecord(ctx.workspaceRoot, { stage: name, project: ctx.project, artifacts: outputs, data: { executor: options.executor } });
+  const data: CustomRecordData = { executor: options.executor };
+  await writeStageRecord(ctx.workspaceRoot, { stage: name, project: ctx.project, artifacts: outputs, data });
   ctx.logger.info(`custom stage ${name}: ${outputs.map((o) => o.path).join(', ')}`);
   return outputs;
 }

@@ -117,7 +117,7 @@ describe('inferProjects', () => {
     expect(t['provenance']!.dependsOn).toEqual(['checksums', 'build-meta']);
     expect(t['sign']!.dependsOn).toEqual(['provenance']);
     expect(t['all']!.dependsOn).toEqual(['sign']);
-    expect((release.metadata as { helix: { stageTargets: string[] } }).helix.stageTargets).toEqual(['lock', 'package', 'plugin-zip', 'license-report', 'conformance', 'notice', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign']);
+    expect(release.metadata?.['helix']).toMatchObject({ stageTargets: ['lock', 'package', 'plugin-zip', 'license-report', 'conformance', 'notice', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign'] });
   });
 
   it('runs a custom stage through the custom-stage executor with its records, options and inputs', () => {
@@ -131,6 +131,8 @@ describe('inferProjects', () => {
       options: {},
       outputs: [{ path: 'THIRD_PARTY_LICENSES.txt', kind: 'custom', sbom: false }],
       records: ['helix-studio/package', 'plugin-hello/plugin-zip', 'plugin-wordcount/plugin-zip'],
+      // The import variant of the plan (tools/release_local.sh) hands it the import record instead.
+      importRecords: ['imported/import'],
       // The other custom stage's file: stages of a slot run in parallel and must not flag each other.
       siblingOutputs: ['reports/NOTICE.txt'],
     });
@@ -147,6 +149,28 @@ describe('inferProjects', () => {
     const notice = release.targets['notice']!;
     expect(notice.inputs!.filter((i) => typeof i === 'string' && i.includes('not-installed'))).toEqual([]);
     expect(notice.options!['records']).toEqual(['helix-studio/package', 'plugin-hello/plugin-zip', 'plugin-wordcount/plugin-zip', 'release/license-report', 'release/conformance']);
+    expect(notice.options!['importRecords']).toEqual(['imported/import', 'release/license-report', 'release/conformance']);
+  });
+
+  it('hands sbom and provenance the lock reports of every app, and every later stage the records before it', () => {
+    const t = byName(inferProjects(ws, resolveConfig(BASE), FILES))['release']!.targets;
+    const built = ['helix-studio/package', 'plugin-hello/plugin-zip', 'plugin-wordcount/plugin-zip', 'release/license-report', 'release/conformance', 'release/notice'];
+    expect(t['sbom']!.options!['records']).toEqual(['helix-studio/lock', ...built]);
+    expect(t['checksums']!.options!['records']).toEqual([...built, 'release/sbom']);
+    expect(t['build-meta']!.options!['records']).toEqual([...built, 'release/sbom']);
+    expect(t['provenance']!.options!['records']).toEqual(['helix-studio/lock', ...built, 'release/sbom', 'release/checksums', 'release/build-meta']);
+    expect(t['sign']!.options!['records']).toEqual([...built, 'release/sbom', 'release/checksums', 'release/build-meta', 'release/provenance']);
+    // The import variant keeps the lock reports (release_local.sh runs lock) and swaps the builds for the import record.
+    expect(t['provenance']!.options!['importRecords']).toEqual(['imported/import', 'helix-studio/lock', 'release/license-report', 'release/conformance', 'release/notice', 'release/sbom', 'release/checksums', 'release/build-meta']);
+    expect(t['provenance']!.options!['targets']).toEqual(['lock', 'package', 'plugin-zip', 'license-report', 'conformance', 'notice', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign']);
+    expect(t['provenance']!.options!['importTargets']).toEqual(['lock', 'license-report', 'conformance', 'notice', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign']);
+  });
+
+  it('refuses a custom stage that takes a built-in or infrastructure name', () => {
+    for (const name of ['sbom', 'lock', 'toolchain', 'all']) {
+      const config = resolveConfig({ ...BASE, stages: [{ name, executor: '@acme/x:y', after: 'build', outputs: [{ path: 'x.txt' }] }] });
+      expect(() => inferProjects(ws, config, FILES), name).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(new RegExp(`^stages\\[0\\]\\.name: "${name}" is a built-in stage; pick another name`)) }));
+    }
   });
 
   it('includes each stage executor\'s sources and sourceDateEpoch where a timestamp is written', () => {

@@ -8,20 +8,26 @@
  *   `plugin-zip`;
  * - the workspace root → project `release` with `toolchain`, every
  *   release-level stage of the plan, `all` and `clean`.
+ *
+ * Every stage target is made from the stage's descriptor (lib/stages.ts lists
+ * them in order); nothing here knows a stage by name.
  */
 import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
 import {
   RELEASE_PROJECT,
   ReleaseError,
-  canonicalJson,
-  sha256Hex,
+  configDigest,
   installerArtifactName,
   platformTag,
   readAppMetadata,
   releasePlan,
+  type PlanProject,
   type ResolvedConfig,
+  type StageDescriptor,
+  type TargetParams,
 } from '@helix-release/core';
+import { BUILT_IN_STAGES } from './stages';
 
 /** A project configuration as Nx takes it from createNodes (the subset we use). */
 export interface InferredProject {
@@ -64,9 +70,9 @@ export interface PluginInfo {
 }
 
 /**
- * Nx inputs covering a stage package's own sources and core, and (unless the
- * target carries a `configDigest` of just the settings it reads) the whole
- * release config.
+ * Nx inputs covering a stage package's own sources (`packages/<dir>`) and
+ * core's and the format's, and (unless the target carries a `configDigest` of
+ * just the settings it reads) the whole release config.
  */
 export function executorInputs(stagePackage: string, wholeConfig = true): string[] {
   return [
@@ -75,18 +81,13 @@ export function executorInputs(stagePackage: string, wholeConfig = true): string
     `{workspaceRoot}/packages/${stagePackage}/src/**/*.json`,
     `{workspaceRoot}/packages/${stagePackage}/package.json`,
     'coreSources',
+    'formatSources',
     ...(wholeConfig ? ['releaseConfig'] : []),
   ];
 }
 
-/**
- * The digest of the release.config.ts settings a per-project target reads,
- * passed as its `configDigest` option (Nx hashes options): adding a custom
- * stage or changing the signing settings then does not rebuild the apps.
- */
-export function configDigest(slice: unknown): string {
-  return sha256Hex(canonicalJson(slice ?? null));
-}
+/** Re-exported for the target options' tests: the digest of the settings a per-project target reads. */
+export { configDigest };
 
 function under(root: string, file: string): boolean {
   const r = posix.normalize(root).replace(/\/$/, '');
@@ -144,14 +145,44 @@ export function discover(workspaceRoot: string, config: ResolvedConfig, files: r
   return { apps, plugins };
 }
 
-/** All projects with their targets. */
-export function inferProjects(workspaceRoot: string, config: ResolvedConfig, files: readonly string[]): InferredProject[] {
-  const { apps, plugins } = discover(workspaceRoot, config, files);
-  const releaseDir = config.releaseDir;
-  const manifest = (project: string, stage: string) => `{workspaceRoot}/dist/manifest/${project}/${stage}.json`;
-  const toolchain = { target: 'toolchain', projects: [RELEASE_PROJECT] };
-  const projects: InferredProject[] = [];
+/** The Nx target of one descriptor, for one project (per-project stages) or for `release`. */
+function stageTarget(stage: StageDescriptor, params: TargetParams, extra: { options?: Record<string, unknown>; dependsOn?: InferredTarget['dependsOn'] }): InferredTarget {
+  const project = params.project?.name ?? RELEASE_PROJECT;
+  const upstream = stage.scope === 'release' ? [{ dependentTasksOutputFiles: '**/*', transitive: true }] : [];
+  const target: InferredTarget = {
+    executor: stage.executor,
+    options: { ...(stage.options?.(params) ?? {}), ...extra.options },
+    cache: stage.cache,
+    dependsOn: extra.dependsOn,
+    metadata: { description: stage.description(params), ...(stage.scope === 'release' ? {} : { technologies: stage.scope === 'app' ? ['python'] : undefined }) },
+  };
+  if (stage.cache) {
+    target.inputs = [...stage.inputs(params), ...executorInputs(stage.packageDir, stage.readsWholeConfig), ...upstream];
+    target.outputs = [...stage.writes(params).map((file) => `{workspaceRoot}/${params.config.releaseDir}/${file}`), manifestOutput(project, stage.name)];
+  }
+  if (!target.dependsOn?.length) delete target.dependsOn;
+  if (!target.metadata?.technologies) delete target.metadata!.technologies;
+  return target;
+}
 
+function manifestOutput(project: string, stage: string): string {
+  return `{workspaceRoot}/dist/manifest/${project}/${stage}.json`;
+}
+
+/** All projects with their targets, from the built-in stage descriptors (the plan) and the config. */
+export function inferProjects(workspaceRoot: string, config: ResolvedConfig, files: readonly string[], stages: readonly StageDescriptor[] = BUILT_IN_STAGES): InferredProject[] {
+  const { apps, plugins } = discover(workspaceRoot, config, files);
+  const toolchain = { target: 'toolchain', projects: [RELEASE_PROJECT] };
+  const names = { apps: apps.map((a) => a.project), plugins: plugins.map((p) => p.project) };
+  const plans = { build: releasePlan(stages, config, names), import: releasePlan(stages, config, names, 'import') };
+  const perProject = (scope: 'app' | 'plugin', project: PlanProject): Record<string, InferredTarget> => {
+    const targets: Record<string, InferredTarget> = {};
+    for (const stage of stages.filter((s) => s.scope === scope)) {
+      targets[stage.name] = stageTarget(stage, { config, project }, { dependsOn: [...stage.after, ...(stage.toolchain ? [toolchain] : [])] });
+    }
+    return targets;
+  };
+  const projects: InferredProject[] = [];
   for (const app of apps) {
     projects.push({
       name: app.project,
@@ -159,73 +190,22 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
       projectType: 'application',
       tags: ['helix:app'],
       metadata: { helix: { kind: 'app', version: app.version, artifact: app.artifact } },
-      targets: {
-        lock: {
-          executor: '@helix-release/lockfile:lock',
-          // It reads no setting of release.config.ts.
-          options: {},
-          cache: true,
-          inputs: [
-            '{projectRoot}/requirements*.txt',
-            '{projectRoot}/pyproject.toml',
-            '{projectRoot}/uv.lock',
-            ...executorInputs('lockfile', false),
-            'toolchainPins',
-          ],
-          outputs: [manifest(app.project, 'lock')],
-          dependsOn: [toolchain],
-          metadata: { description: 'Check that every requirement is pinned with hashes and uv.lock is current; write the lock report.', technologies: ['python'] },
-        },
-        package: {
-          executor: '@helix-release/pyinstaller:package',
-          options: { spec: app.spec, configDigest: configDigest({ python: config.python, releaseDir: config.releaseDir, apps: config.apps }) },
-          cache: true,
-          inputs: [
-            '{projectRoot}/**/*',
-            '!{projectRoot}/tests/**/*',
-            ...(config.trustStore ? [`{workspaceRoot}/${config.trustStore}`] : []),
-            ...executorInputs('pyinstaller', false),
-            'toolchainPins',
-            'sourceDateEpoch',
-          ],
-          outputs: [`{workspaceRoot}/${releaseDir}/${app.artifact}`, manifest(app.project, 'package')],
-          dependsOn: ['lock', toolchain],
-          metadata: { description: `Build ${app.artifact} with PyInstaller from a clean, hash-locked environment.`, technologies: ['python'] },
-        },
-      },
+      targets: perProject('app', { name: app.project, root: app.root, artifact: app.artifact, spec: app.spec }),
     });
   }
-
   for (const plugin of plugins) {
-    const devKey = config.plugins?.developmentKeyFile;
     projects.push({
       name: plugin.project,
       root: plugin.root,
       projectType: 'library',
       tags: ['helix:plugin'],
       metadata: { helix: { kind: 'plugin', version: plugin.version, artifact: plugin.artifact } },
-      targets: {
-        'plugin-zip': {
-          executor: '@helix-release/plugin-zip:plugin-zip',
-          options: { configDigest: configDigest({ plugins: config.plugins, releaseDir: config.releaseDir }) },
-          cache: true,
-          inputs: [
-            '{projectRoot}/**/*',
-            ...executorInputs('plugin-zip', false),
-            'sourceDateEpoch',
-            { runtime: 'node tools/nx/plugin-signing-key-id.cjs' },
-            ...(devKey ? [`{workspaceRoot}/${devKey}`] : []),
-          ],
-          outputs: [`{workspaceRoot}/${releaseDir}/${plugin.artifact}`, manifest(plugin.project, 'plugin-zip')],
-          metadata: { description: `Build and sign ${plugin.artifact} reproducibly.` },
-        },
-      },
+      targets: perProject('plugin', { name: plugin.project, root: plugin.root, artifact: plugin.artifact }),
     });
   }
 
-  const plan = releasePlan(config, { apps: apps.map((a) => a.project), plugins: plugins.map((p) => p.project) });
-  const upstream = { dependentTasksOutputFiles: '**/*', transitive: true };
-  const releaseFile = (name: string) => `{workspaceRoot}/${releaseDir}/${name}`;
+  const plan = plans.build;
+  const records = (name: string) => ({ records: plan.records[name], importRecords: plans.import.records[name] });
   const targets: Record<string, InferredTarget> = {
     toolchain: {
       executor: '@helix-release/toolchain:toolchain',
@@ -233,102 +213,43 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
       metadata: { description: 'Provision PyInstaller, uv and syft from tools/toolchain (idempotent).' },
     },
   };
-  for (const stage of config.stages) {
-    targets[stage.name] = {
+  const builtIn = new Map(stages.map((s) => [s.name, s]));
+  // Custom stages first, then the built-in ones: `nx show project release` lists the team's own stages on top.
+  const releaseTargets = [...config.stages.map((s) => s.name), ...plan.releaseTargets.filter((name) => builtIn.has(name))];
+  for (const name of releaseTargets) {
+    const stage = builtIn.get(name);
+    if (stage) {
+      targets[name] = stageTarget(stage, { config, plans }, { options: records(name), dependsOn: plan.dependsOn[name] });
+      continue;
+    }
+    const custom = config.stages.find((s) => s.name === name)!;
+    targets[name] = {
       executor: '@helix-release/nx-plugin:custom-stage',
       options: {
-        stage: stage.name,
-        executor: stage.executor,
-        options: stage.options,
-        outputs: stage.outputs,
-        records: plan.records[stage.name],
-        siblingOutputs: config.stages.filter((s) => s.name !== stage.name).flatMap((s) => s.outputs.map((o) => o.path)),
+        stage: custom.name,
+        executor: custom.executor,
+        options: custom.options,
+        outputs: custom.outputs,
+        ...records(name),
+        siblingOutputs: config.stages.filter((s) => s.name !== custom.name).flatMap((s) => s.outputs.map((o) => o.path)),
       },
       cache: true,
-      inputs: [...stage.inputs, ...executorInputs('nx-plugin'), ...executorSourcesOf(workspaceRoot, stage.executor), 'sourceDateEpoch', upstream],
-      outputs: [...stage.outputs.map((o) => releaseFile(o.path)), manifest(RELEASE_PROJECT, stage.name)],
-      dependsOn: plan.dependsOn[stage.name],
-      metadata: { description: `Custom stage ${stage.name} (${stage.executor}), after ${stage.after}.` },
+      inputs: [...custom.inputs, ...executorInputs('nx-plugin'), ...executorSourcesOf(workspaceRoot, custom.executor), 'sourceDateEpoch', { dependentTasksOutputFiles: '**/*', transitive: true }],
+      outputs: [...custom.outputs.map((o) => `{workspaceRoot}/${config.releaseDir}/${o.path}`), manifestOutput(RELEASE_PROJECT, custom.name)],
+      dependsOn: plan.dependsOn[name],
+      metadata: { description: `Custom stage ${custom.name} (${custom.executor}), after ${custom.after}.` },
     };
   }
-  targets['conformance'] = {
-    executor: '@helix-release/conformance:conformance',
-    options: { records: plan.records['conformance'] },
-    cache: true,
-    inputs: [
-      ...(config.conformance ? [`{workspaceRoot}/${config.conformance.pack}/**/*`] : []),
-      ...(config.trustStore ? [`{workspaceRoot}/${config.trustStore}`] : []),
-      '{workspaceRoot}/tools/conformance.sh',
-      '{workspaceRoot}/tools/verify_release_signatures.py',
-      '{workspaceRoot}/tools/verify_release_provenance.py',
-      ...executorInputs('conformance'),
-      'sourceDateEpoch',
-      upstream,
-    ],
-    outputs: [
-      releaseFile('conformance-results.json'),
-      releaseFile('conformance.log'),
-      releaseFile('tools'),
-      releaseFile('conformance-pack'),
-      manifest(RELEASE_PROJECT, 'conformance'),
-    ],
-    dependsOn: plan.dependsOn['conformance'],
-    metadata: { description: 'Run the conformance pack against the built Studio and plugins.' },
-  };
-  targets['sbom'] = {
-    executor: '@helix-release/sbom:sbom',
-    options: { records: plan.records['sbom'] },
-    cache: true,
-    inputs: [...executorInputs('sbom'), 'toolchainPins', 'sourceDateEpoch', upstream],
-    outputs: [releaseFile('SBOM-*.spdx.json'), manifest(RELEASE_PROJECT, 'sbom')],
-    dependsOn: plan.dependsOn['sbom'],
-    metadata: { description: 'One deterministic SPDX 2.3 SBOM per artifact with syft, cross-checked against the lock.' },
-  };
-  targets['checksums'] = {
-    executor: '@helix-release/checksums:checksums',
-    options: { records: plan.records['checksums'] },
-    cache: true,
-    inputs: [...executorInputs('checksums'), upstream],
-    outputs: [releaseFile('SHA256SUMS.txt'), manifest(RELEASE_PROJECT, 'checksums')],
-    dependsOn: plan.dependsOn['checksums'],
-    metadata: { description: 'SHA256SUMS.txt over every release file.' },
-  };
-  targets['build-meta'] = {
-    executor: '@helix-release/build-meta:build-meta',
-    options: { records: plan.records['build-meta'] },
-    cache: true,
-    inputs: [...executorInputs('build-meta'), 'toolchainPins', 'sourceDateEpoch', 'gitState', 'ciEnvironment', upstream],
-    outputs: [releaseFile('BUILD_META.txt'), manifest(RELEASE_PROJECT, 'build-meta')],
-    dependsOn: plan.dependsOn['build-meta'],
-    metadata: { description: 'BUILD_META.txt: tag, commit, toolchain and one sha256 per release file.' },
-  };
-  targets['provenance'] = {
-    executor: '@helix-release/provenance:provenance',
-    options: { records: plan.records['provenance'], targets: plan.stageTargets },
-    cache: true,
-    inputs: [...executorInputs('provenance'), 'toolchainPins', 'sourceDateEpoch', 'gitState', 'ciEnvironment', upstream],
-    outputs: [releaseFile('release-provenance.intoto.json'), manifest(RELEASE_PROJECT, 'provenance')],
-    dependsOn: plan.dependsOn['provenance'],
-    metadata: { description: 'The in-toto SLSA v1 provenance statement.' },
-  };
-  targets['sign'] = {
-    executor: '@helix-release/sign:sign',
-    options: { records: plan.records['sign'] },
-    // Never cached: a signature must come from the key of this run, never
-    // from a cache entry another branch could have written.
-    cache: false,
-    dependsOn: plan.dependsOn['sign'],
-    metadata: { description: 'Detached OpenPGP signatures, the public key export and the fingerprint file.' },
-  };
+  const last = plan.releaseTargets[plan.releaseTargets.length - 1]!;
   targets['all'] = {
     executor: 'nx:noop',
-    dependsOn: ['sign'],
+    dependsOn: [last],
     metadata: { description: 'The whole release: every stage in order.' },
   };
   targets['clean'] = {
     executor: '@helix-release/nx-plugin:clean',
     cache: false,
-    metadata: { description: `Remove ${releaseDir}, dist/manifest and dist/work.` },
+    metadata: { description: `Remove ${config.releaseDir}, dist/manifest and dist/work.` },
   };
   projects.push({
     name: RELEASE_PROJECT,

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FORBID_DEVELOPMENT_KEYS_ENV, type StageContext } from '@helix-release/core';
 import { PluginZipError } from './errors';
-import { publicKeyOf } from './format';
+import * as ed from '@noble/ed25519';
 
 /** The environment variable holding the plugin signing key (PKCS#8 PEM text). */
 export const PLUGIN_KEY_ENV = 'HELIX_PLUGIN_SIGNING_KEY';
@@ -67,4 +67,14 @@ export async function loadPluginSigningKey(ctx: Pick<StageContext, 'env' | 'conf
     return { name, seed, publicKey: await publicKeyOf(seed), origin: 'development-key-file' };
   }
   return undefined;
+}
+
+/** Ed25519 signature of `message` with a 32-byte private seed. */
+export async function signEd25519(seed: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
+  return ed.signAsync(message, seed);
+}
+
+/** The public key of a 32-byte seed. */
+export async function publicKeyOf(seed: Uint8Array): Promise<Uint8Array> {
+  return ed.getPublicKeyAsync(seed);
 }

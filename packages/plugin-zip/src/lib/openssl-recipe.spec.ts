@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReproducibleZip } from '@helix-release/core';
-import { seedFromPem } from './keys';
-import { publicKeyOf } from './format';
+import { publicKeyOf, seedFromPem } from './keys';
 import { pluginEntries } from './plugin-zip';
 
 const repo = resolve(__dirname, '../../../..');

@@ -12,11 +12,9 @@ import { join } from 'node:path';
 import {
   collectFolderEntries,
   describeReleaseFile,
-  invalidateEvidence,
   isReleaseError,
   sha256File,
   sha256Hex,
-  stageRecordPath,
   validateZipInputs,
   writeReproducibleZip,
   writeStageRecord,
@@ -25,8 +23,8 @@ import {
   type ZipInput,
 } from '@helix-release/core';
 import { PluginZipError } from './errors';
-import { SIGNATURE_ENTRY, manifestText, signEd25519, signatureFileText } from './format';
-import { PLUGIN_KEY_ENV, loadPluginSigningKey, type PluginSigningKey } from './keys';
+import { SIGNATURE_ENTRY, manifestText, signatureFileText } from '@helix-release/format';
+import { PLUGIN_KEY_ENV, loadPluginSigningKey, signEd25519, type PluginSigningKey } from './keys';
 
 /** plugin.json as the format requires it. */
 export interface PluginMetadata {
@@ -63,7 +61,14 @@ export async function readPluginMetadata(folder: string): Promise<PluginMetadata
   if (!/^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$/.test(meta['entry'] as string)) {
     throw new PluginZipError('PLUGIN_METADATA_INVALID', '"entry" must be "module:function"', { file });
   }
-  return meta as unknown as PluginMetadata;
+  const description = meta['description'];
+  return {
+    ...meta,
+    name: meta['name'] as string,
+    version: meta['version'] as string,
+    entry: meta['entry'] as string,
+    ...(typeof description === 'string' ? { description } : {}),
+  };
 }
 
 /** Builds the zip entries of a plugin folder, checked and (when a key is given) signed. */
@@ -98,8 +103,6 @@ export async function pluginZipStage(ctx: StageContext): Promise<ReleaseArtifact
   const path = `plugins/${meta.name}-${meta.version}.zip`;
   const out = join(ctx.releaseDir, path);
   await rm(out, { force: true });
-  await invalidateEvidence(ctx.releaseDir, 'artifacts');
-  await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'plugin-zip'), { force: true });
 
   const key = await loadPluginSigningKey(ctx);
   const required = ctx.config.plugins?.requireSigned ?? true;
@@ -109,7 +112,7 @@ export async function pluginZipStage(ctx: StageContext): Promise<ReleaseArtifact
     });
   }
   if (!key) {
-    ctx.logger.notice(`${path} is packaged UNSIGNED: no ${PLUGIN_KEY_ENV} and plugins.requireSigned is false.\nA Studio with OMNIS_HELIX_PLUGIN_REQUIRE_SIGNED=1 will refuse it.`);
+    ctx.logger.notice(`${path} is packaged UNSIGNED: no ${PLUGIN_KEY_ENV} and plugins.requireSigned is false.\nAn app that requires signed plugins (the Studio with OMNIS_HELIX_PLUGIN_REQUIRE_SIGNED=1) will refuse it.`);
   } else if (key.origin === 'development-key-file') {
     ctx.logger.notice(`${path} is signed with the DEVELOPMENT plugin key (${ctx.config.plugins?.developmentKeyFile}).\nEveryone has that key: set ${PLUGIN_KEY_ENV} for a real release.`);
   }

@@ -5,13 +5,10 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  RELEASE_FILES,
-  formatSums,
+  ReleaseRecords,
   memoryLogger,
-  parseSums,
   pinnedToolVersion,
   platformTag,
-  readRecords,
   resolveConfig,
   sha256Hex,
   stableJson,
@@ -22,7 +19,7 @@ import {
   type StageRecord,
 } from '@helix-release/core';
 import { buildStatement, provenanceStage, sourceUri } from './provenance';
-import { BUILD_TYPE, SLSA_PROVENANCE_V1, STATEMENT_TYPE, type ProvenanceStatement } from './statement';
+import { BUILD_TYPE, RELEASE_FILES, SLSA_PROVENANCE_V1, STATEMENT_TYPE, formatSums, parseSums, type ProvenanceStatement } from '@helix-release/format';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 const GOLDEN = resolve(__dirname, '..', '..', 'testdata', 'statement.golden.json');
@@ -109,7 +106,7 @@ const RECORDS: Omit<StageRecord, 'schema'>[] = [
   { project: 'release', stage: 'checksums', artifacts: [strip(SUMS)] },
   { project: 'release', stage: 'build-meta', artifacts: [strip(META)] },
 ];
-const REFS = ['helix-studio/package', 'plugin-hello/plugin-zip', 'release/license-report', 'release/conformance', 'release/sbom', 'release/checksums', 'release/build-meta'];
+const REFS = ['helix-studio/lock', 'helix-studio/package', 'plugin-hello/plugin-zip', 'release/license-report', 'release/conformance', 'release/sbom', 'release/checksums', 'release/build-meta'];
 const TARGETS = ['lock', 'package', 'plugin-zip', 'license-report', 'conformance', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign'];
 
 const GITHUB_ENV: NodeJS.ProcessEnv = {
@@ -169,7 +166,7 @@ function machineIndependent(statement: ProvenanceStatement, head: string): strin
 describe('buildStatement', () => {
   let ws: string;
   let head: string;
-  let records: StageRecord[];
+  let records: ReleaseRecords;
   const config = resolveConfig({
     apps: { root: 'apps' },
     plugins: { root: 'plugins' },
@@ -185,6 +182,7 @@ describe('buildStatement', () => {
     releaseDir: join(ws, config.releaseDir),
     workDir: join(ws, 'dist', 'work', 'release', 'provenance'),
     sourceDateEpoch: { seconds: COMMIT_TIME, origin: 'git' },
+    variant: 'build',
     env,
     logger: memoryLogger(),
   });
@@ -201,7 +199,7 @@ describe('buildStatement', () => {
     git(ws, 'remote', 'add', 'origin', 'https://release-bot:s3cr3t-token@git.example.org/acme/helix.git');
     head = git(ws, 'rev-parse', 'HEAD');
     for (const r of RECORDS) await writeStageRecord(ws, r);
-    records = await readRecords(ws, REFS, {});
+    records = await ReleaseRecords.read(ws, REFS);
   });
   afterAll(async () => {
     await rm(ws, { recursive: true, force: true });
@@ -307,10 +305,10 @@ describe('buildStatement', () => {
       await writeFile(join(releaseDir, a.path), a.content);
     }
     const ctx = context({});
-    const written = await provenanceStage(ctx, REFS, TARGETS);
+    const written = await provenanceStage(ctx, await ReleaseRecords.read(ws, REFS), TARGETS);
     const text = await readFile(join(releaseDir, RELEASE_FILES.provenance), 'utf8');
     expect(text).toBe(stableJson(await buildStatement(ctx, records, TARGETS, SUMS_TEXT)));
     expect(written).toEqual({ path: RELEASE_FILES.provenance, kind: 'provenance', sha256: sha256Hex(text), size: Buffer.byteLength(text), sbom: false });
-    expect((await readRecords(ws, ['release/provenance'], {}))[0]!.artifacts).toEqual([written]);
+    expect((await ReleaseRecords.read(ws, ['release/provenance'])).all[0]!.artifacts).toEqual([written]);
   });
 });

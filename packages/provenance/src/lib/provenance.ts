@@ -13,30 +13,23 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  IMPORT_ENV,
-  RELEASE_FILES,
   builderIdentity,
-  checkedArtifacts,
   describeReleaseFile,
-  invalidateEvidence,
-  parseSums,
   platformTag,
   readGitState,
   readPins,
-  readRecords,
-  readStageRecord,
+  recordData,
   releaseToolVersions,
   sha256File,
   stableJson,
-  stageRecordPath,
   writeFileAtomic,
   writeStageRecord,
   type GitState,
   type ReleaseArtifact,
+  type ReleaseRecords,
   type StageContext,
-  type StageRecord,
 } from '@helix-release/core';
-import { BUILD_TYPE, SLSA_PROVENANCE_V1, STATEMENT_TYPE, type ProvenanceStatement, type ResourceDescriptor } from './statement';
+import { BUILD_TYPE, RELEASE_FILES, SLSA_PROVENANCE_V1, STATEMENT_TYPE, parseSums, type ProvenanceStatement, type ResourceDescriptor } from '@helix-release/format';
 
 /** `git+<remote>@<ref>`, with any credentials stripped from the remote URL. */
 export function sourceUri(git: GitState, env: NodeJS.ProcessEnv): string | undefined {
@@ -50,33 +43,18 @@ export function sourceUri(git: GitState, env: NodeJS.ProcessEnv): string | undef
   return `git+${clean}${ref ? `@${ref}` : ''}`;
 }
 
-interface LockData {
-  app: string;
-  lockfiles: { path: string; sha256: string }[];
-  packages: { name: string; version: string; hashes: string[] }[];
-}
-interface PackageData {
-  python?: string;
-  pyinstaller?: string;
-  wheels?: { name: string; version: string; file: string; sha256: string }[];
-}
-
-async function lockRecords(ctx: StageContext, records: readonly StageRecord[]): Promise<StageRecord[]> {
-  const apps = [...new Set(records.flatMap((r) => r.artifacts).filter((a) => a.kind === 'installer' && a.name).map((a) => a.name!))].sort();
-  const out: StageRecord[] = [];
-  for (const app of apps) {
-    const lock = await readStageRecord(ctx.workspaceRoot, app, 'lock').catch(() => undefined);
-    if (lock) out.push(lock);
-  }
-  return out;
+/** The lock reports of the apps whose installers the release holds (RECORD_MISSING when the plan lacks one). */
+function lockReports(records: ReleaseRecords) {
+  const apps = [...new Set(records.artifacts.filter((a) => a.kind === 'installer' && a.name).map((a) => a.name!))].sort();
+  return apps.map((app) => recordData(records.get('lock', app)));
 }
 
 /** Builds the statement (without writing it). */
-export async function buildStatement(ctx: StageContext, records: readonly StageRecord[], targets: readonly string[], sumsText: string): Promise<ProvenanceStatement> {
+export async function buildStatement(ctx: StageContext, records: ReleaseRecords, targets: readonly string[], sumsText: string): Promise<ProvenanceStatement> {
   // Subjects are exactly SHA256SUMS.txt's lines; annotations say what each
   // file is and which SBOM describes it, so verifiers need no other index.
-  const byPath = new Map(records.flatMap((r) => r.artifacts).map((a) => [a.path, a]));
-  const sbomOf = new Map(records.filter((r) => r.stage === 'sbom').flatMap((r) => r.artifacts).map((a) => [a.name ?? '', a.path]));
+  const byPath = new Map(records.artifacts.map((a) => [a.path, a]));
+  const sbomOf = new Map(records.of('sbom').flatMap((r) => r.artifacts).map((a) => [a.name ?? '', a.path]));
   const subjects = parseSums(sumsText, RELEASE_FILES.sums).map((l) => {
     const kind = byPath.get(l.path)?.kind ?? 'custom';
     const sbom = sbomOf.get(l.path);
@@ -84,14 +62,12 @@ export async function buildStatement(ctx: StageContext, records: readonly StageR
   });
   const git = await readGitState(ctx.workspaceRoot);
   const builder = builderIdentity(ctx.env);
-  const packageData = records.filter((r) => r.stage === 'package').map((r) => r.data as PackageData);
-  const installedWheels = new Map(packageData.flatMap((p) => p.wheels ?? []).map((w) => [`${w.name}@${w.version}`, w]));
+  const installedWheels = new Map(records.of('package').flatMap((r) => r.data?.wheels ?? []).map((w) => [`${w.name}@${w.version}`, w]));
   const uri = sourceUri(git, ctx.env);
   const source: ResourceDescriptor = { ...(uri ? { uri } : { name: 'source' }), digest: { gitCommit: git.commit || 'unknown' } };
 
   const deps: ResourceDescriptor[] = [source];
-  for (const lock of await lockRecords(ctx, records)) {
-    const data = lock.data as LockData;
+  for (const data of lockReports(records)) {
     for (const file of data.lockfiles) deps.push({ name: file.path, uri: `file:${file.path}`, digest: { sha256: file.sha256 }, annotations: { kind: 'lockfile', app: data.app } });
     for (const pkg of data.packages) {
       const wheel = installedWheels.get(`${pkg.name}@${pkg.version}`);
@@ -115,12 +91,12 @@ export async function buildStatement(ctx: StageContext, records: readonly StageR
   );
 
   const byproducts: ResourceDescriptor[] = [];
-  const meta = records.find((r) => r.stage === 'build-meta')?.artifacts[0];
+  const meta = records.of('build-meta')[0]?.artifacts[0];
   if (meta) byproducts.push({ name: meta.path, digest: { sha256: meta.sha256 } });
-  for (const a of records.filter((r) => r.stage === 'conformance').flatMap((r) => r.artifacts)) {
+  for (const a of records.of('conformance').flatMap((r) => r.artifacts)) {
     if (a.kind === 'conformance') byproducts.push({ name: a.path, digest: { sha256: a.sha256 } });
   }
-  const installers = records.flatMap((r) => r.artifacts).filter((a) => a.kind === 'installer');
+  const installers = records.artifacts.filter((a) => a.kind === 'installer');
   const version = [...new Set(installers.map((a) => a.version).filter(Boolean))].join(', ') || 'unknown';
   return {
     _type: STATEMENT_TYPE,
@@ -132,15 +108,15 @@ export async function buildStatement(ctx: StageContext, records: readonly StageR
         externalParameters: {
           version,
           ...(git.tag ? { tag: git.tag } : {}),
-          // Imported artifacts were built elsewhere: this run did not package them.
-          targets: ctx.env[IMPORT_ENV] === '1' ? targets.filter((t) => t !== 'package' && t !== 'plugin-zip') : [...targets],
+          // The targets of the plan variant that ran (an import plan does not package).
+          targets: [...targets],
           releaseConfig: { name: ctx.config.file, digest: { sha256: ctx.config.digest } },
           source,
         },
         internalParameters: {
           sourceDateEpoch: ctx.sourceDateEpoch.seconds,
           platform: platformTag(),
-          imported: ctx.env[IMPORT_ENV] === '1',
+          imported: ctx.variant === 'import',
           dirty: git.dirty,
         },
         resolvedDependencies: deps,
@@ -157,14 +133,11 @@ export async function buildStatement(ctx: StageContext, records: readonly StageR
   };
 }
 
-/** Runs the stage. */
-export async function provenanceStage(ctx: StageContext, refs: readonly string[], targets: readonly string[]): Promise<ReleaseArtifact> {
+/** Runs the stage with the targets of the plan variant that runs. */
+export async function provenanceStage(ctx: StageContext, records: ReleaseRecords, targets: readonly string[]): Promise<ReleaseArtifact> {
   const out = join(ctx.releaseDir, RELEASE_FILES.provenance);
   await rm(out, { force: true });
-  await invalidateEvidence(ctx.releaseDir, 'provenance');
-  await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'provenance'), { force: true });
-  const records = await readRecords(ctx.workspaceRoot, refs, ctx.env);
-  await checkedArtifacts(ctx.releaseDir, records, { hash: false });
+  await records.checked(ctx.releaseDir, { hash: false });
   const sumsText = await readFile(join(ctx.releaseDir, RELEASE_FILES.sums), 'utf8');
   const statement = await buildStatement(ctx, records, targets, sumsText);
   await writeFileAtomic(out, stableJson(statement));

@@ -18,7 +18,6 @@ import {
   collectFolderEntries,
   describeReleaseFile,
   installerArtifactName,
-  invalidateEvidence,
   platformTag,
   readAppMetadata,
   readPins,
@@ -26,10 +25,10 @@ import {
   relativeInside,
   resolveUv,
   runTool,
-  stageRecordPath,
   toolchainPaths,
   writeReproducibleZip,
   writeStageRecord,
+  type AppMetadata,
   type ReleaseArtifact,
   type StageContext,
 } from '@helix-release/core';
@@ -69,16 +68,48 @@ export function buildEnvironment(sourceDateEpoch: number, workDir: string): Reco
   };
 }
 
+/**
+ * The one onedir bundle PyInstaller wrote to `distPath`: its folder name (the
+ * executable's name) and absolute path. Throws PYINSTALLER_OUTPUT, naming
+ * `specFile`, when there is none, more than one, or a onefile executable.
+ */
+export async function findBundle(distPath: string, specFile: string): Promise<{ name: string; dir: string }> {
+  const bundles = await readdir(distPath);
+  if (bundles.length !== 1) {
+    throw new PackageError('PYINSTALLER_OUTPUT', `expected one onedir bundle in ${distPath}, found ${bundles.length ? bundles.join(', ') : 'none'}; the spec must COLLECT exactly one app (onedir, not onefile)`, {
+      file: specFile,
+    });
+  }
+  const dir = join(distPath, bundles[0]!);
+  if (!(await stat(dir)).isDirectory()) {
+    throw new PackageError('PYINSTALLER_OUTPUT', 'the spec built a onefile executable; helix-release ships onedir bundles (use COLLECT)', { file: specFile });
+  }
+  return { name: bundles[0]!, dir };
+}
+
+/**
+ * The smoke test's verdict: the built `<bundleName> --version` must print
+ * exactly `<name> <version>` of the app's pyproject.toml. Throws
+ * PYINSTALLER_SMOKE, naming `pyprojectFile`, otherwise.
+ */
+export function checkSmokeOutput(stdout: string, meta: Pick<AppMetadata, 'name' | 'version'>, bundleName: string, pyprojectFile: string): void {
+  const expected = `${meta.name} ${meta.version}`;
+  if (stdout.trim() !== expected) {
+    throw new PackageError('PYINSTALLER_SMOKE', `the built ${bundleName} --version printed ${JSON.stringify(stdout.trim())}, expected ${JSON.stringify(expected)}; keep the app's version in step with pyproject.toml`, {
+      file: pyprojectFile,
+    });
+  }
+}
+
 /** Runs the stage. */
 export async function packageStage(ctx: StageContext, options: PackageOptions): Promise<PackageResult> {
   const meta = readAppMetadata(ctx.workspaceRoot, relativeInside(ctx.workspaceRoot, ctx.projectRoot, 'app folder'));
   const platform = platformTag();
   const artifactName = installerArtifactName(meta, platform);
   const artifactPath = join(ctx.releaseDir, artifactName);
-  // A failed build must not leave the previous zip or record looking current.
+  // A failed build must not leave the previous zip looking current (the
+  // adapter has removed the record and the evidence already).
   await rm(artifactPath, { force: true });
-  await invalidateEvidence(ctx.releaseDir, 'artifacts');
-  await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'package'), { force: true });
 
   // The lock stage must have passed for exactly these lockfiles.
   await readStageRecord(ctx.workspaceRoot, ctx.project, 'lock');
@@ -134,34 +165,21 @@ export async function packageStage(ctx: StageContext, options: PackageOptions): 
     env,
   });
 
-  const bundles = await readdir(distPath);
-  if (bundles.length !== 1) {
-    throw new PackageError('PYINSTALLER_OUTPUT', `expected one onedir bundle in ${distPath}, found ${bundles.length ? bundles.join(', ') : 'none'}; the spec must COLLECT exactly one app (onedir, not onefile)`, {
-      file: join(ctx.projectRoot, options.spec),
-    });
-  }
-  const bundle = join(distPath, bundles[0]!);
-  if (!(await stat(bundle)).isDirectory()) {
-    throw new PackageError('PYINSTALLER_OUTPUT', 'the spec built a onefile executable; helix-release ships onedir bundles (use COLLECT)', { file: join(ctx.projectRoot, options.spec) });
-  }
-  const executable = join(bundle, `${bundles[0]}${isWindows ? '.exe' : ''}`);
-  const smoke = await runTool({ command: executable, args: ['--version'], env: { ...env, OMNIS_HELIX_PLUGIN_REQUIRE_SIGNED: '1' } });
-  const expected = `${meta.name} ${meta.version}`;
-  if (smoke.stdout.trim() !== expected) {
-    throw new PackageError('PYINSTALLER_SMOKE', `the built ${bundles[0]} --version printed ${JSON.stringify(smoke.stdout.trim())}, expected ${JSON.stringify(expected)}; keep the app's version in step with pyproject.toml`, {
-      file: join(ctx.projectRoot, 'pyproject.toml'),
-    });
-  }
+  const bundle = await findBundle(distPath, join(ctx.projectRoot, options.spec));
+  const executable = join(bundle.dir, `${bundle.name}${isWindows ? '.exe' : ''}`);
+  // The app's own runtime settings (apps.env), as it runs once installed.
+  const smoke = await runTool({ command: executable, args: ['--version'], env: { ...(ctx.config.apps.env ?? {}), ...env } });
+  checkSmokeOutput(smoke.stdout, meta, bundle.name, join(ctx.projectRoot, 'pyproject.toml'));
 
   const prefix = artifactName.replace(/\.zip$/, '');
-  const entries = await collectFolderEntries(bundle, { prefix: `${prefix}/`, symlinks: 'keep' });
+  const entries = await collectFolderEntries(bundle.dir, { prefix: `${prefix}/`, symlinks: 'keep' });
   await writeReproducibleZip(artifactPath, entries, sde);
   const artifact = await describeReleaseFile(ctx.releaseDir, artifactName, 'installer', { sbom: true, name: meta.name, version: meta.version, platform });
   await writeStageRecord(ctx.workspaceRoot, {
     stage: 'package',
     project: ctx.project,
     artifacts: [artifact],
-    data: { python: pythonVersion, pyinstaller: pyinstallerVersion, wheels: appWheels, executable: `${prefix}/${bundles[0]}${isWindows ? '.exe' : ''}`, entries: entries.length },
+    data: { python: pythonVersion, pyinstaller: pyinstallerVersion, wheels: appWheels, executable: `${prefix}/${bundle.name}${isWindows ? '.exe' : ''}`, entries: entries.length },
   });
   ctx.logger.info(`${artifactName}: ${entries.length} files, ${artifact.size} bytes, sha256 ${artifact.sha256}`);
   return { artifact, python: pythonVersion, pyinstaller: pyinstallerVersion };

@@ -3,19 +3,14 @@
  * provenance can say exactly which distribution of each locked package went
  * into the bundle.
  */
+import type { InstalledWheel } from '@helix-release/core';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256File } from '@helix-release/core';
 import { PackageError } from './errors';
 
-/** One downloaded wheel. */
-export interface WheelInfo {
-  /** Normalised project name. */
-  name: string;
-  version: string;
-  file: string;
-  sha256: string;
-}
+/** One downloaded wheel (the record's type, shared with provenance through core). */
+export type WheelInfo = InstalledWheel;
 
 /** Normalises a distribution name (PEP 503). */
 export function normaliseDistName(name: string): string {

@@ -4,16 +4,9 @@
  * version. A package missing or at another version means the SBOM does not
  * describe what we shipped (or we did not ship what we locked).
  */
-import { evaluateMarker, markerEnvironment } from '@helix-release/core';
+import { evaluateMarker, markerEnvironment, type LockedPackage } from '@helix-release/core';
 import { SbomError } from './errors';
 import { pypiPackages, type SpdxDocument } from './normalise';
-
-/** A locked package as the lock report lists it. */
-export interface LockedPackage {
-  name: string;
-  version: string;
-  marker: string;
-}
 
 /** Outcome of a cross-check that passed. */
 export interface CrossCheckResult {

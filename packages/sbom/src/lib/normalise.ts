@@ -4,7 +4,8 @@
  * so: the time is SOURCE_DATE_EPOCH, the namespace a UUIDv5 of the artifact's
  * sha256, every array in a stable order and every object's keys sorted.
  */
-import { epochToIso, uuidV5 } from '@helix-release/core';
+import { epochToIso } from '@helix-release/core';
+import { uuidV5 } from '@helix-release/format';
 import { SbomError } from './errors';
 
 /** The parts of an SPDX 2.3 document we touch. */

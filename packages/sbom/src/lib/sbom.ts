@@ -7,33 +7,26 @@
  * Every SBOM the stage wrote before is removed first, so no SBOM of an
  * artifact that no longer exists survives a run.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
-  checkedArtifacts,
   describeReleaseFile,
-  invalidateEvidence,
+  mapConcurrent,
   pythonVersionOf,
-  readRecords,
-  readStageRecord,
+  recordData,
   resolveSyft,
   runTool,
   stableJson,
-  stageRecordPath,
   writeFileAtomic,
   writeStageRecord,
   type ReleaseArtifact,
+  type ReleaseRecords,
   type StageContext,
-  type StageRecord,
 } from '@helix-release/core';
-import { crossCheckLock, type LockedPackage } from './cross-check';
+import { isSbomFile, sbomName } from '@helix-release/format';
+import { crossCheckLock } from './cross-check';
 import { SbomError } from './errors';
 import { normaliseSpdx, type SpdxDocument } from './normalise';
-
-/** The SBOM file name of an artifact. */
-export function sbomName(artifactPath: string): string {
-  return `SBOM-${basename(artifactPath)}.spdx.json`;
-}
 
 /** syft's settings: no update check, file digests on, nothing fetched from the network. */
 export const SYFT_ENV: Record<string, string> = {
@@ -45,11 +38,10 @@ export const SYFT_ENV: Record<string, string> = {
   TZ: 'UTC',
 };
 
-async function pythonVersionFor(ctx: StageContext, app: string, records: readonly StageRecord[]): Promise<string> {
-  const pkg = records.find((r) => r.project === app && r.stage === 'package');
-  const recorded = (pkg?.data as { python?: string } | undefined)?.python;
-  if (recorded) return recorded;
-  return pythonVersionOf(ctx.config.python);
+/** The Python an app was built with: its package record's, else (imported artifacts) the local interpreter's. */
+async function pythonVersionFor(ctx: StageContext, app: string, records: ReleaseRecords): Promise<string> {
+  const recorded = records.of('package').find((r) => r.project === app)?.data?.python;
+  return recorded ?? pythonVersionOf(ctx.config.python);
 }
 
 /** Runs syft on one artifact and returns the normalised document. */
@@ -71,18 +63,15 @@ export async function describeArtifact(ctx: StageContext, syft: string, artifact
 }
 
 /** Runs the stage over the artifacts of `refs`. */
-export async function sbomStage(ctx: StageContext, refs: readonly string[]): Promise<ReleaseArtifact[]> {
-  await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'sbom'), { force: true });
-  await invalidateEvidence(ctx.releaseDir, 'artifacts');
-  const records = await readRecords(ctx.workspaceRoot, refs, ctx.env);
-  const artifacts = (await checkedArtifacts(ctx.releaseDir, records, { hash: false })).filter((a) => a.sbom);
+export async function sbomStage(ctx: StageContext, records: ReleaseRecords): Promise<ReleaseArtifact[]> {
+  const artifacts = (await records.checked(ctx.releaseDir, { hash: false })).filter((a) => a.sbom);
   const names = new Map<string, string>();
   for (const a of artifacts) {
     const name = sbomName(a.path);
     if (names.has(name)) throw new SbomError('SBOM_NAME_CLASH', `${a.path} and ${names.get(name)} would share ${name}; give them different file names`, { file: a.path });
     names.set(name, a.path);
   }
-  const stale = (await readdir(ctx.releaseDir).catch(() => [] as string[])).filter((f) => /^SBOM-.*\.spdx\.json$/.test(f));
+  const stale = (await readdir(ctx.releaseDir).catch(() => [] as string[])).filter(isSbomFile);
   for (const f of stale) {
     if (!names.has(f)) ctx.logger.warn(`removing ${f}: its artifact is no longer part of the release`);
     await rm(join(ctx.releaseDir, f), { force: true });
@@ -90,35 +79,28 @@ export async function sbomStage(ctx: StageContext, refs: readonly string[]): Pro
 
   const syft = await resolveSyft(ctx.workspaceRoot, ctx.env);
   ctx.logger.info(`syft ${syft.version} (${syft.command}) over ${artifacts.length} artifacts`);
-  const written: ReleaseArtifact[] = [];
-  const queue = [...artifacts];
-  const worker = async (): Promise<void> => {
-    for (let artifact = queue.shift(); artifact; artifact = queue.shift()) {
+  let written: ReleaseArtifact[];
+  try {
+    // Two syft runs at a time: each is mostly single-threaded I/O and parsing.
+    written = await mapConcurrent(artifacts, 2, async (artifact) => {
       const doc = await describeArtifact(ctx, syft.command, artifact);
       const out = join(ctx.releaseDir, sbomName(artifact.path));
       if (artifact.kind === 'installer' && artifact.name) {
-        const lock = await readStageRecord(ctx.workspaceRoot, artifact.name, 'lock').catch(() => undefined);
-        if (!lock) {
-          ctx.logger.warn(`${artifact.path}: no lock report for app ${artifact.name}; the SBOM is not cross-checked`);
-        } else {
-          const report = lock.data as { packages: LockedPackage[]; lockfiles: { path: string }[] };
-          const python = await pythonVersionFor(ctx, artifact.name, records);
-          const result = crossCheckLock(doc, report.packages, {
-            platform: artifact.platform ?? 'linux-x86_64',
-            python,
-            sbomFile: out,
-            lockFile: report.lockfiles[0]?.path ?? 'requirements.txt',
-          });
-          ctx.logger.info(`${sbomName(artifact.path)}: lock cross-check passed (${result.checked.join(', ')}${result.notApplicable.length ? `; not for this platform: ${result.notApplicable.join(', ')}` : ''})`);
-          if (result.unlocked.length) ctx.logger.warn(`${artifact.path} bundles Python packages the lock does not list: ${result.unlocked.join(', ')}`);
-        }
+        // The plan hands the sbom stage every app's lock report; one missing is RECORD_MISSING.
+        const report = recordData(records.get('lock', artifact.name));
+        const python = await pythonVersionFor(ctx, artifact.name, records);
+        const result = crossCheckLock(doc, report.packages, {
+          platform: artifact.platform ?? 'linux-x86_64',
+          python,
+          sbomFile: out,
+          lockFile: report.lockfiles[0]?.path ?? 'requirements.txt',
+        });
+        ctx.logger.info(`${sbomName(artifact.path)}: lock cross-check passed (${result.checked.join(', ')}${result.notApplicable.length ? `; not for this platform: ${result.notApplicable.join(', ')}` : ''})`);
+        if (result.unlocked.length) ctx.logger.warn(`${artifact.path} bundles Python packages the lock does not list: ${result.unlocked.join(', ')}`);
       }
       await writeFileAtomic(out, stableJson(doc));
-      written.push(await describeReleaseFile(ctx.releaseDir, sbomName(artifact.path), 'sbom', { name: artifact.path }));
-    }
-  };
-  try {
-    await Promise.all([worker(), worker()]);
+      return describeReleaseFile(ctx.releaseDir, sbomName(artifact.path), 'sbom', { name: artifact.path });
+    });
   } catch (err) {
     // No partial set of SBOMs is left to look like a finished stage.
     await Promise.all([...names.keys()].map((f) => rm(join(ctx.releaseDir, f), { force: true })));
@@ -128,9 +110,4 @@ export async function sbomStage(ctx: StageContext, refs: readonly string[]): Pro
   await writeStageRecord(ctx.workspaceRoot, { stage: 'sbom', project: ctx.project, artifacts: written, data: { syft: syft.version } });
   ctx.logger.info(`${written.length} SBOMs written`);
   return written;
-}
-
-/** Reads an SBOM back (for tests and the verifier). */
-export async function readSbom(path: string): Promise<SpdxDocument> {
-  return JSON.parse(await readFile(path, 'utf8')) as SpdxDocument;
 }

@@ -8,15 +8,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReleaseRecords, memoryLogger, resolveConfig, sha256Hex, type ArtifactKind, type StageContext } from '@helix-release/core';
 import { SignError, type SignErrorCode } from './errors';
 import { loadSigningKey, type KeySource, type SigningKey } from './key';
-import { detachedSignature, publicKeyArmor } from './sign';
+import { detachedSignature, publicKeyArmor, signStage } from './sign';
 
 const TESTDATA = resolve(__dirname, '..', '..', 'testdata');
 /** Every fixture key was made at the faked time 2020-01-01T00:00:00Z. */
@@ -307,5 +308,184 @@ describe('detachedSignature', () => {
       const listed = gpg.run(['--with-colons', '--list-secret-keys', FIXTURES[name].fingerprint]);
       expect(listed.code).not.toBe(0); // gpg imported no secret key from it
     });
+  });
+});
+
+/**
+ * signStage itself, on a temporary workspace: what it refuses. A file changed
+ * after its stage recorded it, `sign.required` without a key, and a key that
+ * loads but cannot sign (made here by the real gpg: a certify-only primary
+ * key with no signing subkey, and an RSA 1024 key OpenPGP.js finds too weak).
+ * A refused run leaves no signature behind.
+ */
+describe('signStage', () => {
+  const gpg = new Gpg();
+  /** Keys made by gpg for this block, unprotected. */
+  const made = {} as Record<'certOnly' | 'rsa1024', { armor: string; fingerprint: string }>;
+  let ws = '';
+  let counter = 0;
+
+  /** gpg --quick-gen-key at the fixtures' faked creation time; returns the unprotected secret key. */
+  function makeKey(uid: string, algo: string, usage: string): { armor: string; fingerprint: string } {
+    const opts = ['--faked-system-time', '20200101T000000!', '--pinentry-mode', 'loopback', '--passphrase', ''];
+    const gen = gpg.run([...opts, '--quick-gen-key', uid, algo, usage, 'never']);
+    expect(gen.code, gen.stderr).toBe(0);
+    const fingerprint = /^fpr:+([0-9A-F]{40}):/m.exec(gpg.run(['--with-colons', '--fingerprint', uid]).stdout)?.[1];
+    expect(fingerprint, `no fingerprint for ${uid}`).toBeDefined();
+    const exported = gpg.run([...opts, '--armor', '--export-secret-keys', fingerprint!]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toMatch(/^-----BEGIN PGP PRIVATE KEY BLOCK-----/);
+    return { armor: exported.stdout, fingerprint: fingerprint! };
+  }
+
+  beforeAll(async () => {
+    await gpg.init();
+    made.certOnly = makeKey('Helix TEST-ONLY cert-only <test-only-cert-only@helix-release.invalid>', 'ed25519', 'cert');
+    made.rsa1024 = makeKey('Helix TEST-ONLY rsa1024 <test-only-rsa1024@helix-release.invalid>', 'rsa1024', 'sign');
+    ws = await mkdtemp(join(tmpdir(), 'helix-sign-stage-'));
+  });
+  afterAll(async () => {
+    await gpg.dispose();
+    if (ws) await rm(ws, { recursive: true, force: true });
+  });
+
+  const ed = FIXTURES.ed25519;
+  const keyEnv = (armor: string, fingerprint: string, passphrase?: string): NodeJS.ProcessEnv => ({
+    GPG_PRIVATE_KEY: armor,
+    GPG_PUBLIC_KEY_FINGERPRINT: fingerprint,
+    ...(passphrase === undefined ? {} : { GPG_PASSPHRASE: passphrase }),
+  });
+  /** The files the release holds when signStage runs; each recorded by its stage. */
+  const FILES: { path: string; kind: ArtifactKind; stage: string; text: string }[] = [
+    { path: 'SHA256SUMS.txt', kind: 'checksums', stage: 'checksums', text: `${'a'.repeat(64)}  helix-studio-1.4.0-linux-x86_64.zip\n` },
+    { path: 'BUILD_META.txt', kind: 'meta', stage: 'build-meta', text: 'format: helix-build-meta v1\nversion: 1.4.0\n' },
+    { path: 'SBOM-helix-studio-1.4.0-linux-x86_64.zip.spdx.json', kind: 'sbom', stage: 'sbom', text: '{"spdxVersion":"SPDX-2.3"}\n' },
+  ];
+
+  interface StageCase {
+    name: string;
+    sign: { required?: boolean; developmentKey?: { privateKeyFile: string; passphraseFile: string; fingerprint: string } };
+    env: () => NodeJS.ProcessEnv;
+    /** Changes this release file (same size, one byte) after it was recorded. */
+    change?: string;
+    expect: 'PASS' | SignErrorCode;
+    /** The file the error must name, given the case's workspace root (undefined: it names none). */
+    file?: (root: string) => string | undefined;
+    /** Substrings the message must contain; functions read the keys made in beforeAll. */
+    message?: () => string[];
+  }
+  const cases: StageCase[] = [
+    { name: 'the ed25519 fixture key, nothing changed (the control)', sign: {}, env: () => keyEnv(ed.armor, ed.fingerprint, ed.passphrase), expect: 'PASS' },
+    {
+      name: 'BUILD_META.txt changed after build-meta recorded it',
+      sign: {},
+      env: () => keyEnv(ed.armor, ed.fingerprint, ed.passphrase),
+      change: 'BUILD_META.txt',
+      expect: 'SIGN_FILE_CHANGED',
+      file: (root) => join(root, 'dist/release/BUILD_META.txt'),
+      message: () => [`changed since its stage recorded sha256 ${sha256Hex(FILES[1]!.text)}`, 're-run the release'],
+    },
+    {
+      name: 'an SBOM changed after the sbom stage recorded it (the files before it were signed already)',
+      sign: { required: true },
+      env: () => keyEnv(ed.armor, ed.fingerprint, ed.passphrase),
+      change: 'SBOM-helix-studio-1.4.0-linux-x86_64.zip.spdx.json',
+      expect: 'SIGN_FILE_CHANGED',
+      file: (root) => join(root, 'dist/release/SBOM-helix-studio-1.4.0-linux-x86_64.zip.spdx.json'),
+      message: () => [`recorded sha256 ${sha256Hex(FILES[2]!.text)}`],
+    },
+    {
+      name: 'sign.required and no GPG_PRIVATE_KEY',
+      sign: { required: true },
+      env: () => ({}),
+      expect: 'SIGN_KEY_REQUIRED',
+      file: () => 'release.config.ts', // the config's own name for itself
+      message: () => ['sign.required is true but GPG_PRIVATE_KEY is not set', 'GPG_PASSPHRASE', 'GPG_PUBLIC_KEY_FINGERPRINT'],
+    },
+    {
+      name: 'sign.required, a development key configured but forbidden by HELIX_RELEASE_FORBID_DEVELOPMENT_KEYS=1',
+      sign: { required: true, developmentKey: { privateKeyFile: 'keys/dev.asc', passphraseFile: 'keys/dev.passphrase', fingerprint: ed.fingerprint } },
+      env: () => ({ HELIX_RELEASE_FORBID_DEVELOPMENT_KEYS: '1', GPG_PASSPHRASE: 'set, but no key' }),
+      expect: 'SIGN_KEY_REQUIRED',
+      file: () => 'release.config.ts', // the config's own name for itself
+      message: () => ['sign.required is true but GPG_PRIVATE_KEY is not set'],
+    },
+    {
+      name: 'a certify-only key (no signing key)',
+      sign: {},
+      env: () => keyEnv(made.certOnly.armor, made.certOnly.fingerprint),
+      expect: 'SIGN_KEY_UNUSABLE',
+      file: () => undefined,
+      message: () => [`the key ${made.certOnly.fingerprint} cannot sign`, 'Could not find valid signing key packet'],
+    },
+    {
+      name: 'an RSA 1024 key (too weak for OpenPGP.js)',
+      sign: { required: true },
+      env: () => keyEnv(made.rsa1024.armor, made.rsa1024.fingerprint),
+      expect: 'SIGN_KEY_UNUSABLE',
+      file: () => undefined,
+      message: () => [`the key ${made.rsa1024.fingerprint} cannot sign`, 'RSA keys shorter than 2047 bits are considered too weak'],
+    },
+  ];
+
+  it.each(cases)('$name → $expect', async (c) => {
+    const root = join(ws, `case-${++counter}`);
+    const config = resolveConfig({ apps: { root: 'apps' }, sign: c.sign });
+    const releaseDir = join(root, config.releaseDir);
+    await mkdir(releaseDir, { recursive: true });
+    for (const f of FILES) await writeFile(join(releaseDir, f.path), f.text);
+    // Signatures of an earlier run: a refused run must not leave them behind.
+    await writeFile(join(releaseDir, 'SHA256SUMS.txt.asc'), '-----BEGIN PGP SIGNATURE-----\nstale\n-----END PGP SIGNATURE-----\n');
+    await writeFile(join(releaseDir, 'release-signing-key-fingerprint.txt'), `${ed.fingerprint}\n`);
+    const records = new ReleaseRecords(
+      FILES.map((f) => ({
+        schema: 'helix-release/stage-record/v1' as const,
+        stage: f.stage,
+        project: 'release',
+        artifacts: [{ path: f.path, kind: f.kind, sha256: sha256Hex(f.text), size: Buffer.byteLength(f.text), sbom: false }],
+      })),
+    );
+    if (c.change) {
+      const file = join(releaseDir, c.change);
+      const bytes = readFileSync(file);
+      bytes[5]! ^= 0x01; // same size: only the digest tells
+      await writeFile(file, bytes);
+    }
+    const ctx: StageContext = {
+      stage: 'sign',
+      project: 'release',
+      workspaceRoot: root,
+      projectRoot: root,
+      config,
+      releaseDir,
+      workDir: join(root, 'dist', 'work', 'release', 'sign'),
+      sourceDateEpoch: { seconds: LATER, origin: 'environment' },
+      variant: 'build',
+      env: c.env(),
+      logger: memoryLogger(),
+    };
+    const outcome = await signStage(ctx, records).catch((err: unknown) => err);
+    const left = await readdir(releaseDir);
+    if (c.expect === 'PASS') {
+      expect(outcome, outcome instanceof Error ? outcome.message : '').toBeInstanceOf(Array);
+      expect((outcome as { path: string }[]).map((a) => a.path).sort()).toEqual([...FILES.map((f) => `${f.path}.asc`), 'release-signing-key-fingerprint.txt', 'release-signing-public-key.asc'].sort());
+      expect(readFileSync(join(releaseDir, 'SHA256SUMS.txt.asc'), 'utf8')).toMatch(/^-----BEGIN PGP SIGNATURE-----\n/);
+      return;
+    }
+    expect(outcome).toBeInstanceOf(SignError);
+    const err = outcome as SignError;
+    expect(err.code, err.format()).toBe(c.expect);
+    expect(err.file).toBe(c.file!(root));
+    for (const part of c.message?.() ?? []) expect(err.message).toContain(part);
+    // Nothing signed is left: no .asc (not even the stale one), no key export, no fingerprint file.
+    expect(left.filter((f) => f.endsWith('.asc') || f === 'release-signing-key-fingerprint.txt')).toEqual([]);
+    expect(left.sort()).toEqual(FILES.map((f) => f.path).sort());
+    // And no key material in what it says.
+    const armor = c.env()['GPG_PRIVATE_KEY'];
+    if (armor) for (const text of [err.message, err.format(), inspect(err, { depth: 10 })]) expectNoSecrets(text, armorBodyLines(armor));
+  });
+
+  it('covers every error code of the stage itself', () => {
+    for (const code of ['PASS', 'SIGN_FILE_CHANGED', 'SIGN_KEY_REQUIRED', 'SIGN_KEY_UNUSABLE']) expect(cases.map((c) => c.expect)).toContain(code);
   });
 });

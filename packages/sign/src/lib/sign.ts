@@ -12,22 +12,20 @@
  * run, so the verifier reports the release as unsigned; with
  * `sign.required` it fails instead.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import {
-  RELEASE_FILES,
-  checkedArtifacts,
   listFiles,
-  readRecords,
   sha256Hex,
-  stageRecordPath,
   writeFileAtomic,
   writeStageRecord,
   type ArtifactKind,
   type ReleaseArtifact,
+  type ReleaseRecords,
   type StageContext,
 } from '@helix-release/core';
+import { RELEASE_FILES, SIGNATURE_SUFFIX } from '@helix-release/format';
 import { SignError } from './errors';
 import { KEY_ENV, findKeySource, loadSigningKey, type SigningKey } from './key';
 
@@ -53,16 +51,14 @@ async function removePreviousSignatures(releaseDir: string): Promise<void> {
   const files = await listFiles(releaseDir).catch(() => [] as string[]);
   await Promise.all(
     files
-      .filter((f) => f.endsWith('.asc') || f === RELEASE_FILES.fingerprint)
+      .filter((f) => f.endsWith(SIGNATURE_SUFFIX) || f === RELEASE_FILES.fingerprint)
       .map((f) => rm(join(releaseDir, f), { force: true })),
   );
 }
 
 /** Runs the stage; returns the files written (empty when unsigned). */
-export async function signStage(ctx: StageContext, refs: readonly string[]): Promise<ReleaseArtifact[]> {
-  await rm(stageRecordPath(ctx.workspaceRoot, ctx.project, 'sign'), { force: true });
-  const records = await readRecords(ctx.workspaceRoot, refs, ctx.env);
-  const toSign = (await checkedArtifacts(ctx.releaseDir, records, { hash: false })).filter((a) => SIGNED_KINDS.includes(a.kind));
+export async function signStage(ctx: StageContext, records: ReleaseRecords): Promise<ReleaseArtifact[]> {
+  const toSign = (await records.checked(ctx.releaseDir, { hash: false })).filter((a) => SIGNED_KINDS.includes(a.kind));
   const source = await findKeySource(ctx);
   await removePreviousSignatures(ctx.releaseDir);
   if (!source) {
@@ -88,7 +84,7 @@ export async function signStage(ctx: StageContext, refs: readonly string[]): Pro
         throw new SignError('SIGN_FILE_CHANGED', `changed since its stage recorded sha256 ${artifact.sha256}; re-run the release`, { file: join(ctx.releaseDir, artifact.path) });
       }
       const armored = await detachedSignature(key, data, ctx.sourceDateEpoch.seconds);
-      const path = `${artifact.path}.asc`;
+      const path = `${artifact.path}${SIGNATURE_SUFFIX}`;
       await writeFileAtomic(join(ctx.releaseDir, path), armored);
       written.push({ path, kind: 'signature', sha256: sha256Hex(armored), size: Buffer.byteLength(armored), sbom: false, name: artifact.path });
     }
@@ -106,9 +102,4 @@ export async function signStage(ctx: StageContext, refs: readonly string[]): Pro
   await writeStageRecord(ctx.workspaceRoot, { stage: 'sign', project: ctx.project, artifacts: written, data: { signed: true, fingerprint: key.fingerprint, development: key.origin === 'development-key' } });
   ctx.logger.info(`signed ${toSign.length} files with ${key.fingerprint}: ${toSign.map((a) => a.path).join(', ')}`);
   return written;
-}
-
-/** Lists the `.asc` files in a release folder (for tests and the verifier). */
-export async function listSignatures(releaseDir: string): Promise<string[]> {
-  return (await readdir(releaseDir)).filter((f) => f.endsWith('.asc') && f !== RELEASE_FILES.publicKey).sort();
 }

@@ -6,6 +6,8 @@
  * so do we.
  */
 
+import { decodeBase64 } from '@helix-release/format';
+
 function crc24(data: Uint8Array): number {
   let crc = 0xb704ce;
   for (const byte of data) {
@@ -16,13 +18,6 @@ function crc24(data: Uint8Array): number {
     }
   }
   return crc & 0xffffff;
-}
-
-function strictBase64(text: string): Buffer | undefined {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return undefined;
-  const data = Buffer.from(text, 'base64');
-  // Canonical: the padding bits of the last digit must be zero.
-  return data.toString('base64') === text ? data : undefined;
 }
 
 /** Undefined when every armour block of `text` is well formed; otherwise why not. */
@@ -53,10 +48,10 @@ export function armorProblem(text: string): string | undefined {
       else body.push(line);
     }
     if (!ended) return `the ${begin[1]} block has no END line`;
-    const data = strictBase64(body.join(''));
+    const data = decodeBase64(body.join(''), { canonical: true });
     if (!data) return 'the armour is not canonical base64';
     if (checksum !== undefined) {
-      const expected = strictBase64(checksum);
+      const expected = decodeBase64(checksum, { canonical: true });
       if (!expected || expected.readUIntBE(0, 3) !== crc24(data)) return 'the armour checksum (CRC-24) does not match: the file was changed or damaged';
     }
     i = j;

@@ -3,10 +3,12 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { compareBytes, readZipDirectory, writeReproducibleZip } from '@helix-release/core';
-import { SIGNATURE_ENTRY, pluginEntries, publicKeyOf, seedFromPem, type PluginSigningKey } from '@helix-release/plugin-zip';
+import { readZipDirectory, writeReproducibleZip } from '@helix-release/core';
+import { SIGNATURE_ENTRY, compareBytes } from '@helix-release/format';
+import { pluginEntries, publicKeyOf, seedFromPem, type PluginSigningKey } from '@helix-release/plugin-zip';
 import { CASES_DIR, generate, type TrustCaseTable } from '../../../../workspace-fixtures/plugin-trust-cases/generate';
-import { verifyPluginZip, type PluginCode } from './plugin';
+import type { PluginCode } from '@helix-release/format';
+import { verifyPluginZip } from './plugin';
 import { loadTrustStore } from './trust-store';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');

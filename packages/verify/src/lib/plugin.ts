@@ -8,15 +8,8 @@
  * Everything is judged from the bytes in memory; nothing is extracted.
  */
 import { createHash } from 'node:crypto';
-import {
-  checkEntryName,
-  compareBytes,
-  isReleaseError,
-  readZipDirectory,
-  readZipEntry,
-  type ZipEntryInfo,
-} from '@helix-release/core';
-import { SIGNATURE_ENTRY, parseSignatureFile, verifyEd25519 } from '@helix-release/plugin-zip';
+import { readZipDirectory, readZipEntry, type ZipEntryInfo } from '@helix-release/core';
+import { SIGNATURE_ENTRY, checkEntryName, compareBytes, isReleaseError, parseSignatureFile, verifyEd25519, type PluginCode } from '@helix-release/format';
 import type { TrustStore } from './trust-store';
 
 /** Zip-bomb bounds (documented in packages/plugin-zip/README.md; same in the Python loader). */
@@ -48,22 +41,6 @@ function nestingDepth(value: unknown): number {
 function decodeUtf8(bytes: Uint8Array): string {
   return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
 }
-
-/** Codes a plugin check ends with; PLUGIN_OK is the only pass. */
-export type PluginCode =
-  | 'PLUGIN_OK'
-  | 'PLUGIN_UNSIGNED'
-  | 'PLUGIN_UNTRUSTED_KEY'
-  | 'PLUGIN_BAD_SIGNATURE'
-  | 'PLUGIN_DIGEST_MISMATCH'
-  | 'PLUGIN_MISSING_ENTRY'
-  | 'PLUGIN_NOT_IN_MANIFEST'
-  | 'PLUGIN_UNSAFE_PATH'
-  | 'PLUGIN_SYMLINK'
-  | 'PLUGIN_DUPLICATE_ENTRY'
-  | 'PLUGIN_ZIP_BOMB'
-  | 'PLUGIN_MALFORMED'
-  | 'PLUGIN_BAD_METADATA';
 
 /** The verdict on one plugin zip. */
 export interface PluginVerdict {

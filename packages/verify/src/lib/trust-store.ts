@@ -6,7 +6,7 @@
  *     "keys": [ { "name": "...", "ed25519": "<base64 of the raw 32-byte key>", "comment": "..." } ] }
  */
 import { readFile } from 'node:fs/promises';
-import { ReleaseError } from '@helix-release/core';
+import { ReleaseError, decodeBase64 } from '@helix-release/format';
 
 /** Keys by name. */
 export type TrustStore = Map<string, Uint8Array>;
@@ -28,10 +28,8 @@ export function parseTrustStore(text: string, file: string): TrustStore {
     if (typeof item?.name !== 'string' || typeof item?.ed25519 !== 'string') {
       throw new ReleaseError('TRUST_STORE_INVALID', `keys[${index}] needs string fields name and ed25519`, { file });
     }
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(item.ed25519) || item.ed25519.length % 4 !== 0) {
-      throw new ReleaseError('TRUST_STORE_INVALID', `keys[${index}] (${item.name}): ed25519 is not base64`, { file });
-    }
-    const raw = Buffer.from(item.ed25519, 'base64');
+    const raw = decodeBase64(item.ed25519);
+    if (!raw) throw new ReleaseError('TRUST_STORE_INVALID', `keys[${index}] (${item.name}): ed25519 is not base64`, { file });
     if (raw.length !== 32) throw new ReleaseError('TRUST_STORE_INVALID', `keys[${index}] (${item.name}): ed25519 key must be 32 bytes, got ${raw.length}`, { file });
     if (store.has(item.name)) throw new ReleaseError('TRUST_STORE_INVALID', `keys[${index}]: duplicate key name ${JSON.stringify(item.name)}`, { file });
     store.set(item.name, new Uint8Array(raw));

@@ -1,8 +1,9 @@
 import { runStageExecutor, type ExecutorContextLike } from '@helix-release/core';
+import { buildMetaDescriptor } from '../../descriptor';
 import { buildMetaStage } from '../../lib/build-meta';
 import type { BuildMetaExecutorOptions } from './schema';
 
 /** Nx adapter for {@link buildMetaStage}. */
 export default async function buildMetaExecutor(options: BuildMetaExecutorOptions, context: ExecutorContextLike) {
-  return runStageExecutor('build-meta', context, (ctx) => buildMetaStage(ctx, options.records));
+  return runStageExecutor(buildMetaDescriptor, options, context, buildMetaStage);
 }

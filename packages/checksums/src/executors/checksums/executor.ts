@@ -1,8 +1,9 @@
 import { runStageExecutor, type ExecutorContextLike } from '@helix-release/core';
+import { checksumsDescriptor } from '../../descriptor';
 import { checksumsStage } from '../../lib/checksums';
 import type { ChecksumsExecutorOptions } from './schema';
 
 /** Nx adapter for {@link checksumsStage}. */
 export default async function checksumsExecutor(options: ChecksumsExecutorOptions, context: ExecutorContextLike) {
-  return runStageExecutor('checksums', context, (ctx) => checksumsStage(ctx, options.records));
+  return runStageExecutor(checksumsDescriptor, options, context, checksumsStage);
 }

@@ -2,4 +2,6 @@
 export interface ChecksumsExecutorOptions {
   /** Stage records (`<project>/<stage>`) whose files SHA256SUMS.txt lists. */
   records: string[];
+  /** The same for the import variant of the plan (tools/release_local.sh). */
+  importRecords?: string[];
 }

@@ -9,7 +9,7 @@ import type { CustomStageExecutorOptions } from './schema';
  * outcome is checked by {@link runCustomStage}.
  */
 export default async function customStageExecutor(options: CustomStageExecutorOptions, context: ExecutorContext) {
-  return runStageExecutor(options.stage, context, (ctx) => {
+  return runStageExecutor({ name: options.stage, evidence: 'artifacts' }, options, context, (ctx, records) => {
     const run: CustomStageRun = async () => {
       const project = context.projectName ?? 'release';
       const target = `__helix_custom_${options.stage}`;
@@ -25,6 +25,6 @@ export default async function customStageExecutor(options: CustomStageExecutorOp
       for await (const result of results) success &&= result.success;
       return success;
     };
-    return runCustomStage(ctx, options, run);
+    return runCustomStage(ctx, options, records, run);
   });
 }

@@ -4,7 +4,7 @@ import type { ToolchainExecutorOptions } from './schema';
 
 /** Nx adapter for {@link provisionToolchain}. */
 export default async function toolchainExecutor(options: ToolchainExecutorOptions, context: ExecutorContextLike) {
-  return runStageExecutor('toolchain', context, async (ctx) => {
+  return runStageExecutor({ name: 'toolchain' }, {}, context, async (ctx) => {
     await withToolchainLock(toolchainPaths(ctx.workspaceRoot).root, ctx.logger, () =>
       provisionToolchain({ workspaceRoot: ctx.workspaceRoot, python: ctx.config.python, dev: options.dev ?? false, logger: ctx.logger }),
     );

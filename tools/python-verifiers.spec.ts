@@ -17,14 +17,12 @@ import { readFileSync } from 'node:fs';
 import { appendFile, copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { formatSums } from '@helix-release/core';
-import { formatBuildMeta } from '@helix-release/build-meta';
-import { normaliseSpdx, sbomName, type SpdxDocument } from '@helix-release/sbom';
+import { formatBuildMeta, formatSums, sbomName } from '@helix-release/format';
+import { normaliseSpdx, type SpdxDocument } from '@helix-release/sbom';
 import { detachedSignature, loadSigningKey, publicKeyArmor } from '@helix-release/sign';
-import { formatResult, verifyRelease } from './release';
-import { loadTrustStore } from './trust-store';
+import { formatResult, loadTrustStore, verifyRelease } from '@helix-release/verify';
 
-const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
+const REPO_ROOT = resolve(__dirname, '..');
 const SIGNATURES_PY = join(REPO_ROOT, 'tools', 'verify_release_signatures.py');
 const PROVENANCE_PY = join(REPO_ROOT, 'tools', 'verify_release_provenance.py');
 const CASES_DIR = join(REPO_ROOT, 'workspace-fixtures', 'plugin-trust-cases');
@@ -121,6 +119,8 @@ interface Tweaks {
   conformanceResult?: 'PASSED' | 'FAILED';
   /** Leave this path out of the provenance subjects. */
   dropSubject?: string;
+  /** Record in the conformance results that the installer tested had this sha256 (other bytes). */
+  conformanceInstallerDigest?: string;
 }
 
 /** Builds a synthetic release in `dir` (see the file comment), signed by `signer`. */
@@ -159,7 +159,7 @@ async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks = {}): P
   const results = {
     _type: 'https://in-toto.io/Statement/v1',
     subject: [
-      { name: INSTALLER, digest: { sha256: installerSha } },
+      { name: INSTALLER, digest: { sha256: tweaks.conformanceInstallerDigest ?? installerSha } },
       { name: PLUGIN, digest: { sha256: pluginSha } },
     ],
     predicateType: 'https://in-toto.io/attestation/test-result/v0.1',
@@ -429,6 +429,11 @@ interface Mutation {
   only?: boolean;
   /** And the other script, if it must fail too. */
   also?: { script: Script; code: string; file: string };
+  /**
+   * Every code the two scripts together (and so the TypeScript verifier) must
+   * fail with, when the table pins the full set (checked in the parity table).
+   */
+  codes?: string[];
 }
 
 const mutate = (change: (dir: string) => Promise<void>) => async () => {
@@ -685,6 +690,65 @@ const mutations: Mutation[] = [
     file: 'conformance-results.json',
   },
   {
+    name: 'BUILD_META.txt removed (its signature and the byproduct entry are left dangling)',
+    make: mutate((dir) => unlink(join(dir, 'BUILD_META.txt'))),
+    script: 'provenance',
+    code: 'META_MISSING',
+    file: 'BUILD_META.txt',
+    also: { script: 'signatures', code: 'SIGNATURE_BAD', file: 'BUILD_META.txt.asc' },
+    codes: ['META_MISSING', 'PROVENANCE_BYPRODUCT', 'SIGNATURE_BAD'],
+  },
+  {
+    name: 'the provenance removed (its signature left dangling)',
+    make: mutate((dir) => unlink(join(dir, 'release-provenance.intoto.json'))),
+    script: 'provenance',
+    code: 'PROVENANCE_MISSING',
+    file: 'release-provenance.intoto.json',
+    also: { script: 'signatures', code: 'SIGNATURE_BAD', file: 'release-provenance.intoto.json.asc' },
+    codes: ['PROVENANCE_MISSING', 'SIGNATURE_BAD'],
+  },
+  {
+    name: 'a byproduct outside the sums changed (BUILD_META.txt, still well-formed)',
+    make: mutate(async (dir) => {
+      const file = join(dir, 'BUILD_META.txt');
+      const text = await readFile(file, 'utf8');
+      expect(text).toMatch(/^builder: local$/m);
+      await writeFile(file, text.replace(/^builder: local$/m, 'builder: lokal'));
+    }),
+    script: 'provenance',
+    code: 'PROVENANCE_BYPRODUCT',
+    file: 'BUILD_META.txt',
+    also: { script: 'signatures', code: 'SIGNATURE_BAD', file: 'BUILD_META.txt.asc' },
+    codes: ['PROVENANCE_BYPRODUCT', 'SIGNATURE_BAD'],
+  },
+  {
+    name: 'a byproduct the sums list changed (conformance.log)',
+    make: mutate((dir) => appendFile(join(dir, 'conformance.log'), 'PASS smoke (again)\n')),
+    script: 'provenance',
+    code: 'PROVENANCE_BYPRODUCT',
+    file: 'conformance.log',
+    also: { script: 'signatures', code: 'SIGNATURE_BAD', file: 'conformance.log.asc' },
+    codes: ['PROVENANCE_BYPRODUCT', 'SIGNATURE_BAD', 'SUMS_MISMATCH'],
+  },
+  {
+    name: 'the SBOM a subject references removed',
+    make: mutate((dir) => unlink(join(dir, SBOM_PLUGIN))),
+    script: 'provenance',
+    code: 'SBOM_MISSING',
+    file: SBOM_PLUGIN,
+    also: { script: 'signatures', code: 'SIGNATURE_BAD', file: `${SBOM_PLUGIN}.asc` },
+    codes: ['SBOM_MISSING', 'SIGNATURE_BAD', 'SUMS_MISSING_FILE'],
+  },
+  {
+    name: 'conformance results that tested other bytes of the installer (and re-signed)',
+    make: () => tweaked({ conformanceInstallerDigest: sha256('another build of the installer') }),
+    script: 'provenance',
+    code: 'CONFORMANCE_STALE',
+    file: 'conformance-results.json',
+    only: true,
+    codes: ['CONFORMANCE_STALE'],
+  },
+  {
     name: 'an unsigned plugin (and re-signed release)',
     make: () => tweaked({ pluginZip: join(CASES_DIR, 'zips', 'unsigned.zip') }),
     script: 'signatures',
@@ -755,11 +819,11 @@ describe('the TypeScript verifier and the Python tools give the same verdicts', 
   });
   const codesOf = (lines: string[]) => [...new Set(lines.map((l) => /^FAILED ([A-Z_0-9]+):/.exec(l)?.[1]).filter(Boolean))].sort();
 
-  const cases: [string, () => Promise<string>, string[]][] = [
-    ['the good release', async () => good, []],
-    ...mutations.map((m): [string, () => Promise<string>, string[]] => [m.name, m.make, m.args ?? []]),
+  const cases: [string, () => Promise<string>, string[], string[] | undefined][] = [
+    ['the good release', async () => good, [], []],
+    ...mutations.map((m): [string, () => Promise<string>, string[], string[] | undefined] => [m.name, m.make, m.args ?? [], m.codes]),
   ];
-  it.each(cases)('%s', async (_name, make, args) => {
+  it.each(cases)('%s', async (_name, make, args, codes) => {
     const dir = await make();
     const o = options(args);
     const a = pythonArgs(o);
@@ -772,5 +836,6 @@ describe('the TypeScript verifier and the Python tools give the same verdicts', 
     const shown = `python:\n${sig.stdout}${prov.stdout}\ntypescript:\n${ts.map(formatResult).join('\n')}`;
     expect(tsCodes.length === 0, shown).toBe(pyPassed);
     expect(tsCodes, shown).toEqual(pyCodes);
+    if (codes) expect(tsCodes, shown).toEqual(codes);
   });
 });

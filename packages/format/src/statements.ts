@@ -1,12 +1,15 @@
 /**
- * Types of the in-toto Statement v1 with an SLSA Provenance v1 predicate, as
- * this project writes it (https://in-toto.io/Statement/v1,
+ * The statements the release publishes: the provenance (an in-toto Statement
+ * v1 with an SLSA Provenance v1 predicate) and the conformance results (the
+ * test-result predicate), as this project writes them (https://in-toto.io/Statement/v1,
  * https://slsa.dev/provenance/v1). The meaning of our parameters is defined in
  * docs/provenance-build-type.md.
  */
-import { HELIX_URI_BASE } from '@helix-release/core';
 
-/** `_type` of the statement. */
+/** Base of the URIs helix-release mints (a reserved domain, so they never name anyone else's page). */
+export const HELIX_URI_BASE = 'https://helix-release.invalid';
+
+/** `_type` of every statement. */
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 /** `predicateType` of the statement. */
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
@@ -49,5 +52,26 @@ export interface ProvenanceStatement {
       metadata: { invocationId?: string; startedOn?: string; finishedOn?: string };
       byproducts: ResourceDescriptor[];
     };
+  };
+}
+
+/** `predicateType` of conformance-results.json. */
+export const TEST_RESULT_V01 = 'https://in-toto.io/attestation/test-result/v0.1';
+
+/**
+ * conformance-results.json: an in-toto Statement v1 with the test-result
+ * predicate. Its subjects are the artifacts that were tested, with their
+ * sha256; its configuration names the pack and the runner by digest.
+ */
+export interface ConformanceResults {
+  _type: typeof STATEMENT_TYPE;
+  subject: { name: string; digest: { sha256: string } }[];
+  predicateType: typeof TEST_RESULT_V01;
+  predicate: {
+    result: 'PASSED' | 'FAILED';
+    configuration: { name: string; digest: { sha256: string } }[];
+    passedTests: string[];
+    warnedTests: string[];
+    failedTests: string[];
   };
 }

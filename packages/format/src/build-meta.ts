@@ -2,9 +2,10 @@
  * BUILD_META.txt: one `key: value` per line, LF endings, keys in a fixed
  * order, then one `sha256 <release path>: <hex>` line per release file in
  * byte order of the path. Lines starting with `#` are comments. Documented in
- * this package's README.
+ * packages/build-meta/README.md.
  */
-import { ReleaseError, compareBytes } from '@helix-release/core';
+import { compareBytes } from './bytes';
+import { ReleaseError } from './errors';
 
 /** First line of the file. */
 export const BUILD_META_FORMAT = 'helix-build-meta v1';

@@ -1,5 +1,5 @@
 /**
- * The helix plugin format (specified in this package's README):
+ * The helix plugin format (specified in packages/plugin-zip/README.md):
  *
  *   SIGNATURE.ed25519 =
  *     "helix-plugin-signature v1\n"
@@ -17,8 +17,7 @@
  * manifest, so `openssl pkeyutl -verify -rawin` checks it.
  */
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
-import * as ed from '@noble/ed25519';
-import { compareBytes } from '@helix-release/core';
+import { compareBytes, decodeBase64 } from './bytes';
 
 /** Name of the signature entry inside a plugin zip. */
 export const SIGNATURE_ENTRY = 'SIGNATURE.ed25519';
@@ -62,8 +61,8 @@ export function parseSignatureFile(text: string): ParsedSignature | string {
   if (head.length !== 3 || head[0] !== SIGNATURE_HEADER) return `header must be '${SIGNATURE_HEADER}', key and ed25519 lines`;
   if (!head[1]!.startsWith('key: ') || !head[2]!.startsWith('ed25519: ')) return "expected 'key: <name>' then 'ed25519: <base64>'";
   const b64 = head[2]!.slice('ed25519: '.length);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) return 'signature is not base64';
-  const signature = Buffer.from(b64, 'base64');
+  const signature = decodeBase64(b64);
+  if (!signature) return 'signature is not base64';
   if (signature.length !== 64) return 'an Ed25519 signature is 64 bytes';
   const lines = signedText.split('\n');
   if (lines[0] !== MANIFEST_HEADER || lines[lines.length - 1] !== '') return `manifest must start with '${MANIFEST_HEADER}' and end with a newline`;
@@ -80,11 +79,6 @@ export function parseSignatureFile(text: string): ParsedSignature | string {
   return { keyName: head[1]!.slice('key: '.length), signature: new Uint8Array(signature), signed: new Uint8Array(Buffer.from(signedText, 'utf8')), manifest };
 }
 
-/** Ed25519 signature of `message` with a 32-byte private seed. */
-export async function signEd25519(seed: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
-  return ed.signAsync(message, seed);
-}
-
 /**
  * Ed25519 verification as RFC 8032 §5.1.7 without the cofactor (what OpenSSL,
  * `openssl pkeyutl -verify` and the Studio's `cryptography` do). Not noble's
@@ -98,9 +92,4 @@ export async function verifyEd25519(publicKey: Uint8Array, signature: Uint8Array
   } catch {
     return false;
   }
-}
-
-/** The public key of a 32-byte seed. */
-export async function publicKeyOf(seed: Uint8Array): Promise<Uint8Array> {
-  return ed.getPublicKeyAsync(seed);
 }

@@ -2,23 +2,25 @@
  * `helix-release import`: makes a release of artifact files built elsewhere
  * (for example the Windows and macOS zips CI builds), for
  * tools/release_local.sh. The release folder is emptied first and the files
- * are copied in with the import record `imported/import`, which the
- * release-level stages read instead of the local build's records when
- * HELIX_RELEASE_IMPORT=1.
+ * are copied in with the import record `imported/import`, which the import
+ * variant of the plan hands the release-level stages instead of the build
+ * records (HELIX_RELEASE_IMPORT=1 selects that variant).
  */
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import {
   IMPORT_RECORD,
   ReleaseError,
-  checkReleasePath,
   manifestDir,
+  parseRecordRef,
   readZipDirectory,
   sha256File,
   writeStageRecord,
+  type ImportRecordData,
   type ReleaseArtifact,
   type ResolvedConfig,
 } from '@helix-release/core';
+import { PLUGINS_DIR, SIGNATURE_ENTRY, checkReleasePath } from '@helix-release/format';
 
 const INSTALLER = /^(.+)-(\d[^-]*)-((?:linux|windows|macos)-[A-Za-z0-9_]+)\.zip$/;
 
@@ -26,7 +28,7 @@ async function isPluginZip(file: string): Promise<boolean> {
   if (!file.endsWith('.zip')) return false;
   try {
     const names = readZipDirectory(await readFile(file), file).map((e) => e.name);
-    return names.includes('plugin.json') && names.includes('SIGNATURE.ed25519');
+    return names.includes('plugin.json') && names.includes(SIGNATURE_ENTRY);
   } catch {
     return false;
   }
@@ -52,7 +54,7 @@ export async function importArtifacts(workspaceRoot: string, config: ResolvedCon
     if (!info.isFile()) throw new ReleaseError('IMPORT_MISSING', 'not a regular file', { file });
     const installer = INSTALLER.exec(name);
     const plugin = !installer && (await isPluginZip(file));
-    const path = plugin ? `plugins/${name}` : name;
+    const path = plugin ? `${PLUGINS_DIR}/${name}` : name;
     if (seen.has(path)) throw new ReleaseError('IMPORT_BAD_NAME', `two artifacts are both called ${name}`, { file });
     seen.add(path);
     artifacts.push({
@@ -82,7 +84,8 @@ export async function importArtifacts(workspaceRoot: string, config: ResolvedCon
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
-  const [project, stage] = IMPORT_RECORD.split('/') as [string, string];
-  await writeStageRecord(workspaceRoot, { project, stage, artifacts, data: { imported: artifacts.length } });
+  const { project, stage } = parseRecordRef(IMPORT_RECORD);
+  const data: ImportRecordData = { imported: artifacts.length };
+  await writeStageRecord(workspaceRoot, { project, stage, artifacts, data });
   return artifacts;
 }

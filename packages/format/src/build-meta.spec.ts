@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BUILD_META_FORMAT, formatBuildMeta, parseBuildMeta, type BuildMeta } from './format';
+import { BUILD_META_FORMAT, formatBuildMeta, parseBuildMeta, type BuildMeta } from './build-meta';
 
-const GOLDEN = join(resolve(__dirname, '..', '..', 'testdata'), 'build-meta.golden');
+const GOLDEN = join(resolve(__dirname, '..', 'testdata'), 'build-meta.golden');
 
 /** Compares with a golden file; `UPDATE_GOLDEN=1` rewrites it instead. */
 function expectGolden(actual: string, file: string): void {

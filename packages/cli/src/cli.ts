@@ -12,10 +12,9 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describeError, isReleaseError, loadConfig, releasePlan } from '@helix-release/core';
-import { importArtifacts } from './lib/import';
-import { verifyPluginZip } from './lib/plugin';
-import { formatResult, verifyRelease, type CheckResult } from './lib/release';
-import { loadTrustStore } from './lib/trust-store';
+import { BUILT_IN_STAGES } from '@helix-release/nx-plugin/src/lib/stages';
+import { formatResult, loadTrustStore, verifyPluginZip, verifyRelease, type CheckResult } from '@helix-release/verify';
+import { importArtifacts } from './import';
 
 const USAGE = `usage:
   helix-release verify <release-dir> (--fingerprint FPR | --tofu) [--commit SHA] [--tag TAG] [--trust-store FILE] [--json]
@@ -114,10 +113,9 @@ export async function main(argv: readonly string[], io = { out: (s: string) => p
       case 'plan': {
         const p = parse(rest, ['workspace'], ['local']);
         const workspace = resolve(str(p, 'workspace') ?? '.');
-        const plan = releasePlan(await loadConfig(workspace), { apps: [], plugins: [] });
-        // --local: what tools/release_local.sh runs for imported artifacts (no package / plugin-zip).
-        const targets = p.flags.has('local') ? plan.stageTargets.filter((t) => t !== 'package' && t !== 'plugin-zip') : plan.stageTargets;
-        io.out(`${targets.join('\n')}\n`);
+        // --local: the import variant, what tools/release_local.sh runs for imported artifacts.
+        const plan = releasePlan(BUILT_IN_STAGES, await loadConfig(workspace), { apps: [], plugins: [] }, p.flags.has('local') ? 'import' : 'build');
+        io.out(`${plan.stageTargets.join('\n')}\n`);
         return 0;
       }
       default:

@@ -4,9 +4,9 @@
  * LF endings, sorted by the bytes of the name, names relative to the release
  * folder with `/` separators.
  */
+import { compareBytes } from './bytes';
 import { ReleaseError } from './errors';
-import { compareBytes } from './fsx';
-import { checkReleasePath } from './manifest';
+import { checkReleasePath } from './paths';
 
 /** One line of SHA256SUMS.txt. */
 export interface SumLine {

@@ -5,8 +5,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isReleaseError } from './errors';
-import { sha256Hex } from './hash';
+import { createHash } from 'node:crypto';
 import { formatSums, parseSums, type SumLine } from './sums';
+
+const sha256Hex = (data: string) => createHash('sha256').update(data).digest('hex');
 
 const TESTDATA = resolve(__dirname, '..', 'testdata');
 const A = sha256Hex('a');

@@ -1,0 +1,22 @@
+import type { StageDescriptor } from '@helix-release/core';
+import { KIT_TOOLS, PACK_DIR, RELEASE_FILES } from '@helix-release/format';
+
+/** Stage `conformance`'s contract: after the builds; runs the pack, ships the verification kit. */
+export const conformanceDescriptor: StageDescriptor = {
+  name: 'conformance',
+  executor: '@helix-release/conformance:conformance',
+  packageDir: 'conformance',
+  scope: 'release',
+  after: ['package', 'plugin-zip'],
+  evidence: 'artifacts',
+  cache: true,
+  readsWholeConfig: true,
+  writes: () => [RELEASE_FILES.conformanceResults, RELEASE_FILES.conformanceLog, 'tools', PACK_DIR],
+  inputs: ({ config }) => [
+    ...(config.conformance ? [`{workspaceRoot}/${config.conformance.pack}/**/*`] : []),
+    ...(config.trustStore ? [`{workspaceRoot}/${config.trustStore}`] : []),
+    ...KIT_TOOLS.map((tool) => `{workspaceRoot}/${tool}`),
+    'sourceDateEpoch',
+  ],
+  description: () => 'Run the conformance pack against the built Studio and plugins.',
+};

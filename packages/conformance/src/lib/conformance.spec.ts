@@ -1,0 +1,121 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import {
+  ReleaseRecords,
+  describeReleaseFile,
+  memoryLogger,
+  platformTag,
+  resolveConfig,
+  stageRecordPath,
+  writeReproducibleZip,
+  writeStageRecord,
+  type ResolvedConfig,
+  type StageContext,
+} from '@helix-release/core';
+import { KIT_TOOLS, RELEASE_FILES } from '@helix-release/format';
+import { conformanceStage } from './conformance';
+
+const SDE = 1_700_000_000;
+const PLATFORM = platformTag();
+const PREFIX = `helix-studio-1.4.0-${PLATFORM}`;
+const INSTALLER = `${PREFIX}.zip`;
+const WITH_PACK = resolveConfig({ apps: { root: 'apps' }, conformance: { pack: 'conformance/pack' } });
+const WITHOUT_PACK = resolveConfig({ apps: { root: 'apps' } });
+
+let ws: string;
+
+const context = (config: ResolvedConfig): StageContext => ({
+  stage: 'conformance',
+  project: 'release',
+  workspaceRoot: ws,
+  projectRoot: ws,
+  config,
+  releaseDir: join(ws, config.releaseDir),
+  workDir: join(ws, 'dist', 'work', 'release', 'conformance'),
+  sourceDateEpoch: { seconds: SDE, origin: 'git' },
+  variant: 'build',
+  env: {},
+  logger: memoryLogger(),
+});
+
+/** Writes `rel` in the temp workspace. */
+async function put(rel: string, content: string, mode = 0o644): Promise<void> {
+  await mkdir(dirname(join(ws, rel)), { recursive: true });
+  await writeFile(join(ws, rel), content, { mode });
+}
+
+/**
+ * A fake tools/conformance.sh: runs the studio it is given (so its output
+ * shows the stage unpacked the installer and named the recorded executable),
+ * then does `body`.
+ */
+const fakeConformance = (body: string) =>
+  put(
+    'tools/conformance.sh',
+    ['#!/usr/bin/env bash', 'while [ $# -gt 0 ]; do case "$1" in --studio) studio=$2; shift 2;; *) shift;; esac; done', 'echo "studio says: $("$studio" --version)"', body, ''].join('\n'),
+    0o755,
+  );
+
+beforeAll(async () => {
+  ws = await mkdtemp(join(tmpdir(), 'helix-conformance-'));
+  // The kit the stage ships from the workspace (conformance.sh is replaced per case).
+  for (const tool of KIT_TOOLS) await put(tool, `# stub of ${tool}\n`, 0o755);
+  await put('conformance/pack/cases/plugin-loads.json', '{"case":"plugin-loads"}\n');
+  // A real installer zip: one top folder holding the app's executable.
+  const releaseDir = join(ws, WITH_PACK.releaseDir);
+  await mkdir(releaseDir, { recursive: true });
+  await writeReproducibleZip(
+    join(releaseDir, INSTALLER),
+    [
+      { name: `${PREFIX}/helix-studio`, kind: 'buffer', data: Buffer.from('#!/bin/sh\necho "helix-studio 1.4.0"\n'), executable: true },
+      { name: `${PREFIX}/_internal/base_library.zip`, kind: 'buffer', data: Buffer.from('lib') },
+    ],
+    SDE,
+  );
+  const installer = await describeReleaseFile(releaseDir, INSTALLER, 'installer', { sbom: true, name: 'helix-studio', version: '1.4.0', platform: PLATFORM });
+  await writeStageRecord(ws, {
+    project: 'helix-studio',
+    stage: 'package',
+    artifacts: [installer],
+    data: { python: '3.11.7', pyinstaller: '6.11.1', wheels: [], executable: `${PREFIX}/helix-studio`, entries: 2 },
+  });
+});
+afterAll(async () => {
+  await rm(ws, { recursive: true, force: true });
+});
+
+describe('conformanceStage', () => {
+  it('fails with CONFORMANCE_NO_PACK naming the config when it has no conformance pack', async () => {
+    const ctx = context(WITHOUT_PACK);
+    await writeFile(join(ctx.releaseDir, RELEASE_FILES.conformanceResults), '{"stale":true}\n');
+    const err = await conformanceStage(ctx, await ReleaseRecords.read(ws, ['helix-studio/package'])).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CONFORMANCE_NO_PACK', file: 'release.config.ts' });
+    expect((err as Error).message).toBe('release.config.ts has no conformance.pack; a release is not published without its conformance results');
+    // Results of an earlier run do not survive.
+    expect(existsSync(join(ctx.releaseDir, RELEASE_FILES.conformanceResults))).toBe(false);
+    expect(existsSync(stageRecordPath(ws, 'release', 'conformance'))).toBe(false);
+  });
+
+  it.each<[string, string, string[]]>([
+    ['prints no case and no summary', 'echo "starting the pack"', ['(exit 0):\nstudio says: helix-studio 1.4.0\nstarting the pack\n']],
+    ['prints cases but no summary', 'echo "PASS plugin-loads"', ['(exit 0):', 'PASS plugin-loads']],
+    ['prints a summary that disagrees with its cases', 'printf "PASS plugin-loads\\n2 passed, 0 failed\\n"', ['(exit 0):', '2 passed, 0 failed']],
+    ['prints a summary of no cases', 'echo "0 passed, 0 failed"', ['(exit 0):', '0 passed, 0 failed']],
+    ['fails before any case, on stderr', 'echo "cannot create the profile folder" >&2; exit 1', ['(exit 1):', 'cannot create the profile folder']],
+  ])('fails with CONFORMANCE_OUTPUT naming conformance.sh when it %s', async (_what, body, mentions) => {
+    await fakeConformance(body);
+    const ctx = context(WITH_PACK);
+    const err = await conformanceStage(ctx, await ReleaseRecords.read(ws, ['helix-studio/package'])).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CONFORMANCE_OUTPUT', file: 'tools/conformance.sh' });
+    const message = (err as Error).message;
+    expect(message).toMatch(/^conformance\.sh printed no usable result \(exit [01]\):\n/);
+    // The fake ran the executable the package record names, unpacked from the zip.
+    expect(message).toContain('studio says: helix-studio 1.4.0');
+    for (const m of mentions) expect(message).toContain(m);
+    expect(existsSync(join(ctx.releaseDir, RELEASE_FILES.conformanceResults))).toBe(false);
+    expect(existsSync(stageRecordPath(ws, 'release', 'conformance'))).toBe(false);
+  });
+});

@@ -1,0 +1,78 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { resolveSyft, resolveUv, toolchainPaths } from './toolchain';
+
+/** A version no real syft reports, so a syft on this machine's PATH can never satisfy the pin. */
+const PINNED = 'v0.0.0-test';
+
+let ws: string;
+
+/** A fake syft at `path` answering `version -o json` with `answer` (raw stdout). */
+async function fakeSyft(path: string, answer: string): Promise<string> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `#!/bin/sh\n[ "$1 $2 $3" = "version -o json" ] || exit 2\nprintf '%s\\n' '${answer}'\n`, { mode: 0o755 });
+  return path;
+}
+const versionJson = (v: string) => JSON.stringify({ application: 'syft', version: v });
+
+beforeAll(async () => {
+  ws = await mkdtemp(join(tmpdir(), 'helix-toolchain-'));
+  await mkdir(join(ws, 'tools', 'toolchain'), { recursive: true });
+  await writeFile(join(ws, 'tools', 'toolchain', 'pins.json'), JSON.stringify({ python: { minimum: '3.11', requirements: 'r.txt', devRequirements: 'd.txt' }, syft: { module: 'github.com/anchore/syft/cmd/syft', version: PINNED }, go: { minimum: '1.24' } }));
+});
+afterAll(async () => {
+  await rm(ws, { recursive: true, force: true });
+});
+
+describe('resolveSyft', () => {
+  // resolveSyft reads only HELIX_SYFT from the env it is given; the bare
+  // `syft` candidate is looked up on this process's PATH by runTool. That is
+  // why the temp workspace pins a version no real syft has: whatever syft the
+  // machine has cannot make these cases pass.
+  const env = (helixSyft?: string): NodeJS.ProcessEnv => ({ PATH: '/nonexistent-bin', ...(helixSyft ? { HELIX_SYFT: helixSyft } : {}) });
+
+  it.each<[string, () => Promise<NodeJS.ProcessEnv>, (() => string)[], string[]]>([
+    ['HELIX_SYFT answers another version', async () => env(await fakeSyft(join(ws, 'fakes', 'syft-9'), versionJson('9.9.9'))), [() => `(found: ${join(ws, 'fakes', 'syft-9')} is 9.9.9`], []],
+    ['HELIX_SYFT answers another v-prefixed version', async () => env(await fakeSyft(join(ws, 'fakes', 'syft-v1'), versionJson('v1.57.1'))), [() => `(found: ${join(ws, 'fakes', 'syft-v1')} is 1.57.1`], []],
+    ['HELIX_SYFT does not exist', async () => env(join(ws, 'fakes', 'no-such-syft')), [], ['no-such-syft']],
+    ['HELIX_SYFT prints no JSON', async () => env(await fakeSyft(join(ws, 'fakes', 'syft-garbage'), 'syft, some version')), [], ['syft-garbage']],
+    ['the toolchain\'s own syft is another version', async () => (await fakeSyft(toolchainPaths(ws).syftLocal, versionJson('1.2.3')), env()), [() => `(found: ${toolchainPaths(ws).syftLocal} is 1.2.3`], []],
+  ])('throws TOOL_NOT_FOUND naming the pins when %s', async (_what, arrange, mentions, absent) => {
+    try {
+      const err = await resolveSyft(ws, await arrange()).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'TOOL_NOT_FOUND', file: 'tools/toolchain/pins.json' });
+      const message = (err as Error).message;
+      expect(message).toMatch(/^syft v0\.0\.0-test is required/);
+      expect(message).toContain('run `npx nx run release:toolchain` to build it (needs Go), or put syft v0.0.0-test on PATH');
+      for (const m of mentions) expect(message).toContain(m());
+      for (const a of absent) expect(message).not.toContain(a);
+    } finally {
+      await rm(toolchainPaths(ws).root, { recursive: true, force: true });
+    }
+  });
+
+  it.each([['0.0.0-test'], ['v0.0.0-test']])('takes HELIX_SYFT when it answers the pinned version (%s)', async (answer) => {
+    const fake = await fakeSyft(join(ws, 'fakes', `syft-pinned-${answer}`), versionJson(answer));
+    expect(await resolveSyft(ws, env(fake))).toEqual({ command: fake, version: '0.0.0-test' });
+  });
+});
+
+describe('resolveUv', () => {
+  it('throws TOOL_NOT_FOUND naming the missing uv in a workspace without a provisioned toolchain', async () => {
+    const { uv } = toolchainPaths(ws);
+    await expect(resolveUv(ws)).rejects.toMatchObject({ code: 'TOOL_NOT_FOUND', file: uv, message: 'uv is not provisioned; run `npx nx run release:toolchain` first' });
+  });
+
+  it('returns the toolchain\'s uv once it is there', async () => {
+    const { uv } = toolchainPaths(ws);
+    await mkdir(dirname(uv), { recursive: true });
+    await writeFile(uv, '#!/bin/sh\n', { mode: 0o755 });
+    try {
+      expect(await resolveUv(ws)).toBe(uv);
+    } finally {
+      await rm(toolchainPaths(ws).root, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * The verdict codes the release verifiers report, one per way a published
+ * release can fail a check of docs/release-format.md. The TypeScript verifier
+ * and the Python tools report the same codes for the same fault.
+ */
+export const VERDICT_CODES = [
+  // keys and signatures
+  'UNSIGNED',
+  'KEY_MISSING',
+  'KEY_NOT_PINNED',
+  'KEY_MISMATCH',
+  'SIGNATURE_MISSING',
+  'SIGNATURE_BAD',
+  // sums and coverage
+  'SUMS_MISSING',
+  'SUMS_MALFORMED',
+  'SUMS_MISSING_FILE',
+  'SUMS_MISMATCH',
+  'SUMS_UNLISTED',
+  // provenance
+  'PROVENANCE_MISSING',
+  'PROVENANCE_MALFORMED',
+  'PROVENANCE_SUBJECTS',
+  'PROVENANCE_COMMIT',
+  'PROVENANCE_TAG',
+  'PROVENANCE_BYPRODUCT',
+  // BUILD_META.txt
+  'META_MISSING',
+  'META_MALFORMED',
+  'META_MISMATCH',
+  // SBOMs
+  'SBOM_MISSING',
+  'SBOM_UNBOUND',
+  'SBOM_ORPHAN',
+  // conformance
+  'CONFORMANCE_MISSING',
+  'CONFORMANCE_FAILED',
+  'CONFORMANCE_STALE',
+] as const;
+
+/** A verdict code of a release check. */
+export type VerdictCode = (typeof VERDICT_CODES)[number];
+
+/** The checks of a release, in the order of the verified install flow. */
+export const RELEASE_CHECKS = ['key', 'signature', 'sums', 'coverage', 'provenance', 'provenance-commit', 'provenance-tag', 'provenance-byproduct', 'build-meta', 'sbom', 'conformance', 'plugin'] as const;
+
+/** The name of a release check. */
+export type ReleaseCheckName = (typeof RELEASE_CHECKS)[number];
+
+/** Codes a plugin check ends with; PLUGIN_OK is the only pass. */
+export type PluginCode =
+  | 'PLUGIN_OK'
+  | 'PLUGIN_UNSIGNED'
+  | 'PLUGIN_UNTRUSTED_KEY'
+  | 'PLUGIN_BAD_SIGNATURE'
+  | 'PLUGIN_DIGEST_MISMATCH'
+  | 'PLUGIN_MISSING_ENTRY'
+  | 'PLUGIN_NOT_IN_MANIFEST'
+  | 'PLUGIN_UNSAFE_PATH'
+  | 'PLUGIN_SYMLINK'
+  | 'PLUGIN_DUPLICATE_ENTRY'
+  | 'PLUGIN_ZIP_BOMB'
+  | 'PLUGIN_MALFORMED'
+  | 'PLUGIN_BAD_METADATA';

@@ -1,0 +1,83 @@
+/**
+ * The release's published file names. They are contracts (see the source
+ * document and docs/release-format.md): stages write them, verifiers read
+ * them, and nothing else spells them.
+ */
+
+/** The release's evidence files, by role. */
+export const RELEASE_FILES = {
+  sums: 'SHA256SUMS.txt',
+  meta: 'BUILD_META.txt',
+  provenance: 'release-provenance.intoto.json',
+  publicKey: 'release-signing-public-key.asc',
+  fingerprint: 'release-signing-key-fingerprint.txt',
+  conformanceResults: 'conformance-results.json',
+  conformanceLog: 'conformance.log',
+} as const;
+
+/** Suffix of a detached OpenPGP signature. */
+export const SIGNATURE_SUFFIX = '.asc';
+
+/** The verification kit the release ships, under these paths. */
+export const KIT_TOOLS = ['tools/conformance.sh', 'tools/release_verify_lib.py', 'tools/verify_release_signatures.py', 'tools/verify_release_provenance.py'] as const;
+
+/** Where the conformance pack goes in the release. */
+export const PACK_DIR = 'conformance-pack';
+
+/** Where plugin zips go in the release. */
+export const PLUGINS_DIR = 'plugins';
+
+const SBOM_FILE = /^SBOM-.*\.spdx\.json$/;
+
+/** The SBOM file name of an artifact: `SBOM-<artifact file name>.spdx.json`. */
+export function sbomName(artifactPath: string): string {
+  return `SBOM-${artifactPath.split('/').pop()}.spdx.json`;
+}
+
+/** True for an SBOM file name (`SBOM-….spdx.json`). */
+export function isSbomFile(path: string): boolean {
+  return SBOM_FILE.test(path);
+}
+
+/** True for a plugin zip of the release (`plugins/<name>-<version>.zip`). */
+export function isPluginFile(path: string): boolean {
+  return /^plugins\/.+\.zip$/.test(path);
+}
+
+/** True for a detached signature (not the public key export). */
+export function isSignatureFile(path: string): boolean {
+  return path.endsWith(SIGNATURE_SUFFIX) && path !== RELEASE_FILES.publicKey;
+}
+
+/**
+ * True for the files SHA256SUMS.txt does not list: itself, BUILD_META.txt and
+ * the provenance statement (each signed on its own and each listing the sums'
+ * subjects), the public key export and fingerprint file (the trust anchor),
+ * and detached signatures.
+ */
+export function isEvidenceFile(path: string): boolean {
+  return (
+    path === RELEASE_FILES.sums ||
+    path === RELEASE_FILES.meta ||
+    path === RELEASE_FILES.provenance ||
+    path === RELEASE_FILES.publicKey ||
+    path === RELEASE_FILES.fingerprint ||
+    path.endsWith(SIGNATURE_SUFFIX)
+  );
+}
+
+/**
+ * The evidence a stage's change makes stale, by the stage's place in the
+ * order: a stage that changes artifacts makes everything stale; checksums and
+ * build-meta (which run side by side) leave each other's file alone;
+ * provenance makes only the signatures stale.
+ */
+export type EvidenceLevel = 'artifacts' | 'checksums' | 'build-meta' | 'provenance';
+
+/** True when `path` (a top-level release file) is stale once a stage of `level` has run. */
+export function isStaleEvidence(path: string, level: EvidenceLevel): boolean {
+  if (path.endsWith(SIGNATURE_SUFFIX) || path === RELEASE_FILES.fingerprint) return true;
+  if (path === RELEASE_FILES.provenance) return level !== 'provenance';
+  if (path === RELEASE_FILES.sums || path === RELEASE_FILES.meta) return level === 'artifacts';
+  return false;
+}

@@ -1,0 +1,21 @@
+/** The names a release may hold: what SHA256SUMS.txt, zips and the verifiers accept. */
+
+/** Why `name` is not a safe relative zip entry or release path, or undefined when it is. */
+export function checkEntryName(name: string): string | undefined {
+  if (name === '') return 'empty entry name';
+  if (/[\\:\0]/.test(name)) return 'backslash, colon or NUL in the name';
+  if (name.startsWith('/')) return 'absolute name';
+  const parts = name.split('/');
+  if (parts.includes('..')) return "name contains '..'";
+  if (parts.some((p) => p === '' || p === '.')) return "name has an empty or '.' component";
+  return undefined;
+}
+
+/**
+ * Checks a release path: relative, `/`-separated, no `.`/`..`, no control
+ * characters (a newline would forge a SHA256SUMS.txt line), no backslash.
+ */
+export function checkReleasePath(path: string): string | undefined {
+  if (/[\u0000-\u001f\u007f]/.test(path)) return 'control character (newline, tab, …) in the name';
+  return checkEntryName(path);
+}

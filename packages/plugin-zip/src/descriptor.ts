@@ -1,0 +1,24 @@
+import { configDigest, type StageDescriptor } from '@helix-release/core';
+
+/** Stage `plugin-zip`'s contract: per plugin; builds and signs the plugin zip. */
+export const pluginZipDescriptor: StageDescriptor = {
+  name: 'plugin-zip',
+  executor: '@helix-release/plugin-zip:plugin-zip',
+  packageDir: 'plugin-zip',
+  scope: 'plugin',
+  after: [],
+  buildsArtifacts: true,
+  evidence: 'artifacts',
+  cache: true,
+  readsWholeConfig: false,
+  writes: ({ project }) => (project ? [project.artifact] : []),
+  inputs: ({ config }) => [
+    '{projectRoot}/**/*',
+    'sourceDateEpoch',
+    // The key's public half only: the secret never reaches the cache key.
+    { runtime: 'node tools/nx/plugin-signing-key-id.cjs' },
+    ...(config.plugins?.developmentKeyFile ? [`{workspaceRoot}/${config.plugins.developmentKeyFile}`] : []),
+  ],
+  options: ({ config }) => ({ configDigest: configDigest({ plugins: config.plugins, releaseDir: config.releaseDir }) }),
+  description: ({ project }) => `Build and sign ${project?.artifact} reproducibly.`,
+};

@@ -1,0 +1,19 @@
+import { configDigest, type StageDescriptor } from '@helix-release/core';
+
+/** Stage `package`'s contract: per app, after its lock; builds the installer zip. */
+export const packageDescriptor: StageDescriptor = {
+  name: 'package',
+  executor: '@helix-release/pyinstaller:package',
+  packageDir: 'pyinstaller',
+  scope: 'app',
+  after: ['lock'],
+  toolchain: true,
+  buildsArtifacts: true,
+  evidence: 'artifacts',
+  cache: true,
+  readsWholeConfig: false,
+  writes: ({ project }) => (project ? [project.artifact] : []),
+  inputs: ({ config }) => ['{projectRoot}/**/*', '!{projectRoot}/tests/**/*', ...(config.trustStore ? [`{workspaceRoot}/${config.trustStore}`] : []), 'toolchainPins', 'sourceDateEpoch'],
+  options: ({ config, project }) => ({ spec: project?.spec, configDigest: configDigest({ python: config.python, releaseDir: config.releaseDir, apps: config.apps }) }),
+  description: ({ project }) => `Build ${project?.artifact} with PyInstaller from a clean, hash-locked environment.`,
+};

@@ -1,0 +1,257 @@
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import {
+  ReleaseRecords,
+  describeReleaseFile,
+  epochToIso,
+  memoryLogger,
+  resolveConfig,
+  sha256Hex,
+  stableJson,
+  stageRecordPath,
+  writeStageRecord,
+  type LockReport,
+  type ReleaseArtifact,
+  type StageContext,
+  type ToolchainPins,
+} from '@helix-release/core';
+import { sbomName, uuidV5 } from '@helix-release/format';
+import { sbomStage } from './sbom';
+import { HELIX_CREATOR, NAMESPACE_BASE, type SpdxDocument } from './normalise';
+
+const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
+/** The syft version the repository pins, as syft reports it (no `v`). */
+const PINNED_SYFT = (JSON.parse(readFileSync(join(REPO_ROOT, 'tools', 'toolchain', 'pins.json'), 'utf8')) as ToolchainPins).syft.version.replace(/^v/, '');
+const SDE = 1_700_000_000;
+
+const INSTALLER = 'helix-studio-1.4.0-linux-x86_64.zip';
+const PLUGIN = 'plugins/hello-1.0.0.zip';
+const LICENSES = 'THIRD_PARTY_LICENSES.txt';
+const LOCK: LockReport = {
+  app: 'helix-studio',
+  lockfiles: [{ path: 'apps/studio/requirements.txt', sha256: sha256Hex('requirements') }],
+  packages: [
+    { name: 'cffi', version: '2.1.1', marker: '', hashes: [] },
+    { name: 'cryptography', version: '50.0.2', marker: '', hashes: [] },
+    { name: 'pywin32', version: '306', marker: "sys_platform == 'win32'", hashes: [] },
+  ],
+};
+/** The records of an installer build (with its lock) and, in REFS, a plugin and a custom report. */
+const INSTALLER_REFS = ['helix-studio/lock', 'helix-studio/package'];
+const REFS = [...INSTALLER_REFS, 'plugin-hello/plugin-zip', 'release/license-report'];
+const config = resolveConfig({ apps: { root: 'apps' }, plugins: { root: 'plugins' } });
+
+let ws: string;
+let ctx: StageContext & { logger: { lines: string[] } };
+let fakeDir: string;
+let artifacts: Map<string, ReleaseArtifact>;
+
+/**
+ * A fake syft: answers `version -o json` with the pinned version, and
+ * `scan file:<path> -o spdx-json --source-name <name> …` with the contents of
+ * `<fakeDir>/out/<name>` (so each artifact gets its own document), logging
+ * its arguments and the settings it ran with to `<fakeDir>/calls.log`.
+ */
+async function writeFakeSyft(): Promise<string> {
+  const syft = join(fakeDir, 'syft');
+  await mkdir(join(fakeDir, 'out'), { recursive: true });
+  await writeFile(
+    syft,
+    [
+      '#!/bin/sh',
+      'here=$(dirname "$0")',
+      `if [ "$1 $2 $3" = "version -o json" ]; then printf '{"application":"syft","version":"%s"}\\n' '${PINNED_SYFT}'; exit 0; fi`,
+      '[ "$1" = scan ] && [ "$3 $4 $5" = "-o spdx-json --source-name" ] || { echo "unexpected arguments: $*" >&2; exit 2; }',
+      'printf \'%s | %s %s\\n\' "$*" "$SYFT_CHECK_FOR_APP_UPDATE" "$TZ" >> "$here/calls.log"',
+      'exec cat "$here/out/$6"',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  return syft;
+}
+
+/** What the fake prints for an artifact. */
+const scanOutput = (artifactPath: string, text: string) => writeFile(join(fakeDir, 'out', artifactPath.split('/').pop()!), text);
+
+/** A minimal SPDX 2.3 document as syft writes it: wall-clock time, random namespace, pypi purls, arrays in no order. */
+function syftDocument(source: string, pypi: readonly [string, string][]): SpdxDocument {
+  // As syft writes them, with the checksum values normalise.ts does not type.
+  const files = [
+    { fileName: '/b.py', SPDXID: 'SPDXRef-File-b', checksums: [{ algorithm: 'SHA256', checksumValue: sha256Hex('b') }, { algorithm: 'SHA1', checksumValue: 'b'.repeat(40) }] },
+    { fileName: '/a.py', SPDXID: 'SPDXRef-File-a', checksums: [{ algorithm: 'SHA1', checksumValue: 'a'.repeat(40) }] },
+  ];
+  return {
+    spdxVersion: 'SPDX-2.3',
+    dataLicense: 'CC0-1.0',
+    SPDXID: 'SPDXRef-DOCUMENT',
+    name: source,
+    documentNamespace: `https://anchore.com/syft/file/${source}-0b0c4a4e-8d7e-4c39-9d4b-2f1c6a9e1f00`,
+    creationInfo: { licenseListVersion: '3.27', creators: ['Organization: Anchore, Inc', `Tool: syft-${PINNED_SYFT}`], created: '2031-05-06T07:08:09Z' },
+    packages: [
+      ...[...pypi].reverse().map(([name, version]) => ({
+        name,
+        SPDXID: `SPDXRef-Package-python-${name}-${version}`,
+        versionInfo: version,
+        downloadLocation: 'NOASSERTION',
+        externalRefs: [
+          { referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: `pkg:pypi/${name}@${version}` },
+          { referenceCategory: 'SECURITY', referenceType: 'cpe23Type', referenceLocator: `cpe:2.3:a:python-${name}:${name}:${version}:*:*:*:*:*:*:*` },
+        ],
+      })),
+      { name: source, SPDXID: 'SPDXRef-DocumentRoot-File-x', versionInfo: '1.4.0', downloadLocation: 'NOASSERTION' },
+    ],
+    files,
+    relationships: [
+      { spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: 'SPDXRef-DocumentRoot-File-x' },
+      { spdxElementId: 'SPDXRef-DocumentRoot-File-x', relationshipType: 'CONTAINS', relatedSpdxElement: 'SPDXRef-File-a' },
+    ],
+  };
+}
+const INSTALLER_PYPI: [string, string][] = [
+  ['cffi', '2.1.1'],
+  ['cryptography', '50.0.2'],
+  ['pip', '25.3'],
+];
+
+/** Writes a release file and the record of the stage that produced it. */
+async function produce(project: string, stage: string, path: string | undefined, extra: Partial<ReleaseArtifact>, data?: unknown): Promise<void> {
+  const list: ReleaseArtifact[] = [];
+  if (path) {
+    await mkdir(dirname(join(ctx.releaseDir, path)), { recursive: true });
+    await writeFile(join(ctx.releaseDir, path), `${path} bytes\n`);
+    const artifact = await describeReleaseFile(ctx.releaseDir, path, extra.kind ?? 'custom', extra);
+    artifacts.set(path, artifact);
+    list.push(artifact);
+  }
+  await writeStageRecord(ws, { project, stage, artifacts: list, ...(data === undefined ? {} : { data }) });
+}
+
+const sbomFiles = async () => (await readdir(ctx.releaseDir)).filter((f) => f.startsWith('SBOM-')).sort();
+
+beforeEach(async () => {
+  ws = await mkdtemp(join(tmpdir(), 'helix-sbom-'));
+  fakeDir = join(ws, 'fake-syft');
+  await mkdir(join(ws, 'tools', 'toolchain'), { recursive: true });
+  await writeFile(join(ws, 'tools', 'toolchain', 'pins.json'), await readFile(join(REPO_ROOT, 'tools', 'toolchain', 'pins.json')));
+  ctx = {
+    stage: 'sbom',
+    project: 'release',
+    workspaceRoot: ws,
+    projectRoot: ws,
+    config,
+    releaseDir: join(ws, config.releaseDir),
+    workDir: join(ws, 'dist', 'work', 'release', 'sbom'),
+    sourceDateEpoch: { seconds: SDE, origin: 'git' },
+    variant: 'build',
+    env: { HELIX_SYFT: await writeFakeSyft() },
+    logger: memoryLogger(),
+  };
+  artifacts = new Map();
+  await produce('helix-studio', 'lock', undefined, {}, LOCK);
+  await produce('helix-studio', 'package', INSTALLER, { kind: 'installer', sbom: true, name: 'helix-studio', version: '1.4.0', platform: 'linux-x86_64' }, {
+    python: '3.11.7',
+    pyinstaller: '6.11.1',
+    wheels: [],
+    executable: 'helix-studio-1.4.0-linux-x86_64/helix-studio',
+    entries: 1,
+  });
+  await produce('plugin-hello', 'plugin-zip', PLUGIN, { kind: 'plugin', sbom: true, name: 'hello', version: '1.0.0' }, { signed: false });
+  await produce('release', 'license-report', LICENSES, { kind: 'custom', sbom: false }, { executor: '@acme/license:report' });
+  // An SBOM of an artifact the release no longer has, left by an earlier run.
+  await writeFile(join(ctx.releaseDir, 'SBOM-helix-studio-1.3.0-linux-x86_64.zip.spdx.json'), '{}\n');
+});
+afterEach(async () => {
+  await rm(ws, { recursive: true, force: true });
+});
+
+describe('sbomStage', () => {
+  it('writes one normalised SBOM per artifact that needs one, cross-checks the installer against its lock, and records them', async () => {
+    await scanOutput(INSTALLER, JSON.stringify(syftDocument(INSTALLER, INSTALLER_PYPI)));
+    await scanOutput(PLUGIN, JSON.stringify(syftDocument('hello-1.0.0.zip', [['hello', '1.0.0']])));
+    const written = await sbomStage(ctx, await ReleaseRecords.read(ws, REFS));
+
+    // One SBOM each for the installer and the plugin (not the report); the stale one is gone.
+    expect(await sbomFiles()).toEqual([sbomName(INSTALLER), sbomName(PLUGIN)].sort());
+    for (const path of [INSTALLER, PLUGIN]) {
+      const artifact = artifacts.get(path)!;
+      const text = await readFile(join(ctx.releaseDir, sbomName(path)), 'utf8');
+      const doc = JSON.parse(text) as SpdxDocument;
+      expect(text).toBe(stableJson(doc));
+      expect(doc.spdxVersion).toBe('SPDX-2.3');
+      expect(doc.creationInfo.created).toBe(epochToIso(SDE));
+      expect(doc.creationInfo.created).toBe('2023-11-14T22:13:20Z');
+      expect(doc.creationInfo.creators).toEqual(['Organization: Anchore, Inc', `Tool: syft-${PINNED_SYFT}`, HELIX_CREATOR]);
+      expect(doc.documentNamespace).toBe(`${NAMESPACE_BASE}/${encodeURIComponent(path)}-${uuidV5(`sha256:${artifact.sha256}`)}`);
+      expect(doc.documentNamespace).not.toContain('0b0c4a4e');
+      const ids = doc.packages!.map((p) => p.SPDXID);
+      expect(ids).toEqual([...ids].sort());
+      expect(doc.files!.map((f) => f.fileName)).toEqual(['/a.py', '/b.py']);
+      expect(doc.files![1]!.checksums!.map((c) => c.algorithm)).toEqual(['SHA1', 'SHA256']);
+    }
+    expect(written).toEqual(
+      await Promise.all([sbomName(INSTALLER), sbomName(PLUGIN)].sort().map((f) => describeReleaseFile(ctx.releaseDir, f, 'sbom', { name: f === sbomName(INSTALLER) ? INSTALLER : PLUGIN }))),
+    );
+    const record = (await ReleaseRecords.read(ws, ['release/sbom'])).of('sbom')[0]!;
+    expect(record.artifacts).toEqual(written);
+    expect(record.data).toEqual({ syft: PINNED_SYFT });
+
+    // syft ran once per artifact, by name and version, with the stage's settings.
+    const calls = (await readFile(join(fakeDir, 'calls.log'), 'utf8')).trim().split('\n').sort();
+    expect(calls).toEqual(
+      [
+        `scan file:${join(ctx.releaseDir, INSTALLER)} -o spdx-json --source-name ${INSTALLER} --source-version 1.4.0 | false UTC`,
+        `scan file:${join(ctx.releaseDir, PLUGIN)} -o spdx-json --source-name hello-1.0.0.zip --source-version 1.0.0 | false UTC`,
+      ].sort(),
+    );
+    expect(ctx.logger.lines).toContain(`info: ${sbomName(INSTALLER)}: lock cross-check passed (cffi==2.1.1, cryptography==50.0.2; not for this platform: pywin32==306)`);
+    expect(ctx.logger.lines).toContain(`warn: ${INSTALLER} bundles Python packages the lock does not list: pip`);
+    expect(ctx.logger.lines).toContain('warn: removing SBOM-helix-studio-1.3.0-linux-x86_64.zip.spdx.json: its artifact is no longer part of the release');
+  });
+
+  const GARBAGE = 'panic: runtime error: index out of range\n';
+  const installerSbom = () => join(ctx.releaseDir, sbomName(INSTALLER));
+
+  it.each<[string, () => Promise<unknown>, string[], { code: string; file: () => string; message: string }]>([
+    [
+      'SBOM_NAME_CLASH: two artifacts with one file name',
+      () => produce('release', 'mirror', 'hello-1.0.0.zip', { kind: 'custom', sbom: true }),
+      [...REFS, 'release/mirror'],
+      { code: 'SBOM_NAME_CLASH', file: () => 'hello-1.0.0.zip', message: 'hello-1.0.0.zip and plugins/hello-1.0.0.zip would share SBOM-hello-1.0.0.zip.spdx.json; give them different file names' },
+    ],
+    [
+      'SBOM_SYFT_OUTPUT: syft prints no JSON',
+      () => scanOutput(INSTALLER, GARBAGE),
+      INSTALLER_REFS,
+      { code: 'SBOM_SYFT_OUTPUT', file: () => join(ctx.releaseDir, INSTALLER), message: `syft printed no SPDX JSON for this artifact (${GARBAGE.length} bytes of output)` },
+    ],
+    [
+      'SBOM_SYFT_OUTPUT: syft prints another SPDX version',
+      () => scanOutput(INSTALLER, JSON.stringify({ ...syftDocument(INSTALLER, INSTALLER_PYPI), spdxVersion: 'SPDX-2.2' })),
+      INSTALLER_REFS,
+      { code: 'SBOM_SYFT_OUTPUT', file: () => INSTALLER, message: 'syft wrote SPDX-2.2, expected SPDX-2.3' },
+    ],
+    [
+      'SBOM_LOCK_MISSING: the installer lacks a locked package',
+      () => scanOutput(INSTALLER, JSON.stringify(syftDocument(INSTALLER, [['cffi', '2.1.1']]))),
+      INSTALLER_REFS,
+      { code: 'SBOM_LOCK_MISSING', file: installerSbom, message: 'locked package cryptography==50.0.2 (apps/studio/requirements.txt) is not in the SBOM' },
+    ],
+    [
+      'SBOM_LOCK_VERSION: the installer holds another version of a locked package',
+      () => scanOutput(INSTALLER, JSON.stringify(syftDocument(INSTALLER, [['cffi', '2.1.1'], ['cryptography', '49.0.0']]))),
+      INSTALLER_REFS,
+      { code: 'SBOM_LOCK_VERSION', file: installerSbom, message: 'locked package cryptography==50.0.2 appears in the SBOM as 49.0.0' },
+    ],
+  ])('fails with %s, leaving no SBOM or record behind', async (_what, arrange, refs, expected) => {
+    await arrange();
+    const err = await sbomStage(ctx, await ReleaseRecords.read(ws, refs)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: expected.code, file: expected.file() });
+    expect((err as Error).message).toContain(expected.message);
+    expect(await sbomFiles()).toEqual(expected.code === 'SBOM_NAME_CLASH' ? ['SBOM-helix-studio-1.3.0-linux-x86_64.zip.spdx.json'] : []);
+    expect(existsSync(stageRecordPath(ws, 'release', 'sbom'))).toBe(false);
+  });
+});
