@@ -12,7 +12,9 @@ export type LockErrorCode =
   | 'LOCK_SYNTAX'
   | 'LOCK_STALE'
   | 'LOCK_MISMATCH'
-  | 'LOCK_MISSING';
+  | 'LOCK_MISSING'
+  /** uv itself could not answer (no cache and no index, an unusable cache folder): not a verdict on the lock. */
+  | 'LOCK_TOOL_FAILED';
 
 /** A lock-stage error; `file` is `path:line` when a line is to blame. */
 export class LockError extends ReleaseError<LockErrorCode> {}

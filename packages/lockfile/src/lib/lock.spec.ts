@@ -171,5 +171,51 @@ describe('checkLockfiles on copies of workspace-fixtures/studio', () => {
       const { root } = await app({ 'pyproject.toml': original['pyproject.toml'].replace('"cryptography==50.0.2"', '"cryptography==50.0.1"') });
       await expect(checkLockfiles(ctx(), { projectRoot: root, skipUv: false })).rejects.toMatchObject({ code: 'LOCK_STALE' });
     });
+
+    describe('with an empty uv cache (a fresh machine)', () => {
+      let cache: string;
+      beforeAll(async () => {
+        cache = await mkdtemp(join(tmpdir(), 'helix-empty-uv-cache-'));
+      });
+      afterAll(async () => {
+        await rm(cache, { recursive: true, force: true });
+      });
+      const cold = (extra: NodeJS.ProcessEnv = {}) => ({ ...ctx(), env: { UV_CACHE_DIR: cache, ...extra } });
+
+      it.each<[string, (p: string) => string, 'pass' | RegExp]>([
+        ['passes on the committed set', (p) => p, 'pass'],
+        ['gives the same LOCK_STALE as a warm cache on a stale set only uv can see', (p) => p.replace(/^version = "1\.4\.0"$/m, 'version = "1.4.1"'), /`uv lock --check` says: .*needs to be updated/],
+      ])('%s', async (_what, change, expected) => {
+        // A fresh folder per case: the first case may fill it (from the index), the verdicts must not depend on that.
+        await rm(cache, { recursive: true, force: true });
+        await mkdir(cache);
+        const { root } = await app({ 'pyproject.toml': change(original['pyproject.toml']) });
+        const run = checkLockfiles(cold(), { projectRoot: root, skipUv: false });
+        if (expected === 'pass') await expect(run).resolves.toMatchObject({ app: 'helix-studio' });
+        else await expect(run).rejects.toMatchObject({ code: 'LOCK_STALE', message: expect.stringMatching(expected) });
+      });
+
+      it('reports an unreachable index as LOCK_TOOL_FAILED, not as a stale lock', async () => {
+        await rm(cache, { recursive: true, force: true });
+        await mkdir(cache);
+        const { root, rel } = await app();
+        // Port 9 (discard) on loopback refuses at once: no traffic leaves the machine.
+        const env = { UV_INDEX_URL: 'http://127.0.0.1:9/simple', UV_DEFAULT_INDEX: 'http://127.0.0.1:9/simple', UV_HTTP_RETRIES: '0' };
+        await expect(checkLockfiles(cold(env), { projectRoot: root, skipUv: false })).rejects.toMatchObject({
+          code: 'LOCK_TOOL_FAILED',
+          file: `${root}/uv.lock`,
+          message: expect.stringMatching(/uv could not check uv\.lock against the package index: .*127\.0\.0\.1:9.*check the network or UV_INDEX_URL/),
+        });
+        expect(rel).toMatch(/^apps\//);
+      });
+
+      it('reports an unusable cache folder as LOCK_TOOL_FAILED naming UV_CACHE_DIR', async () => {
+        const { root } = await app();
+        await expect(checkLockfiles({ ...ctx(), env: { UV_CACHE_DIR: '/proc/helix-no-such-cache' } }, { projectRoot: root, skipUv: false })).rejects.toMatchObject({
+          code: 'LOCK_TOOL_FAILED',
+          message: expect.stringMatching(/uv cannot use its cache folder: .*\/proc\/helix-no-such-cache.*point UV_CACHE_DIR at a writable folder/),
+        });
+      });
+    });
   });
 });

@@ -49,8 +49,51 @@ async function readText(path: string, display: string, hint: string): Promise<st
   }
 }
 
+/** What uv printed when it failed, as one line. */
+function uvSays(err: unknown): string | undefined {
+  if (!(err instanceof ReleaseError) || err.code !== 'TOOL_FAILED') return undefined;
+  return err.message.split('\n').slice(1).join(' ').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * `uv lock --check`: offline first (the cache usually knows every locked
+ * package), then, when the cache lacks them (a fresh machine or CI runner),
+ * against the package index. Only uv's "needs to be updated" is a stale lock;
+ * a cache or network failure is LOCK_TOOL_FAILED, naming what to fix, so a
+ * cold cache never reads as a lock to regenerate.
+ */
+async function uvLockCheck(uv: string, root: string, ctx: { env?: NodeJS.ProcessEnv; logger: StageContext['logger'] }): Promise<{ stale?: string }> {
+  const run = (offline: boolean) =>
+    runTool({ command: uv, args: ['lock', '--check', ...(offline ? ['--offline'] : []), '--no-config', '--directory', root], env: ctx.env, timeoutMs: 5 * 60_000 }).then(
+      () => undefined,
+      (err: unknown) => {
+        const said = uvSays(err);
+        if (said === undefined) throw err;
+        return said;
+      },
+    );
+  const classify = (said: string, online: boolean): { stale?: string } => {
+    if (/needs to be updated/.test(said)) return { stale: said };
+    if (/initialize cache|cache directory|Permission denied|Read-only file system/i.test(said)) {
+      throw new LockError('LOCK_TOOL_FAILED', `uv cannot use its cache folder: ${said}; point UV_CACHE_DIR at a writable folder (or fix HOME) and run the release again`, { file: uv });
+    }
+    throw new LockError(
+      'LOCK_TOOL_FAILED',
+      `uv could not check uv.lock${online ? ' against the package index' : ''}: ${said}; ` +
+        (online ? 'it needs the index (or a uv cache that holds the locked packages): check the network or UV_INDEX_URL, then run the release again' : 'run the release again'),
+      { file: `${root}/uv.lock` },
+    );
+  };
+  const offline = await run(true);
+  if (offline === undefined) return {};
+  if (!/network was disabled|not found in the cache|wasn't found in the cache/i.test(offline)) return classify(offline, false);
+  ctx.logger.info('uv\'s cache lacks the locked packages; checking uv.lock against the package index');
+  const online = await run(false);
+  return online === undefined ? {} : classify(online, true);
+}
+
 /** Runs the checks and returns the report, without writing anything. */
-export async function checkLockfiles(ctx: Pick<StageContext, 'workspaceRoot' | 'logger'>, options: LockOptions): Promise<LockReport> {
+export async function checkLockfiles(ctx: Pick<StageContext, 'workspaceRoot' | 'logger'> & { env?: NodeJS.ProcessEnv }, options: LockOptions): Promise<LockReport> {
   const root = options.projectRoot;
   const rel = (name: string) => relativeInside(ctx.workspaceRoot, join(root, name));
   const mainName = options.requirements ?? 'requirements.txt';
@@ -93,11 +136,8 @@ export async function checkLockfiles(ctx: Pick<StageContext, 'workspaceRoot' | '
     if (!declared.has(locked)) throw stale(`uv.lock still resolves ${locked}, which pyproject.toml no longer asks for`, pyproject.headerLine);
   }
   if (!options.skipUv) {
-    const uv = await resolveUv(ctx.workspaceRoot);
-    await runTool({ command: uv, args: ['lock', '--check', '--offline', '--no-config', '--directory', root] }).catch((err: unknown) => {
-      if (err instanceof ReleaseError && err.code === 'TOOL_FAILED') throw stale(`\`uv lock --check\` says: ${err.message.split('\n').slice(1).join(' ').trim()}`, pyproject.headerLine);
-      throw err;
-    });
+    const verdict = await uvLockCheck(await resolveUv(ctx.workspaceRoot), root, ctx);
+    if (verdict.stale) throw stale(`\`uv lock --check\` says: ${verdict.stale}`, pyproject.headerLine);
   }
 
   // requirements.txt and uv.lock must lock the same set.
