@@ -204,6 +204,19 @@ def load_json(path: str, limit: int = MAX_JSON_BYTES):
 # --------------------------------------------------------------------------
 
 
+def add_folder_arguments(parser) -> None:
+    """The release folder, as the TypeScript CLI takes it (a positional FOLDER) or as --dir."""
+    parser.add_argument("folder", nargs="?", metavar="FOLDER", help="the release folder (default: .)")
+    parser.add_argument("--dir", help="the release folder, as an option (same as FOLDER)")
+
+
+def release_folder(args) -> str:
+    """The folder of add_folder_arguments; a UsageError when FOLDER and --dir disagree."""
+    if args.folder is not None and args.dir is not None and args.folder != args.dir:
+        raise UsageError("give the release folder once: as FOLDER or as --dir, not both (%r, %r)" % (args.folder, args.dir))
+    return args.folder if args.folder is not None else args.dir if args.dir is not None else "."
+
+
 def run_checks(checks: list, report: Report, context) -> int:
     """Runs each (name, check) of `checks` in order, then returns the exit status (0, or 1 when a line FAILED).
 

@@ -3,7 +3,7 @@
 
 Usage:
 
-    python3 tools/verify_release_provenance.py [--dir DIR] [--commit SHA] [--tag TAG] [--json]
+    python3 tools/verify_release_provenance.py [FOLDER | --dir FOLDER] [--commit SHA] [--tag TAG] [--json]
 
 Runs the checks `sums`, `coverage`, `provenance`, `build-meta`, `sbom` and
 `conformance` of docs/release-format.md over the release folder DIR (default:
@@ -13,7 +13,7 @@ reads until those signatures are verified. Python 3 standard library only
 (with tools/release_verify_lib.py beside this file); works offline; reads the
 release, writes nothing.
 
-  --dir DIR     the release folder (default .)
+  FOLDER, --dir DIR  the release folder (default .), as the TypeScript CLI takes it
   --commit SHA  the full source commit id the release must come from (40 or 64
                 hex digits); compared with the provenance's gitCommit
   --tag TAG     the tag the release must have been built from
@@ -48,7 +48,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from release_verify_lib import (
         CHUNK, CONFORMANCE_RESULTS, FINGERPRINT, META, PROVENANCE, PUBLIC_KEY, SBOM_RE, SUMS, Report, UsageError,
-        is_regular_file, list_files, load_json, main, read_capped, release_path_problem, run_checks, utf8_key,
+        add_folder_arguments, is_regular_file, list_files, load_json, main, read_capped, release_folder, release_path_problem,
+        run_checks, utf8_key,
     )
 except ImportError as _err:  # the kit is incomplete: a usage error, not a traceback
     sys.stderr.write("verify_release_provenance.py: error: needs release_verify_lib.py beside it in %s: %s\n" % (os.path.dirname(os.path.abspath(__file__)), _err))
@@ -563,7 +564,7 @@ def parse_args(argv: list) -> argparse.Namespace:
         description="Checks sums, coverage, provenance, build-meta, sbom and conformance of a helix-release release folder "
         "(docs/release-format.md). Prints PASSED/FAILED/SKIPPED lines; exit 0 only when nothing FAILED, 2 on usage errors.",
     )
-    parser.add_argument("--dir", default=".", help="the release folder (default: .)")
+    add_folder_arguments(parser)
     parser.add_argument("--commit", metavar="SHA", help="the full source commit id (40 or 64 hex digits) the release must come from")
     parser.add_argument("--tag", metavar="TAG", help="the tag the release must have been built from")
     parser.add_argument("--json", action="store_true", help="print a JSON array of {status, check, code, file, reason}")
@@ -580,7 +581,7 @@ def run(argv: list) -> int:
             raise UsageError("--commit must be a full commit id (40 or 64 hex digits, e.g. from `git rev-parse TAG^{commit}`); got %r" % args.commit)
     if args.tag is not None and (args.tag == "" or re.search(r"[\x00-\x1f\x7f]", args.tag)):
         raise UsageError("--tag must be a non-empty tag name")
-    root = args.dir
+    root = release_folder(args)
     if not os.path.isdir(root):
         raise UsageError("--dir %s: not a folder" % root)
 

@@ -3,7 +3,7 @@
 
 Usage:
 
-    python3 tools/verify_release_signatures.py [--dir DIR] (--fingerprint FPR | --tofu)
+    python3 tools/verify_release_signatures.py [FOLDER | --dir FOLDER] (--fingerprint FPR | --tofu)
                                                [--trust-store FILE] [--json]
     python3 tools/verify_release_signatures.py --check-plugin ZIP [ZIP ...] --trust-store FILE [--json]
 
@@ -16,7 +16,7 @@ temporary GnuPG home is written: only `release-signing-public-key.asc` is
 imported there, and the home is removed afterwards, so the user's own keyring
 plays no part.
 
-  --dir DIR           the release folder (default .)
+  FOLDER, --dir DIR   the release folder (default .), as the TypeScript CLI takes it
   --fingerprint FPR   the signing key's full fingerprint (40 hex digits), as
                       published by the project through another channel
   --tofu              trust on first use: accept the fingerprint written in
@@ -68,7 +68,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from release_verify_lib import (
         CHUNK, CONFORMANCE_RESULTS, FINGERPRINT, META, PROVENANCE, PUBLIC_KEY, SBOM_RE, SUMS, Report, UsageError,
-        is_regular_file, list_files, load_json, main, parse_json_strictly, read_capped, release_path_problem, run_checks, utf8_key,
+        add_folder_arguments, is_regular_file, list_files, load_json, main, parse_json_strictly, read_capped, release_folder,
+        release_path_problem, run_checks, utf8_key,
     )
 except ImportError as _err:  # the kit is incomplete: a usage error, not a traceback
     sys.stderr.write("verify_release_signatures.py: error: needs release_verify_lib.py beside it in %s: %s\n" % (os.path.dirname(os.path.abspath(__file__)), _err))
@@ -1040,7 +1041,7 @@ def parse_args(argv: list) -> argparse.Namespace:
         description="Checks key, signature and (with --trust-store) plugin of a helix-release release folder "
         "(docs/release-format.md). Prints PASSED/FAILED/SKIPPED lines; exit 0 only when nothing FAILED, 2 on usage errors.",
     )
-    parser.add_argument("--dir", default=".", help="the release folder (default: .)")
+    add_folder_arguments(parser)
     pin = parser.add_mutually_exclusive_group()
     pin.add_argument("--fingerprint", metavar="FPR", help="the signing key's full fingerprint (40 hex digits), pinned")
     pin.add_argument("--tofu", action="store_true", help="trust on first use: accept release-signing-key-fingerprint.txt")
@@ -1070,7 +1071,7 @@ def run(argv: list) -> int:
         pinned = normalise_fingerprint(args.fingerprint)
         if not FPR_RE.fullmatch(pinned):
             raise UsageError("--fingerprint must be the key's full fingerprint (40 hex digits), e.g. from the project's web site; got %r" % args.fingerprint)
-    root = args.dir
+    root = release_folder(args)
     if not os.path.isdir(root):
         raise UsageError("--dir %s: not a folder" % root)
 
