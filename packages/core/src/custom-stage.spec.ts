@@ -50,7 +50,14 @@ describe('readCustomStageInputs', () => {
     // It concerns the process environment, not a file.
     expect(e.file).toBeUndefined();
     expect(e.message).toContain('run custom stages through release.config.ts (npx nx run release:<stage>), not directly');
-    expect(e.message).toContain(CUSTOM_STAGE_ENV.releaseDir);
+    // It names exactly the variables that are missing.
+    const names = [CUSTOM_STAGE_ENV.releaseDir, CUSTOM_STAGE_ENV.inputs, CUSTOM_STAGE_ENV.stage];
+    for (const name of names) expect(e.message.split(' not set')[0]!.includes(name), name).toBe(!environment[name]);
+  });
+
+  it('names the inputs file when it cannot be read', async () => {
+    const missing = join(dir, 'no-such-file.json');
+    await expect(readCustomStageInputs(env({ inputs: missing }))).rejects.toMatchObject({ code: 'CUSTOM_STAGE_CONTEXT', file: missing, message: expect.stringContaining('HELIX_RELEASE_INPUTS') });
   });
 
   it('reads the inputs when run by the release (the control)', async () => {

@@ -28,8 +28,15 @@ export async function readCustomStageInputs(env: NodeJS.ProcessEnv = process.env
   const inputs = env[CUSTOM_STAGE_ENV.inputs];
   const stage = env[CUSTOM_STAGE_ENV.stage];
   if (!releaseDir || !inputs || !stage) {
-    throw new ReleaseError('CUSTOM_STAGE_CONTEXT', `${CUSTOM_STAGE_ENV.releaseDir} is not set: run custom stages through release.config.ts (npx nx run release:<stage>), not directly`);
+    const missing = [CUSTOM_STAGE_ENV.releaseDir, CUSTOM_STAGE_ENV.inputs, CUSTOM_STAGE_ENV.stage].filter((name) => !env[name]);
+    throw new ReleaseError('CUSTOM_STAGE_CONTEXT', `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set: run custom stages through release.config.ts (npx nx run release:<stage>), not directly`);
   }
-  const data = JSON.parse(await readFile(inputs, 'utf8')) as { artifacts: ReleaseArtifact[]; records: StageRecord[] };
+  let text: string;
+  try {
+    text = await readFile(inputs, 'utf8');
+  } catch (cause) {
+    throw new ReleaseError('CUSTOM_STAGE_CONTEXT', `cannot read the stage's inputs (${CUSTOM_STAGE_ENV.inputs}); run the stage through the release again`, { file: inputs, cause });
+  }
+  const data = JSON.parse(text) as { artifacts: ReleaseArtifact[]; records: StageRecord[] };
   return { stage, releaseDir, sourceDateEpoch: Number(env[CUSTOM_STAGE_ENV.sourceDateEpoch]), artifacts: data.artifacts, records: data.records };
 }
