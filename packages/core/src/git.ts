@@ -17,6 +17,8 @@ export interface GitState {
   ref: string | undefined;
   /** Whether tracked files differ from HEAD or untracked files exist. */
   dirty: boolean;
+  /** The paths that make it dirty (`git status --porcelain`), sorted. */
+  changes: string[];
 }
 
 async function git(cwd: string, ...args: string[]): Promise<string | undefined> {
@@ -36,7 +38,9 @@ export async function readGitState(cwd: string): Promise<GitState> {
     git(cwd, 'symbolic-ref', '-q', 'HEAD'),
     git(cwd, 'status', '--porcelain', '--untracked-files=normal'),
   ]);
-  return { commit: commit ?? '', tag, remote, ref, dirty: status !== undefined };
+  // Porcelain v1: two status letters, a space, the path (a rename shows `old -> new`).
+  const changes = (status ?? '').split('\n').filter(Boolean).map((line) => line.slice(3)).sort();
+  return { commit: commit ?? '', tag, remote, ref, dirty: status !== undefined, changes };
 }
 
 /** Who built the release, for BUILD_META and provenance. */

@@ -58,7 +58,10 @@ export async function buildMetaStage(ctx: StageContext, records: ReleaseRecords)
     ...(await toolLines(ctx, records)),
     files: artifacts.map((a) => ({ path: a.path, sha256: a.sha256 })),
   };
-  if (git.dirty) ctx.logger.warn('the working tree has uncommitted changes: BUILD_META.txt says dirty: true, and the release is not reproducible from the commit alone');
+  if (git.dirty) {
+    const shown = git.changes.slice(0, 5).join(', ') + (git.changes.length > 5 ? `, and ${git.changes.length - 5} more` : '');
+    ctx.logger.warn(`the working tree has uncommitted changes (${shown}): BUILD_META.txt says dirty: true, and the release is not reproducible from the commit alone; commit them, or add build byproducts to .gitignore`);
+  }
   await writeFileAtomic(out, formatBuildMeta(meta));
   const artifact = await describeReleaseFile(ctx.releaseDir, RELEASE_FILES.meta, 'meta');
   await writeStageRecord(ctx.workspaceRoot, { stage: 'build-meta', project: ctx.project, artifacts: [artifact], data: meta });

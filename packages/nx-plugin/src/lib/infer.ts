@@ -241,10 +241,13 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
     };
   }
   const last = plan.releaseTargets[plan.releaseTargets.length - 1]!;
+  // The last target of every run prints what the run left (never cached, so it always does).
   targets['all'] = {
-    executor: 'nx:noop',
+    executor: '@helix-release/nx-plugin:summary',
+    options: { records: [...plan.records[last]!, `${RELEASE_PROJECT}/${last}`], importRecords: [...plans.import.records[last]!, `${RELEASE_PROJECT}/${last}`] },
+    cache: false,
     dependsOn: [last],
-    metadata: { description: 'The whole release: every stage in order.' },
+    metadata: { description: 'The whole release: every stage in order, then a summary of what it left.' },
   };
   targets['clean'] = {
     executor: '@helix-release/nx-plugin:clean',

@@ -36,7 +36,7 @@ function expectGolden(actual: string, file: string): void {
 }
 
 describe('sourceUri', () => {
-  const git = (over: Partial<GitState>): GitState => ({ commit: 'c0ffee', tag: undefined, remote: undefined, ref: 'refs/heads/main', dirty: false, ...over });
+  const git = (over: Partial<GitState>): GitState => ({ commit: 'c0ffee', tag: undefined, remote: undefined, ref: 'refs/heads/main', dirty: false, changes: [], ...over });
   const actions = { GITHUB_ACTIONS: 'true', GITHUB_SERVER_URL: 'https://github.example.com', GITHUB_REPOSITORY: 'acme/helix', GITHUB_REF: 'refs/tags/v1.4.0' };
 
   it.each<[string, Partial<GitState>, NodeJS.ProcessEnv, string | undefined]>([
