@@ -4,7 +4,9 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isEvidenceFile } from '@helix-release/format';
 import { ReleaseError } from './errors';
+import { listFiles } from './fsx';
 import { sha256File } from './hash';
 import { isRecordOf, readStageRecord, type RecordedStage, type ReleaseArtifact, type StageRecord } from './manifest';
 
@@ -118,4 +120,20 @@ export async function checkedArtifacts(releaseDir: string, records: readonly Sta
     }
   }
   return out;
+}
+
+/** The temporary sibling an atomic write leaves when it is killed: `.<name>.tmp-<pid>-<hex>`. */
+export function isTempFile(path: string): boolean {
+  return /(^|\/)\.[^/]*\.tmp-/.test(path);
+}
+
+/**
+ * What the release folder holds beyond what the stages recorded and the
+ * evidence files: `strays` (a file no stage produced, which would ship
+ * unaccounted for) and `temps` (leftovers of a killed atomic write).
+ */
+export async function unaccountedFiles(releaseDir: string, recorded: ReadonlySet<string>): Promise<{ strays: string[]; temps: string[] }> {
+  const present = await listFiles(releaseDir).catch(() => [] as string[]);
+  const extra = present.filter((p) => !recorded.has(p) && !isEvidenceFile(p));
+  return { strays: extra.filter((p) => !isTempFile(p)), temps: extra.filter(isTempFile) };
 }

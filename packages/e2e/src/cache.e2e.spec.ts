@@ -5,7 +5,7 @@
  * plugin's target (and the release-level stages), and the rebuilt zip of an
  * unchanged plugin is byte-identical.
  */
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cachedTasks, cloneWorkspace, nx, ranTasks, removeTemp, tempRoot } from './workspace';
@@ -32,11 +32,24 @@ beforeAll(async () => {
 afterAll(async () => removeTemp(root));
 
 describe('caching', () => {
+  it('refuses a file dropped into the release folder even when every stage comes from the cache', async () => {
+    await writeFile(join(ws, 'dist', 'release', 'stray.txt'), 'dropped in after the build\n');
+    const r = await nx(ws, ['run', 'release:all']);
+    expect(r.code, r.output).not.toBe(0);
+    expect(cachedTasks(r.output)).toContain('release:checksums');
+    expect(r.output).toMatch(/SIGN_STRAY_FILE: .*stray\.txt: stray\.txt is in the release folder but no stage of this release produced it/);
+    // Nothing signed is left to make the folder look finished.
+    expect((await readdir(join(ws, 'dist', 'release'))).filter((f) => f.endsWith('.asc'))).toEqual([]);
+    await rm(join(ws, 'dist', 'release', 'stray.txt'));
+  });
+
   it('takes every cacheable task from the cache on a second run, and never caches signing', async () => {
     const r = await nx(ws, ['run', 'release:all']);
     expect(r.code, r.output).toBe(0);
-    // release:all is a no-op target Nx does not print.
-    expect(ranTasks(r.output).sort()).toEqual([...CACHEABLE, 'release:sign', 'release:toolchain'].sort());
+    // release:all prints the summary: never cached, like sign and the toolchain check.
+    expect(ranTasks(r.output).sort()).toEqual([...CACHEABLE, 'release:all', 'release:sign', 'release:toolchain'].sort());
+    expect(r.output).toMatch(/\[release:all\] release in dist\/release\/ \(built here\)/);
+    expect(r.output).toMatch(/\[release:all\] signed by [0-9A-F]{40} \(the DEVELOPMENT key\)/);
     expect(cachedTasks(r.output).sort()).toEqual([...CACHEABLE].sort());
   });
 

@@ -9,22 +9,17 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   describeReleaseFile,
-  listFiles,
   sha256Files,
+  unaccountedFiles,
   writeFileAtomic,
   writeStageRecord,
   type ReleaseArtifact,
   type ReleaseRecords,
   type StageContext,
 } from '@helix-release/core';
-import { RELEASE_FILES, formatSums, isEvidenceFile } from '@helix-release/format';
+import { RELEASE_FILES, formatSums } from '@helix-release/format';
 import { ChecksumsError } from './errors';
 
-/** Files in `releaseDir` that neither a record nor the evidence stages account for. */
-export async function strayFiles(releaseDir: string, expected: ReadonlySet<string>): Promise<string[]> {
-  const present = await listFiles(releaseDir).catch(() => [] as string[]);
-  return present.filter((p) => !expected.has(p) && !isEvidenceFile(p) && !/(^|\/)\.[^/]*\.tmp-/.test(p));
-}
 
 /** Runs the stage. */
 export async function checksumsStage(ctx: StageContext, records: ReleaseRecords): Promise<ReleaseArtifact> {
@@ -35,7 +30,8 @@ export async function checksumsStage(ctx: StageContext, records: ReleaseRecords)
   if (artifacts.length === 0) {
     throw new ChecksumsError('CHECKSUMS_EMPTY', 'the release has no files to list; build something first (npx nx run release:all)', { file: ctx.releaseDir });
   }
-  const stray = await strayFiles(ctx.releaseDir, new Set(artifacts.map((a) => a.path)));
+  // A temp file may belong to a stage still writing beside this one; sign, the last stage, sweeps leftovers.
+  const stray = (await unaccountedFiles(ctx.releaseDir, new Set(artifacts.map((a) => a.path)))).strays;
   if (stray.length) {
     throw new ChecksumsError(
       'CHECKSUMS_STRAY_FILE',

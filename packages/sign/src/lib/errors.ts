@@ -11,7 +11,9 @@ export type SignErrorCode =
   | 'SIGN_KEY_UNUSABLE'
   | 'SIGN_FINGERPRINT_MISMATCH'
   | 'SIGN_FINGERPRINT_MISSING'
-  | 'SIGN_FILE_CHANGED';
+  | 'SIGN_FILE_CHANGED'
+  /** The folder holds a file no stage of this run produced (checked every run: sign is never cached). */
+  | 'SIGN_STRAY_FILE';
 
 /** A sign-stage error. Messages never contain key material or passphrases. */
 export class SignError extends ReleaseError<SignErrorCode> {}

@@ -368,6 +368,8 @@ describe('signStage', () => {
     env: () => NodeJS.ProcessEnv;
     /** Changes this release file (same size, one byte) after it was recorded. */
     change?: string;
+    /** Files no stage recorded, put into the release folder before signing. */
+    extra?: string[];
     expect: 'PASS' | SignErrorCode;
     /** The file the error must name, given the case's workspace root (undefined: it names none). */
     file?: (root: string) => string | undefined;
@@ -393,6 +395,23 @@ describe('signStage', () => {
       expect: 'SIGN_FILE_CHANGED',
       file: (root) => join(root, 'dist/release/SBOM-helix-studio-1.4.0-linux-x86_64.zip.spdx.json'),
       message: () => [`recorded sha256 ${sha256Hex(FILES[2]!.text)}`],
+    },
+    {
+      // Checksums may come from the Nx cache and never see it; sign runs every time.
+      name: 'a file no stage produced was dropped into the release folder',
+      sign: {},
+      env: () => keyEnv(ed.armor, ed.fingerprint, ed.passphrase),
+      extra: ['stray.txt'],
+      expect: 'SIGN_STRAY_FILE',
+      file: (root) => join(root, 'dist/release/stray.txt'),
+      message: () => ['stray.txt is in the release folder but no stage of this release produced it', 'nothing was signed'],
+    },
+    {
+      name: 'a killed atomic write left its temporary file (swept, then signed)',
+      sign: {},
+      env: () => keyEnv(ed.armor, ed.fingerprint, ed.passphrase),
+      extra: ['.helix-studio-1.4.0-linux-x86_64.zip.tmp-4242-0a1b2c3d'],
+      expect: 'PASS',
     },
     {
       name: 'sign.required and no GPG_PRIVATE_KEY',
@@ -445,6 +464,7 @@ describe('signStage', () => {
         artifacts: [{ path: f.path, kind: f.kind, sha256: sha256Hex(f.text), size: Buffer.byteLength(f.text), sbom: false }],
       })),
     );
+    for (const extra of c.extra ?? []) await writeFile(join(releaseDir, extra), 'not recorded by any stage\n');
     if (c.change) {
       const file = join(releaseDir, c.change);
       const bytes = readFileSync(file);
@@ -470,6 +490,8 @@ describe('signStage', () => {
       expect(outcome, outcome instanceof Error ? outcome.message : '').toBeInstanceOf(Array);
       expect((outcome as { path: string }[]).map((a) => a.path).sort()).toEqual([...FILES.map((f) => `${f.path}.asc`), 'release-signing-key-fingerprint.txt', 'release-signing-public-key.asc'].sort());
       expect(readFileSync(join(releaseDir, 'SHA256SUMS.txt.asc'), 'utf8')).toMatch(/^-----BEGIN PGP SIGNATURE-----\n/);
+      // Nothing is left but the recorded files and what signing wrote.
+      expect(left.filter((f) => !f.endsWith('.asc') && f !== 'release-signing-key-fingerprint.txt').sort()).toEqual(FILES.map((f) => f.path).sort());
       return;
     }
     expect(outcome).toBeInstanceOf(SignError);
@@ -479,13 +501,13 @@ describe('signStage', () => {
     for (const part of c.message?.() ?? []) expect(err.message).toContain(part);
     // Nothing signed is left: no .asc (not even the stale one), no key export, no fingerprint file.
     expect(left.filter((f) => f.endsWith('.asc') || f === 'release-signing-key-fingerprint.txt')).toEqual([]);
-    expect(left.sort()).toEqual(FILES.map((f) => f.path).sort());
+    expect(left.sort()).toEqual([...FILES.map((f) => f.path), ...(c.extra ?? [])].sort());
     // And no key material in what it says.
     const armor = c.env()['GPG_PRIVATE_KEY'];
     if (armor) for (const text of [err.message, err.format(), inspect(err, { depth: 10 })]) expectNoSecrets(text, armorBodyLines(armor));
   });
 
   it('covers every error code of the stage itself', () => {
-    for (const code of ['PASS', 'SIGN_FILE_CHANGED', 'SIGN_KEY_REQUIRED', 'SIGN_KEY_UNUSABLE']) expect(cases.map((c) => c.expect)).toContain(code);
+    for (const code of ['PASS', 'SIGN_FILE_CHANGED', 'SIGN_KEY_REQUIRED', 'SIGN_KEY_UNUSABLE', 'SIGN_STRAY_FILE']) expect(cases.map((c) => c.expect)).toContain(code);
   });
 });

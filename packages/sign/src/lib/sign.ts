@@ -18,6 +18,7 @@ import * as openpgp from 'openpgp';
 import {
   listFiles,
   sha256Hex,
+  unaccountedFiles,
   writeFileAtomic,
   writeStageRecord,
   type ArtifactKind,
@@ -56,9 +57,34 @@ async function removePreviousSignatures(releaseDir: string): Promise<void> {
   );
 }
 
+/**
+ * The folder guard. Every other stage may be served from the Nx cache, so a
+ * file dropped into the release folder after they ran would ship unnoticed;
+ * sign runs every time, last, so it checks here that the folder holds only
+ * what the stages recorded plus the evidence files, and sweeps what killed
+ * atomic writes left (no stage writes beside it).
+ */
+async function guardReleaseFolder(ctx: StageContext, recorded: readonly ReleaseArtifact[]): Promise<void> {
+  const { strays, temps } = await unaccountedFiles(ctx.releaseDir, new Set(recorded.map((a) => a.path)));
+  for (const temp of temps) {
+    ctx.logger.warn(`removing ${temp}: a temporary file an interrupted run left behind`);
+    await rm(join(ctx.releaseDir, temp), { force: true });
+  }
+  if (strays.length) {
+    await removePreviousSignatures(ctx.releaseDir);
+    throw new SignError(
+      'SIGN_STRAY_FILE',
+      `${strays.join(', ')} ${strays.length === 1 ? 'is' : 'are'} in the release folder but no stage of this release produced ${strays.length === 1 ? 'it' : 'them'}; nothing was signed: remove ${strays.length === 1 ? 'it' : 'them'} (or run \`npx nx run release:clean\`) and run the release again`,
+      { file: join(ctx.releaseDir, strays[0]!) },
+    );
+  }
+}
+
 /** Runs the stage; returns the files written (empty when unsigned). */
 export async function signStage(ctx: StageContext, records: ReleaseRecords): Promise<ReleaseArtifact[]> {
-  const toSign = (await records.checked(ctx.releaseDir, { hash: false })).filter((a) => SIGNED_KINDS.includes(a.kind));
+  const recorded = await records.checked(ctx.releaseDir, { hash: false });
+  await guardReleaseFolder(ctx, recorded);
+  const toSign = recorded.filter((a) => SIGNED_KINDS.includes(a.kind));
   const source = await findKeySource(ctx);
   await removePreviousSignatures(ctx.releaseDir);
   if (!source) {
