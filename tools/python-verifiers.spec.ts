@@ -121,6 +121,8 @@ interface Tweaks {
   dropSubject?: string;
   /** Record in the conformance results that the installer tested had this sha256 (other bytes). */
   conformanceInstallerDigest?: string;
+  /** Say in BUILD_META.txt and the provenance that the tree was dirty. */
+  dirty?: boolean;
 }
 
 /** Builds a synthetic release in `dir` (see the file comment), signed by `signer`. */
@@ -190,7 +192,7 @@ async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks = {}): P
   await put('SHA256SUMS.txt', sumsText);
 
   await put('BUILD_META.txt', formatBuildMeta({
-    tag: TAG, tagged: true, version: '1.0.0', commit: COMMIT, dirty: false, sourceDateEpoch: SDE, sourceDate: '2024-01-01T00:00:00Z',
+    tag: TAG, tagged: true, version: '1.0.0', commit: COMMIT, dirty: tweaks.dirty ?? false, sourceDateEpoch: SDE, sourceDate: '2024-01-01T00:00:00Z',
     builder: 'local', platform: 'linux-x86_64', python: '3.11.7', pyinstaller: '6.0.0', uv: '0.4.0', syft: '1.0.0', node: process.versions.node,
     zlib: process.versions.zlib ?? 'unknown', files: lines,
   }));
@@ -211,7 +213,7 @@ async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks = {}): P
       buildDefinition: {
         buildType: 'https://helix-release.invalid/provenance/nx-release/v1',
         externalParameters: { version: '1.0.0', tag: TAG, targets: ['helix-studio'], releaseConfig: { name: 'release.config.ts', digest: { sha256: sha256('config') } }, source },
-        internalParameters: { sourceDateEpoch: SDE, platform: 'linux-x86_64', imported: false, dirty: false },
+        internalParameters: { sourceDateEpoch: SDE, platform: 'linux-x86_64', imported: false, dirty: tweaks.dirty ?? false },
         resolvedDependencies: [source],
       },
       runDetails: {
@@ -249,7 +251,7 @@ function expectWellFormed(run: Run): void {
   const shown = `${run.stdout}${run.stderr}`;
   expect(run.stderr, shown).not.toMatch(/Traceback/);
   for (const line of run.stdout.split('\n').filter(Boolean)) {
-    expect(line, shown).toMatch(/^(PASSED [a-z-]+: .+|FAILED [A-Z_]+: .+: .+|SKIPPED [a-z-]+: .+)$/);
+    expect(line, shown).toMatch(/^(PASSED [a-z-]+: .+|FAILED [A-Z_]+: .+: .+|WARN [A-Z_]+: .+: .+|SKIPPED [a-z-]+: .+)$/);
   }
 }
 
@@ -334,13 +336,24 @@ describe('the Python verifiers on a good synthetic release', () => {
   it('pass the provenance, with and without --commit and --tag', () => {
     const plain = provenance(good);
     expectPass(plain);
-    for (const check of ['sums', 'coverage', 'provenance', 'build-meta', 'conformance']) expect(plain.stdout).toMatch(new RegExp(`^PASSED ${check}: `, 'm'));
+    for (const check of ['sums', 'coverage', 'provenance', 'build-meta', 'build-clean', 'conformance']) expect(plain.stdout).toMatch(new RegExp(`^PASSED ${check}: `, 'm'));
     expect(plain.stdout).toContain(`PASSED sbom: ${SBOM_INSTALLER}\n`);
     expect(plain.stdout).toContain(`PASSED sbom: ${SBOM_PLUGIN}\n`);
     expect(plain.stdout).toMatch(/^SKIPPED provenance: no --commit/m);
     const pinned = provenance(good, '--commit', COMMIT.toUpperCase(), '--tag', TAG);
     expectPass(pinned);
     expect(pinned.stdout).not.toMatch(/^SKIPPED/m);
+  });
+
+  it('refuse a release built from a dirty tree, and accept it with --allow-dirty, printing a WARN line', async () => {
+    const dir = await tweaked({ dirty: true });
+    expectFailure(provenance(dir), 'BUILD_DIRTY', 'release-provenance.intoto.json', true);
+    const accepted = provenance(dir, '--allow-dirty');
+    expectPass(accepted);
+    expect(accepted.stdout).toMatch(/^WARN BUILD_DIRTY: release-provenance\.intoto\.json: built from a working tree with uncommitted changes \(release-provenance\.intoto\.json and BUILD_META\.txt say dirty\).*\(accepted with --allow-dirty\)$/m);
+    const ts = await verifyRelease(dir, { fingerprint: gpg.fingerprint, allowDirty: true });
+    expect(ts.filter((r) => r.status === 'WARN').map((r) => `${r.check} ${r.code} ${r.file}`)).toEqual(['build-clean BUILD_DIRTY release-provenance.intoto.json']);
+    expect(ts.filter((r) => r.status === 'FAILED')).toEqual([]);
   });
 
   it('print a JSON array with --json', () => {
@@ -357,7 +370,7 @@ describe('the Python verifiers on a good synthetic release', () => {
     expect(bad).toContainEqual(expect.objectContaining({ status: 'FAILED', check: 'key', code: 'KEY_MISMATCH', file: PUBLIC_KEY }));
   });
 
-  it('accept a release signed by the sign stage code (OpenPGP.js, the development key)', async () => {
+  it('refuse a release signed with the DEVELOPMENT key, and accept it with --allow-development-key (OpenPGP.js signatures)', async () => {
     const key = await loadSigningKey(
       {
         armoredKey: await readFile(join(DEV_KEYS, 'DEVELOPMENT-ONLY-release-signing-key.asc'), 'utf8'),
@@ -375,9 +388,19 @@ describe('the Python verifiers on a good synthetic release', () => {
     };
     const dir = join(work, 'openpgpjs');
     await buildRelease(dir, signer);
-    const run = python(SIGNATURES_PY, ['--dir', dir, '--fingerprint', key.fingerprint, '--trust-store', TRUST_STORE]);
+    // Pinned or not, the key says DEVELOPMENT ONLY: both verifiers refuse it, and still check every signature.
+    const refused = python(SIGNATURES_PY, ['--dir', dir, '--fingerprint', key.fingerprint, '--trust-store', TRUST_STORE]);
+    expectFailure(refused, 'KEY_DEVELOPMENT', PUBLIC_KEY, true);
+    expect(refused.stdout).toMatch(/^FAILED KEY_DEVELOPMENT: release-signing-public-key\.asc: signed with a DEVELOPMENT key \(helix-release DEVELOPMENT ONLY signing key .*pass --allow-development-key to accept it$/m);
+    expect(refused.stdout).toContain('PASSED signature: SHA256SUMS.txt.asc\n');
+    const ts = await verifyRelease(dir, { fingerprint: key.fingerprint, trustStore: await loadTrustStore(TRUST_STORE) });
+    expect(ts.filter((r) => r.status === 'FAILED').map((r) => r.code)).toEqual(['KEY_DEVELOPMENT']);
+    const run = python(SIGNATURES_PY, ['--dir', dir, '--fingerprint', key.fingerprint, '--trust-store', TRUST_STORE, '--allow-development-key']);
     expectPass(run);
+    expect(run.stdout).toMatch(/^WARN KEY_DEVELOPMENT: release-signing-public-key\.asc: .*\(accepted with --allow-development-key\)$/m);
     expect(run.stdout).toContain('PASSED signature: SHA256SUMS.txt.asc\n');
+    const accepted = await verifyRelease(dir, { fingerprint: key.fingerprint, trustStore: await loadTrustStore(TRUST_STORE), allowDevelopmentKey: true });
+    expect(accepted.filter((r) => r.status !== 'PASSED' && r.status !== 'SKIPPED').map((r) => `${r.status} ${r.code}`)).toEqual(['WARN KEY_DEVELOPMENT']);
     expectPass(provenance(dir, '--commit', COMMIT, '--tag', TAG));
     expectFailure(signatures(dir), 'KEY_MISMATCH', PUBLIC_KEY, true);
   });
@@ -738,6 +761,15 @@ const mutations: Mutation[] = [
     file: SBOM_PLUGIN,
     also: { script: 'signatures', code: 'SIGNATURE_BAD', file: `${SBOM_PLUGIN}.asc` },
     codes: ['SBOM_MISSING', 'SIGNATURE_BAD', 'SUMS_MISSING_FILE'],
+  },
+  {
+    name: 'built from a dirty tree, as BUILD_META.txt and the provenance say (and re-signed)',
+    make: () => tweaked({ dirty: true }),
+    script: 'provenance',
+    code: 'BUILD_DIRTY',
+    file: 'release-provenance.intoto.json',
+    only: true,
+    codes: ['BUILD_DIRTY'],
   },
   {
     name: 'conformance results that tested other bytes of the installer (and re-signed)',

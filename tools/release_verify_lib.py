@@ -28,6 +28,8 @@ PUBLIC_KEY = "release-signing-public-key.asc"
 FINGERPRINT = "release-signing-key-fingerprint.txt"
 CONFORMANCE_RESULTS = "conformance-results.json"
 SBOM_RE = re.compile(r"SBOM-.*\.spdx\.json", re.S)
+# A development key says so in its user ID (docs/release-format.md).
+DEVELOPMENT_KEY_RE = re.compile(r"DEVELOPMENT ONLY", re.I)
 
 # Size limit for a JSON file read whole (hostile input must not exhaust memory).
 MAX_JSON_BYTES = 256 * 1024 * 1024
@@ -76,6 +78,13 @@ class Report:
         """Records `FAILED <code>: <file>: <reason>`."""
         self.results.append({"status": "FAILED", "check": check, "code": code, "file": file, "reason": reason})
 
+    def refused(self, check: str, accepted: bool, code: str, file: str, reason: str, flag: str) -> None:
+        """FAILED, or `WARN <code>: <file>: <reason>` when the user accepted the finding with `flag`."""
+        if accepted:
+            self.results.append({"status": "WARN", "check": check, "code": code, "file": file, "reason": "%s (accepted with %s)" % (reason, flag)})
+        else:
+            self.failed(check, code, file, "%s; pass %s to accept it" % (reason, flag))
+
     def skipped(self, check: str, reason: str) -> None:
         """Records `SKIPPED <check>: <reason>`."""
         self.results.append({"status": "SKIPPED", "check": check, "code": None, "file": None, "reason": reason})
@@ -99,6 +108,8 @@ class Report:
                 print("PASSED %s: %s" % (r["check"], printable(r["file"])))
             elif r["status"] == "FAILED":
                 print("FAILED %s: %s: %s" % (r["code"], printable(r["file"]), printable(r["reason"])))
+            elif r["status"] == "WARN":
+                print("WARN %s: %s: %s" % (r["code"], printable(r["file"]), printable(r["reason"])))
             else:
                 print("SKIPPED %s: %s" % (r["check"], printable(r["reason"])))
 

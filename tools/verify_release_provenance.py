@@ -141,6 +141,8 @@ class Context:
     tag: str | None  # --tag
     sums: dict | None = None  # {path: sha256} of SHA256SUMS.txt, set by check_sums unless it is missing or malformed
     statement: dict | None = None  # the provenance statement, set by check_provenance when it is well-formed
+    meta_fields: dict | None = None  # BUILD_META.txt's fields, set by check_build_meta when it parses
+    allow_dirty: bool = False  # --allow-dirty
 
 
 # --------------------------------------------------------------------------
@@ -394,6 +396,7 @@ def check_build_meta(report: Report, ctx: Context) -> None:
     except ValueError as err:
         report.failed("build-meta", "META_MALFORMED", META, str(err))
         return
+    ctx.meta_fields = fields
     if sums is None:
         report.skipped("build-meta", "sha256 lines not compared: %s is missing or malformed" % SUMS)
     else:
@@ -417,6 +420,23 @@ def check_build_meta(report: Report, ctx: Context) -> None:
             report.failed("build-meta", "META_MISMATCH", META, "commit %s, but %s says %s" % (fields["commit"], PROVENANCE, source_commit))
     if not report.failures("build-meta"):
         report.passed("build-meta", META, "commit %s" % fields["commit"])
+
+
+def check_build_clean(report: Report, ctx: Context) -> None:
+    """The `build-clean` check: neither the provenance nor BUILD_META.txt says the tree was dirty."""
+    if ctx.statement is None and ctx.meta_fields is None:
+        report.skipped("build-clean", "no usable %s or %s to tell" % (PROVENANCE, META))
+        return
+    dirty = []
+    if ctx.statement is not None and get(ctx.statement, "predicate", "buildDefinition", "internalParameters", "dirty") is True:
+        dirty.append(PROVENANCE)
+    if ctx.meta_fields is not None and ctx.meta_fields.get("dirty") == "true":
+        dirty.append(META)
+    if not dirty:
+        report.passed("build-clean", META if ctx.meta_fields is not None else PROVENANCE, "built from a clean tree")
+        return
+    report.refused("build-clean", ctx.allow_dirty, "BUILD_DIRTY", dirty[0], "built from a working tree with uncommitted changes (%s say%s dirty): "
+                   "the commit alone does not rebuild it" % (" and ".join(dirty), "s" if len(dirty) == 1 else ""), "--allow-dirty")
 
 
 # --------------------------------------------------------------------------
@@ -547,6 +567,7 @@ CHECKS = [
     ("coverage", check_coverage),
     ("provenance", check_provenance),
     ("build-meta", check_build_meta),
+    ("build-clean", check_build_clean),
     ("sbom", check_sbom),
     ("conformance", check_conformance),
 ]
@@ -567,6 +588,8 @@ def parse_args(argv: list) -> argparse.Namespace:
     add_folder_arguments(parser)
     parser.add_argument("--commit", metavar="SHA", help="the full source commit id (40 or 64 hex digits) the release must come from")
     parser.add_argument("--tag", metavar="TAG", help="the tag the release must have been built from")
+    parser.add_argument("--allow-dirty", action="store_true",
+                        help="accept a release built from a tree with uncommitted changes: a WARN line instead of FAILED")
     parser.add_argument("--json", action="store_true", help="print a JSON array of {status, check, code, file, reason}")
     return parser.parse_args(argv)
 
@@ -586,7 +609,7 @@ def run(argv: list) -> int:
         raise UsageError("--dir %s: not a folder" % root)
 
     report = Report()
-    ctx = Context(root=root, files=list_files(root), commit=commit, tag=args.tag)
+    ctx = Context(root=root, files=list_files(root), commit=commit, tag=args.tag, allow_dirty=args.allow_dirty)
     status = run_checks(CHECKS, report, ctx)
     report.emit(args.json)
     return status

@@ -67,7 +67,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from release_verify_lib import (
-        CHUNK, CONFORMANCE_RESULTS, FINGERPRINT, META, PROVENANCE, PUBLIC_KEY, SBOM_RE, SUMS, Report, UsageError,
+        CHUNK, CONFORMANCE_RESULTS, DEVELOPMENT_KEY_RE, FINGERPRINT, META, PROVENANCE, PUBLIC_KEY, SBOM_RE, SUMS, Report, UsageError,
         add_folder_arguments, is_regular_file, list_files, load_json, main, parse_json_strictly, read_capped, release_folder,
         release_path_problem, run_checks, utf8_key,
     )
@@ -769,6 +769,7 @@ class Context:
     pinned: str | None  # --fingerprint, normalised
     tofu: bool
     trust: dict | None  # --trust-store, or None
+    allow_development_key: bool = False  # --allow-development-key
     gpg: Gpg | None = None  # a private gpg home, when a key is pinned or --tofu
     fingerprint: str | None = None  # the trusted key, set by check_key when it passes
 
@@ -784,10 +785,10 @@ def check_key(report: Report, ctx: Context) -> None:
         report.failed("key", "UNSIGNED", PUBLIC_KEY, "the release is unsigned: there is no .asc file at all in %s "
                       "(no detached signature, no public key), so nothing in it can be authenticated" % ctx.root)
         return
-    ctx.fingerprint = trusted_fingerprint(report, ctx.root, ctx.gpg, ctx.pinned, ctx.tofu)
+    ctx.fingerprint = trusted_fingerprint(report, ctx.root, ctx.gpg, ctx.pinned, ctx.tofu, ctx.allow_development_key)
 
 
-def trusted_fingerprint(report: Report, root: str, gpg: Gpg | None, pinned: str | None, tofu: bool) -> str | None:
+def trusted_fingerprint(report: Report, root: str, gpg: Gpg | None, pinned: str | None, tofu: bool, allow_development_key: bool = False) -> str | None:
     """The body of the `key` check; returns the trusted primary fingerprint, or None when the check failed."""
     key_file = os.path.join(root, PUBLIC_KEY)
     if not is_regular_file(key_file):
@@ -871,6 +872,13 @@ def trusted_fingerprint(report: Report, root: str, gpg: Gpg | None, pinned: str 
         else:
             report.failed("key", "KEY_MISMATCH", FINGERPRINT, "says %s but the public key's fingerprint is %s" % (published, actual))
         return None
+    # Its signatures still get checked: the verdict on the key is its own line.
+    development = [line[9].replace("\\x3a", ":") for line in listing if line[0] == "uid" and len(line) > 9 and DEVELOPMENT_KEY_RE.search(line[9])]
+    if development:
+        report.refused("key", allow_development_key, "KEY_DEVELOPMENT", PUBLIC_KEY, "signed with a DEVELOPMENT key (%s): its private half is public, "
+                       "anyone can sign with it" % development[0], "--allow-development-key")
+        if not allow_development_key:
+            return actual
     if tofu:
         sys.stderr.write("NOTE: trust on first use (--tofu): accepting the key %s named in %s. It is not pinned: compare it "
                          "with the fingerprint the project publishes elsewhere, then use --fingerprint.\n" % (actual, FINGERPRINT))
@@ -1048,6 +1056,8 @@ def parse_args(argv: list) -> argparse.Namespace:
     parser.add_argument("--trust-store", metavar="FILE", help="helix-trust-store/v1 JSON: every plugin zip must verify against it")
     parser.add_argument("--check-plugin", metavar="ZIP", nargs="+",
                         help="only check these plugin zips against --trust-store (one line each; PLUGIN_OK passes; no gpg needed)")
+    parser.add_argument("--allow-development-key", action="store_true",
+                        help="accept a release signed with a DEVELOPMENT ONLY key (for testing): a WARN line instead of FAILED")
     parser.add_argument("--json", action="store_true", help="print a JSON array of {status, check, code, file, reason}")
     return parser.parse_args(argv)
 
@@ -1075,7 +1085,7 @@ def run(argv: list) -> int:
     if not os.path.isdir(root):
         raise UsageError("--dir %s: not a folder" % root)
 
-    ctx = Context(root=root, files=list_files(root), pinned=pinned, tofu=args.tofu, trust=trust)
+    ctx = Context(root=root, files=list_files(root), pinned=pinned, tofu=args.tofu, trust=trust, allow_development_key=args.allow_development_key)
     try:
         if not ctx.unsigned and (pinned is not None or args.tofu):
             ctx.gpg = Gpg(find_gpg())

@@ -38,15 +38,26 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   verify: {
-    synopsis: 'verify <release-folder> (--fingerprint FPR | --tofu) [--commit SHA] [--tag TAG] [--trust-store FILE] [--json]',
+    synopsis: 'verify <release-folder> (--fingerprint FPR | --tofu) [--commit SHA] [--tag TAG] [--trust-store FILE] [--allow-development-key] [--allow-dirty] [--json]',
     summary: 'Run every check of docs/release-format.md over a downloaded release folder, offline.',
-    options: { fingerprint: { type: 'string' }, tofu: { type: 'boolean' }, commit: { type: 'string' }, tag: { type: 'string' }, 'trust-store': { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      fingerprint: { type: 'string' },
+      tofu: { type: 'boolean' },
+      commit: { type: 'string' },
+      tag: { type: 'string' },
+      'trust-store': { type: 'string' },
+      'allow-development-key': { type: 'boolean' },
+      'allow-dirty': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
     help: {
       fingerprint: "the signing key's full fingerprint (40 or 64 hex digits), as the project publishes it (not from the release)",
       tofu: 'trust release-signing-key-fingerprint.txt of the release itself (trust on first use)',
       commit: 'the full source commit (40 or 64 hex digits) the release must have been built from',
       tag: 'the tag the release must have been built from',
       'trust-store': "the plugin trust store to check every plugin's SIGNATURE.ed25519 against",
+      'allow-development-key': 'accept a release signed with a DEVELOPMENT ONLY key (for testing): a WARN line instead of FAILED',
+      'allow-dirty': 'accept a release built from a tree with uncommitted changes: a WARN line instead of FAILED',
       json: 'print the results as a JSON array instead of lines',
     },
   },
@@ -130,7 +141,8 @@ function print(results: CheckResult[], json: boolean, write: (s: string) => void
   if (json) write(`${JSON.stringify(results, null, 2)}\n`);
   else for (const r of results) write(`${formatResult(r)}\n`);
   const failed = results.filter((r) => r.status === 'FAILED').length;
-  if (!json) write(failed ? `verification FAILED: ${failed} check(s) failed\n` : 'verification PASSED\n');
+  const warned = results.filter((r) => r.status === 'WARN').length;
+  if (!json) write(failed ? `verification FAILED: ${failed} check(s) failed\n` : `verification PASSED${warned ? ` with ${warned} accepted warning(s)` : ''}\n`);
   return failed ? 1 : 0;
 }
 
@@ -179,6 +191,8 @@ export async function main(argv: readonly string[], io: CliIo = { out: (s) => pr
           commit: commit === undefined ? undefined : commitOf(commit),
           tag: str('tag'),
           trustStore: trust ? await loadTrustStore(trust) : undefined,
+          allowDevelopmentKey: values['allow-development-key'] === true,
+          allowDirty: values['allow-dirty'] === true,
         });
         return print(results, values['json'] === true, io.out);
       }

@@ -1,5 +1,5 @@
 import type { StageDescriptor } from '@helix-release/core';
-import { KIT_TOOLS, PACK_DIR, RELEASE_FILES } from '@helix-release/format';
+import { KIT_TOOLS, PACK_DIR, RELEASE_FILES, TRUST_STORE_FILE } from '@helix-release/format';
 
 /** Stage `conformance`'s contract: after the builds; runs the pack, ships the verification kit. */
 export const conformanceDescriptor: StageDescriptor = {
@@ -11,7 +11,7 @@ export const conformanceDescriptor: StageDescriptor = {
   evidence: 'artifacts',
   cache: true,
   readsWholeConfig: true,
-  writes: () => [RELEASE_FILES.conformanceResults, RELEASE_FILES.conformanceLog, 'tools', PACK_DIR],
+  writes: ({ config }) => [RELEASE_FILES.conformanceResults, RELEASE_FILES.conformanceLog, 'tools', PACK_DIR, ...(config.trustStore ? [TRUST_STORE_FILE] : [])],
   inputs: ({ config }) => [
     ...(config.conformance ? [`{workspaceRoot}/${config.conformance.pack}/**/*`] : []),
     ...(config.trustStore ? [`{workspaceRoot}/${config.trustStore}`] : []),

@@ -107,7 +107,7 @@ describe('a generated custom stage', () => {
       expect(subject?.annotations?.['helix.kind'], file).toBe('custom');
       expect(existsSync(join(release, `${file}.asc`)), `${file}.asc`).toBe(true);
     }
-    const v = await run(process.execPath, [join(ws, 'packages/cli/bin/helix-release.cjs'), 'verify', release, '--fingerprint', DEV_FINGERPRINT], { cwd: ws });
+    const v = await run(process.execPath, [join(ws, 'packages/cli/bin/helix-release.cjs'), 'verify', release, '--fingerprint', DEV_FINGERPRINT, '--allow-development-key'], { cwd: ws });
     expect(v.code, v.output).toBe(0);
     expect(v.stdout).toMatch(/^verification PASSED$/m);
     expect(v.stdout).not.toMatch(/^FAILED/m);

@@ -78,6 +78,8 @@ describe('release_local.sh with artifact files', () => {
       'tools/release_verify_lib.py',
       'tools/verify_release_signatures.py',
       'tools/verify_release_provenance.py',
+      // The plugin trust store the release was checked against.
+      'trust-store.json',
       ...pack,
     ];
     expect(await listFiles(release)).toEqual([...expected].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
@@ -146,7 +148,7 @@ describe('release_local.sh with artifact files', () => {
     for (const f of files) expect(await sha256(join(release2, f)), f).toBe(await sha256(join(baseWs, 'dist/release', f)));
     const v = await run(
       process.execPath,
-      [join(ws2, 'packages/cli/bin/helix-release.cjs'), 'verify', release2, '--fingerprint', DEV_FINGERPRINT, '--trust-store', join(ws2, 'workspace-fixtures/trust-store/trust-store.json')],
+      [join(ws2, 'packages/cli/bin/helix-release.cjs'), 'verify', release2, '--fingerprint', DEV_FINGERPRINT, '--allow-development-key', '--trust-store', join(ws2, 'workspace-fixtures/trust-store/trust-store.json')],
       { cwd: ws2 },
     );
     expect(v.code, v.output).toBe(0);

@@ -101,7 +101,7 @@ describe('the sample release', () => {
     expect(gpgVerify.stderr).toMatch(/Good signature/);
     expect(gpgVerify.stderr.replace(/ /g, '')).toContain(DEV_FINGERPRINT);
     await step('sha256sum', ['-c', 'SHA256SUMS.txt']);
-    const signatures = await step('python3', ['tools/verify_release_signatures.py', '--fingerprint', DEV_FINGERPRINT, '--trust-store', join(repoRoot, 'workspace-fixtures/trust-store/trust-store.json')]);
+    const signatures = await step('python3', ['tools/verify_release_signatures.py', '--fingerprint', DEV_FINGERPRINT, '--allow-development-key', '--trust-store', join(repoRoot, 'workspace-fixtures/trust-store/trust-store.json')]);
     expect(signatures.stdout).not.toMatch(/^FAILED/m);
     const provenance = await step('python3', ['tools/verify_release_provenance.py', '--commit', git(ws, 'rev-parse', 'HEAD')]);
     expect(provenance.stdout).toMatch(/^PASSED/m);
@@ -114,7 +114,7 @@ describe('the sample release', () => {
   });
 
   it('passes `helix-release verify` with the pinned development fingerprint and HEAD', async () => {
-    const r = await run(process.execPath, [join(repoRoot, 'packages/cli/bin/helix-release.cjs'), 'verify', release, '--fingerprint', DEV_FINGERPRINT, '--commit', git(ws, 'rev-parse', 'HEAD'), '--trust-store', join(repoRoot, 'workspace-fixtures/trust-store/trust-store.json')], { cwd: ws });
+    const r = await run(process.execPath, [join(repoRoot, 'packages/cli/bin/helix-release.cjs'), 'verify', release, '--fingerprint', DEV_FINGERPRINT, '--allow-development-key', '--commit', git(ws, 'rev-parse', 'HEAD'), '--trust-store', join(repoRoot, 'workspace-fixtures/trust-store/trust-store.json')], { cwd: ws });
     expect(r.code, r.output).toBe(0);
     expect(r.stdout).toMatch(/^verification PASSED$/m);
     expect(r.stdout).not.toMatch(/^FAILED/m);

@@ -102,7 +102,7 @@ async function verifiedInstallFlow(dir: string, options: { conformance: boolean 
     await step('gpg-import', 'gpg', ['--batch', '--import', PUBLIC_KEY]);
     await step('gpg-verify', 'gpg', ['--batch', '--verify', 'SHA256SUMS.txt.asc', 'SHA256SUMS.txt']);
     await step('sha256sum', 'sha256sum', ['-c', 'SHA256SUMS.txt']);
-    await step('verify_release_signatures.py', 'python3', ['tools/verify_release_signatures.py', '--fingerprint', DEV_FINGERPRINT, '--trust-store', TRUST_STORE]);
+    await step('verify_release_signatures.py', 'python3', ['tools/verify_release_signatures.py', '--fingerprint', DEV_FINGERPRINT, '--allow-development-key', '--trust-store', TRUST_STORE]);
     await step('verify_release_provenance.py', 'python3', ['tools/verify_release_provenance.py', '--commit', head]);
     if (options.conformance) {
       const install = await scratchDir('install');
@@ -126,7 +126,7 @@ async function verifiedInstallFlow(dir: string, options: { conformance: boolean 
 }
 
 /** `helix-release verify <dir> --json` with the pinned development fingerprint, HEAD and the trust store. */
-async function helixVerify(dir: string, extra: string[] = ['--fingerprint', DEV_FINGERPRINT]): Promise<{ code: number; results: VerifyResult[]; output: string }> {
+async function helixVerify(dir: string, extra: string[] = ['--fingerprint', DEV_FINGERPRINT, '--allow-development-key']): Promise<{ code: number; results: VerifyResult[]; output: string }> {
   const r = await run(process.execPath, [HELIX_RELEASE, 'verify', dir, ...extra, '--commit', head, '--trust-store', TRUST_STORE, '--json'], { cwd: root });
   let results: VerifyResult[] = [];
   try {
@@ -213,7 +213,7 @@ describe('the verified install flow over the published files', () => {
   it('(b) catches one flipped byte in every file of the release, and helix-release verify names the file', async () => {
     const files = await listFiles(baseRelease);
     // Every kind of file is in the loop: nothing is skipped.
-    for (const f of [PUBLIC_KEY, FINGERPRINT_FILE, 'SHA256SUMS.txt', 'SHA256SUMS.txt.asc', 'BUILD_META.txt.asc', 'tools/conformance.sh', 'tools/release_verify_lib.py', 'tools/verify_release_signatures.py', 'tools/verify_release_provenance.py', studioZip]) {
+    for (const f of [PUBLIC_KEY, FINGERPRINT_FILE, 'SHA256SUMS.txt', 'SHA256SUMS.txt.asc', 'BUILD_META.txt.asc', 'tools/conformance.sh', 'tools/release_verify_lib.py', 'tools/verify_release_signatures.py', 'tools/verify_release_provenance.py', 'trust-store.json', studioZip]) {
       expect(files).toContain(f);
     }
     expect(files.some((f) => f.startsWith('conformance-pack/'))).toBe(true);

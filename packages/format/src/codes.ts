@@ -9,6 +9,7 @@ export const VERDICT_CODES = [
   'KEY_MISSING',
   'KEY_NOT_PINNED',
   'KEY_MISMATCH',
+  'KEY_DEVELOPMENT',
   'SIGNATURE_MISSING',
   'SIGNATURE_BAD',
   // sums and coverage
@@ -28,6 +29,8 @@ export const VERDICT_CODES = [
   'META_MISSING',
   'META_MALFORMED',
   'META_MISMATCH',
+  // the build's tree
+  'BUILD_DIRTY',
   // SBOMs
   'SBOM_MISSING',
   'SBOM_UNBOUND',
@@ -42,7 +45,7 @@ export const VERDICT_CODES = [
 export type VerdictCode = (typeof VERDICT_CODES)[number];
 
 /** The checks of a release, in the order of the verified install flow. */
-export const RELEASE_CHECKS = ['key', 'signature', 'sums', 'coverage', 'provenance', 'provenance-commit', 'provenance-tag', 'provenance-byproduct', 'build-meta', 'sbom', 'conformance', 'plugin'] as const;
+export const RELEASE_CHECKS = ['key', 'signature', 'sums', 'coverage', 'provenance', 'provenance-commit', 'provenance-tag', 'provenance-byproduct', 'build-meta', 'build-clean', 'sbom', 'conformance', 'plugin'] as const;
 
 /** The name of a release check. */
 export type ReleaseCheckName = (typeof RELEASE_CHECKS)[number];
@@ -62,3 +65,10 @@ export type PluginCode =
   | 'PLUGIN_ZIP_BOMB'
   | 'PLUGIN_MALFORMED'
   | 'PLUGIN_BAD_METADATA';
+
+/**
+ * A development key says so in its user ID: every key whose user ID holds
+ * "DEVELOPMENT ONLY" (the committed one does; label your own the same way) is
+ * refused by the verifiers unless the user accepts it explicitly.
+ */
+export const DEVELOPMENT_KEY_LABEL = /DEVELOPMENT ONLY/i;

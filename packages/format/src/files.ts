@@ -21,6 +21,14 @@ export const SIGNATURE_SUFFIX = '.asc';
 /** The verification kit the release ships, under these paths. */
 export const KIT_TOOLS = ['tools/conformance.sh', 'tools/release_verify_lib.py', 'tools/verify_release_signatures.py', 'tools/verify_release_provenance.py'] as const;
 
+/**
+ * The plugin trust store the release was checked against, shipped so that the
+ * plugin check can be completed from the release folder alone. It is listed
+ * in SHA256SUMS.txt; pin it as you pin the key: compare its sha256 with the
+ * one the project publishes.
+ */
+export const TRUST_STORE_FILE = 'trust-store.json';
+
 /** Where the conformance pack goes in the release. */
 export const PACK_DIR = 'conformance-pack';
 

@@ -28,13 +28,18 @@ import {
   type ReleaseRecords,
   type StageContext,
 } from '@helix-release/core';
-import { KIT_TOOLS, PACK_DIR, RELEASE_FILES, STATEMENT_TYPE, TEST_RESULT_V01, type ConformanceResults } from '@helix-release/format';
+import { KIT_TOOLS, PACK_DIR, RELEASE_FILES, STATEMENT_TYPE, TEST_RESULT_V01, TRUST_STORE_FILE, type ConformanceResults } from '@helix-release/format';
 import { ConformanceError } from './errors';
 import { parseConformanceOutput } from './results';
 
-/** Copies the kit and the pack into the release; returns their records. */
+/** Copies the kit, the pack and the trust store into the release; returns their records. */
 async function shipKit(ctx: StageContext, pack: string): Promise<ReleaseArtifact[]> {
   const out: ReleaseArtifact[] = [];
+  if (ctx.config.trustStore) {
+    await copyFile(join(ctx.workspaceRoot, ctx.config.trustStore), join(ctx.releaseDir, TRUST_STORE_FILE));
+    await chmod(join(ctx.releaseDir, TRUST_STORE_FILE), 0o644);
+    out.push(await describeReleaseFile(ctx.releaseDir, TRUST_STORE_FILE, 'tool'));
+  }
   for (const tool of KIT_TOOLS) {
     const source = join(ctx.workspaceRoot, tool);
     const target = join(ctx.releaseDir, tool);
@@ -63,7 +68,7 @@ async function treeDigest(dir: string): Promise<string> {
 export async function conformanceStage(ctx: StageContext, records: ReleaseRecords): Promise<ReleaseArtifact[]> {
   const resultsPath = join(ctx.releaseDir, RELEASE_FILES.conformanceResults);
   const logPath = join(ctx.releaseDir, RELEASE_FILES.conformanceLog);
-  for (const p of [resultsPath, logPath, join(ctx.releaseDir, 'tools'), join(ctx.releaseDir, PACK_DIR)]) {
+  for (const p of [resultsPath, logPath, join(ctx.releaseDir, 'tools'), join(ctx.releaseDir, PACK_DIR), join(ctx.releaseDir, TRUST_STORE_FILE)]) {
     await rm(p, { recursive: true, force: true });
   }
   if (!ctx.config.conformance) {

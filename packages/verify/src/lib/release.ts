@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import { listFiles, sha256File } from '@helix-release/core';
 import {
+  DEVELOPMENT_KEY_LABEL,
   RELEASE_FILES,
   SLSA_PROVENANCE_V1,
   STATEMENT_TYPE,
@@ -31,7 +32,8 @@ import type { TrustStore } from './trust-store';
 
 /** One result line. */
 export interface CheckResult {
-  status: 'PASSED' | 'FAILED' | 'SKIPPED';
+  /** WARN: a finding the user accepted with a flag (--allow-development-key, --allow-dirty). */
+  status: 'PASSED' | 'FAILED' | 'SKIPPED' | 'WARN';
   check: string;
   /** A {@link VerdictCode} for release checks; a plugin code for plugin checks. */
   code?: string;
@@ -51,6 +53,10 @@ export interface VerifyOptions {
   tag?: string;
   /** Trust store for the plugins' SIGNATURE.ed25519. */
   trustStore?: TrustStore;
+  /** Accept a release signed with a development key (a WARN line instead of KEY_DEVELOPMENT). */
+  allowDevelopmentKey?: boolean;
+  /** Accept a release built from a dirty tree (a WARN line instead of BUILD_DIRTY). */
+  allowDirty?: boolean;
 }
 
 /** A subject as read from a published statement: nothing in it is trusted to be there. */
@@ -66,7 +72,7 @@ type ReadStatement = Partial<Pick<ProvenanceStatement, '_type' | 'predicateType'
   predicate?: {
     buildDefinition?: { externalParameters?: { source?: { digest?: { gitCommit?: string } }; tag?: string } };
     runDetails?: { byproducts?: Subject[] };
-  };
+  } & { buildDefinition?: { internalParameters?: { dirty?: unknown } } };
 };
 
 const REQUIRED_SIGNED = [RELEASE_FILES.sums, RELEASE_FILES.meta, RELEASE_FILES.provenance, RELEASE_FILES.conformanceResults];
@@ -75,6 +81,7 @@ const REQUIRED_SIGNED = [RELEASE_FILES.sums, RELEASE_FILES.meta, RELEASE_FILES.p
 export function formatResult(r: CheckResult): string {
   if (r.status === 'FAILED') return `FAILED ${r.code}: ${r.file ?? '-'}: ${r.reason}`;
   if (r.status === 'SKIPPED') return `SKIPPED ${r.check}: ${r.reason}`;
+  if (r.status === 'WARN') return `WARN ${r.code}: ${r.file ?? '-'}: ${r.reason}`;
   return `PASSED ${r.check}: ${r.file ?? '-'}${r.reason ? ` (${r.reason})` : ''}`;
 }
 
@@ -105,6 +112,8 @@ interface VerifyRun {
   subjects: Subject[];
   /** The statement, once usable: the checks that need it are SKIPPED otherwise rather than failed a second time. */
   statement?: ReadStatement;
+  /** BUILD_META.txt's fields, once parsed. */
+  metaFields?: Map<string, string>;
 }
 
 /** One named check of the verified install flow. */
@@ -118,6 +127,8 @@ interface Reporter {
   pass(file?: string, reason?: string): void;
   fail(code: VerdictCode, file: string, reason: string): void;
   skip(reason: string): void;
+  /** FAILED, or WARN when the user accepted this finding with a flag. */
+  refuse(accepted: boolean | undefined, code: VerdictCode, file: string, reason: string, flag: string): void;
 }
 
 function reporter(run: VerifyRun, check: string): Reporter {
@@ -125,6 +136,8 @@ function reporter(run: VerifyRun, check: string): Reporter {
     pass: (file, reason) => run.out.push({ status: 'PASSED', check, file, reason }),
     fail: (code, file, reason) => run.out.push({ status: 'FAILED', check, code, file, reason }),
     skip: (reason) => run.out.push({ status: 'SKIPPED', check, reason }),
+    refuse: (accepted, code, file, reason, flag) =>
+      run.out.push({ status: accepted ? 'WARN' : 'FAILED', check, code, file, reason: accepted ? `${reason} (accepted with ${flag})` : `${reason}; pass ${flag} to accept it` }),
   };
 }
 
@@ -160,6 +173,12 @@ const keyCheck: ReleaseCheck = {
     const unusable = await key.verifyPrimaryKey().then(() => undefined, (err: Error) => err.message);
     if (unusable) return r.fail('KEY_MISSING', RELEASE_FILES.publicKey, `not a valid key (${unusable}): the key export was changed or damaged`);
     run.key = key;
+    // Its signatures still get checked: the verdict on the key is its own line.
+    const development = key.getUserIDs().find((uid) => DEVELOPMENT_KEY_LABEL.test(uid));
+    if (development) {
+      r.refuse(options.allowDevelopmentKey, 'KEY_DEVELOPMENT', RELEASE_FILES.publicKey, `signed with a DEVELOPMENT key (${development}): its private half is public, anyone can sign with it`, '--allow-development-key');
+      if (!options.allowDevelopmentKey) return;
+    }
     r.pass(RELEASE_FILES.publicKey, `${actual}${options.fingerprint ? ' (pinned)' : ' (trust on first use)'}`);
   },
 };
@@ -326,6 +345,7 @@ const buildMetaCheck: ReleaseCheck = {
     } catch (err) {
       return r.fail('META_MALFORMED', RELEASE_FILES.meta, isReleaseError(err) ? err.message : String(err));
     }
+    run.metaFields = meta.fields;
     if (!run.sums) return r.skip(`sha256 lines not compared: ${RELEASE_FILES.sums} is missing or malformed`);
     const a = [...meta.files].map(([p, h]) => `${h}  ${p}`).sort();
     const b = sumsLines(run.sums);
@@ -335,6 +355,20 @@ const buildMetaCheck: ReleaseCheck = {
     const commit = sourceCommitOf(run.statement);
     if (meta.fields.get('commit') !== commit) return r.fail('META_MISMATCH', RELEASE_FILES.meta, `commit ${meta.fields.get('commit')} differs from the provenance's ${commit}`);
     r.pass(RELEASE_FILES.meta, `commit ${meta.fields.get('commit')}`);
+  },
+};
+
+/** The release was built from a clean tree, as both the provenance and BUILD_META.txt say. */
+const buildCleanCheck: ReleaseCheck = {
+  name: 'build-clean',
+  async run(run, r) {
+    if (!run.statement && !run.metaFields) return r.skip(`no usable ${RELEASE_FILES.provenance} or ${RELEASE_FILES.meta} to tell`);
+    const dirty = [
+      ...(run.statement?.predicate?.buildDefinition?.internalParameters?.dirty === true ? [RELEASE_FILES.provenance] : []),
+      ...(run.metaFields?.get('dirty') === 'true' ? [RELEASE_FILES.meta] : []),
+    ];
+    if (dirty.length === 0) return r.pass(run.metaFields ? RELEASE_FILES.meta : RELEASE_FILES.provenance, 'built from a clean tree');
+    r.refuse(run.options.allowDirty, 'BUILD_DIRTY', dirty[0]!, `built from a working tree with uncommitted changes (${dirty.join(' and ')} say${dirty.length === 1 ? 's' : ''} dirty): the commit alone does not rebuild it`, '--allow-dirty');
   },
 };
 
@@ -429,6 +463,7 @@ export const RELEASE_VERIFY_CHECKS: readonly ReleaseCheck[] = [
   provenanceTagCheck,
   byproductCheck,
   buildMetaCheck,
+  buildCleanCheck,
   sbomCheck,
   conformanceCheck,
   pluginCheck,
