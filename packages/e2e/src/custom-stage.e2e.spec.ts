@@ -109,7 +109,9 @@ describe('a generated custom stage', () => {
     }
     const v = await run(process.execPath, [join(ws, 'packages/cli/bin/helix-release.cjs'), 'verify', release, '--fingerprint', DEV_FINGERPRINT, '--allow-development-key'], { cwd: ws });
     expect(v.code, v.output).toBe(0);
-    expect(v.stdout).toMatch(/^verification PASSED$/m);
+    // The sample's DEVELOPMENT key, accepted explicitly: the one warning.
+    expect(v.stdout).toMatch(/^WARN KEY_DEVELOPMENT: release-signing-public-key\.asc: /m);
+    expect(v.stdout).toMatch(/^verification PASSED with 1 accepted warning\(s\)$/m);
     expect(v.stdout).not.toMatch(/^FAILED/m);
     expect(v.stdout).toContain(`PASSED signature: ${OUTPUT}.asc`);
     expect(v.stdout).toContain('PASSED signature: THIRD_PARTY_LICENSES.txt.asc');

@@ -152,7 +152,9 @@ describe('release_local.sh with artifact files', () => {
       { cwd: ws2 },
     );
     expect(v.code, v.output).toBe(0);
-    expect(v.stdout).toMatch(/^verification PASSED$/m);
+    // The sample's DEVELOPMENT key, accepted explicitly: the one warning.
+    expect(v.stdout).toMatch(/^WARN KEY_DEVELOPMENT: release-signing-public-key\.asc: /m);
+    expect(v.stdout).toMatch(/^verification PASSED with 1 accepted warning\(s\)$/m);
     expect(v.stdout).not.toMatch(/^FAILED/m);
     expect(v.stdout).toMatch(/^PASSED conformance: /m);
     expect(v.stdout).toMatch(/^PASSED plugin: plugins\/hello-1\.0\.0\.zip/m);
