@@ -105,3 +105,24 @@ describe('bad lock states', () => {
     expect(git(ws, 'status', '--porcelain')).toBe('');
   });
 });
+
+describe('a release config that finds no app', () => {
+  it.each([
+    ['apps.root with a typo', "root: 'workspace-fixtures/studo'", /apps\.root: "workspace-fixtures\/studo" is not a folder of the workspace/],
+    ['apps.root naming a folder without an app', "root: 'workspace-fixtures/plugins'", /apps\.root: no app below "workspace-fixtures\/plugins"/],
+  ])('%s fails before any stage runs, naming the key, and leaves dist/release untouched', async (_what, root, message) => {
+    const before = await listFiles(join(ws, 'dist/release')).catch(() => [] as string[]);
+    const config = await readFile(join(ws, 'release.config.ts'), 'utf8');
+    expect(config).toContain("root: 'workspace-fixtures/studio'");
+    await writeFile(join(ws, 'release.config.ts'), config.replace("root: 'workspace-fixtures/studio'", root));
+    try {
+      const r = await nx(ws, ['run', 'release:all']);
+      expect(r.code, r.output).not.toBe(0);
+      expect(plain(r.output)).toMatch(message);
+      expect(ranTasks(r.output)).toEqual([]);
+      expect(await listFiles(join(ws, 'dist/release')).catch(() => [] as string[])).toEqual(before);
+    } finally {
+      await writeFile(join(ws, 'release.config.ts'), config);
+    }
+  });
+});

@@ -258,6 +258,21 @@ describe('discover refuses ambiguous workspaces with CONFIG_INVALID', () => {
     }
   });
 
+  it.each<[string, Partial<ReleaseConfig>, RegExp]>([
+    ['apps.root naming no folder (a typo)', { apps: { root: 'aps' } }, /^apps\.root: "aps" is not a folder of the workspace; point it at the folder that holds your app folders/],
+    ['apps.root naming a folder without any app', { apps: { root: 'plugins' } }, /^apps\.root: no app below "plugins": an app is a folder holding a PyInstaller \*\.spec and a pyproject\.toml/],
+    ['plugins.root naming no folder', { plugins: { root: 'plugin' } }, /^plugins\.root: "plugin" is not a folder of the workspace/],
+  ])('%s', (_what, change, message) => {
+    expect(() => discover(ws, resolveConfig({ ...BASE, ...change }), FILES)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', file: 'release.config.ts', message: expect.stringMatching(message) }));
+  });
+
+  it('takes apps.root "." as the whole workspace', () => {
+    const inside = FILES.filter((f) => f !== 'tools/other.spec');
+    expect(discover(ws, resolveConfig({ ...BASE, apps: { root: '.' } }), inside).apps.map((a) => a.project)).toEqual(['helix-studio']);
+    // ...so every spec of the workspace is an app: tools/other.spec, which has no pyproject.toml, is refused by name.
+    expect(() => discover(ws, resolveConfig({ ...BASE, apps: { root: '.' } }), FILES)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', file: 'tools/pyproject.toml' }));
+  });
+
   it('an app whose pyproject.toml is missing', async () => {
     await put('apps/nameless/nameless.spec', '# spec\n');
     try {

@@ -12,7 +12,7 @@
  * Every stage target is made from the stage's descriptor (lib/stages.ts lists
  * them in order); nothing here knows a stage by name.
  */
-import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
 import {
   RELEASE_PROJECT,
@@ -91,7 +91,21 @@ export { configDigest };
 
 function under(root: string, file: string): boolean {
   const r = posix.normalize(root).replace(/\/$/, '');
-  return file.startsWith(`${r}/`);
+  // `.` is the whole workspace.
+  return r === '.' || file.startsWith(`${r}/`);
+}
+
+/** CONFIG_INVALID naming `key` unless `root` is a folder of the workspace. */
+function requireFolder(workspaceRoot: string, config: ResolvedConfig, key: string, root: string, holds: string): void {
+  let folder = false;
+  try {
+    folder = statSync(join(workspaceRoot, root)).isDirectory();
+  } catch {
+    folder = false;
+  }
+  if (!folder) {
+    throw new ReleaseError('CONFIG_INVALID', `${key}: ${JSON.stringify(root)} is not a folder of the workspace; point it at the folder that holds ${holds}`, { file: config.file });
+  }
 }
 
 function readPluginMeta(workspaceRoot: string, file: string): { name: string; version: string } {
@@ -110,6 +124,8 @@ function readPluginMeta(workspaceRoot: string, file: string): { name: string; ve
 
 /** Finds the apps and plugins among `files` (workspace-relative paths). */
 export function discover(workspaceRoot: string, config: ResolvedConfig, files: readonly string[]): { apps: AppInfo[]; plugins: PluginInfo[] } {
+  requireFolder(workspaceRoot, config, 'apps.root', config.apps.root, 'your app folders (each with a PyInstaller *.spec)');
+  if (config.plugins) requireFolder(workspaceRoot, config, 'plugins.root', config.plugins.root, 'your plugin folders (each with a plugin.json)');
   const platform = platformTag();
   const apps: AppInfo[] = [];
   const plugins: PluginInfo[] = [];
@@ -135,6 +151,14 @@ export function discover(workspaceRoot: string, config: ResolvedConfig, files: r
         plugins.push({ project: `plugin-${meta.name}`, root: dirname(file), name: meta.name, version: meta.version, artifact: `plugins/${meta.name}-${meta.version}.zip` });
       }
     }
+  }
+  if (apps.length === 0) {
+    // A release of no app would be summed, described and signed, and ship nothing.
+    throw new ReleaseError(
+      'CONFIG_INVALID',
+      `apps.root: no app below ${JSON.stringify(config.apps.root)}: an app is a folder holding a PyInstaller *.spec and a pyproject.toml; fix the path, or add the spec (see docs/configuration.md)`,
+      { file: config.file },
+    );
   }
   const seen = new Map<string, string>();
   for (const p of [...apps, ...plugins]) {
