@@ -99,6 +99,22 @@ export interface StageDescriptor {
   readsWholeConfig: boolean;
   /** One line for `nx show project`. */
   description(params: TargetParams): string;
+  /**
+   * For per-project stages: files outside the project and the stage's code
+   * that its output depends on (a trust store, a key), part of its clock.
+   */
+  clockFiles?(params: { config: ResolvedConfig }): string[];
+}
+
+/**
+ * What a per-project stage's clock follows: the project folder, the stage's
+ * code (its package, core, the format), the toolchain pins and the stage's
+ * own extra files. The last commit that changed any of them is the
+ * SOURCE_DATE_EPOCH of its artifact.
+ */
+export function artifactClockPaths(stage: Pick<StageDescriptor, 'packageDir' | 'clockFiles'>, params: { config: ResolvedConfig; project: { root: string } }): string[] {
+  const paths = [params.project.root, `packages/${stage.packageDir}`, 'packages/core', 'packages/format', 'tools/toolchain', ...(stage.clockFiles?.(params) ?? [])];
+  return [...new Set(paths)].sort();
 }
 
 /** A custom stage, placed in the plan by its slot. */

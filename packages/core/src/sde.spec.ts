@@ -15,6 +15,59 @@ function git(cwd: string, ...args: string[]): string {
   });
 }
 
+describe("an artifact's own clock (paths)", () => {
+  let repo: string;
+  const at = (when: number, ...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], {
+      cwd: repo,
+      encoding: 'utf8',
+      env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_DATE: `@${when} +0000`, GIT_COMMITTER_DATE: `@${when} +0000` },
+    });
+  beforeAll(async () => {
+    repo = await mkdtemp(join(tmpdir(), 'helix-sde-paths-'));
+    at(COMMIT_TIME, 'init', '-q', '-b', 'main');
+    for (const dir of ['plugins/a', 'plugins/b', 'packages/core']) execFileSync('mkdir', ['-p', join(repo, dir)]);
+    for (const f of ['plugins/a/x.py', 'plugins/b/y.py', 'packages/core/z.ts']) await writeFile(join(repo, f), `${f}\n`);
+    at(COMMIT_TIME, 'add', '-A');
+    at(COMMIT_TIME, 'commit', '-q', '-m', 'all');
+    await writeFile(join(repo, 'plugins/b/y.py'), 'changed\n');
+    at(COMMIT_TIME + 86_400, 'commit', '-q', '-am', 'b only');
+  });
+  afterAll(async () => {
+    await rm(repo, { recursive: true, force: true });
+  });
+
+  it.each<[string, string[], number]>([
+    ['a commit elsewhere leaves an artifact its time', ['plugins/a', 'packages/core'], COMMIT_TIME],
+    ['the artifact the commit changed gets the commit time', ['plugins/b', 'packages/core'], COMMIT_TIME + 86_400],
+    ['paths no commit touched yet fall back to HEAD', ['plugins/new'], COMMIT_TIME + 86_400],
+    ['no paths: HEAD', [], COMMIT_TIME + 86_400],
+  ])('%s', (_what, paths, seconds) => {
+    expect(resolveSourceDateEpoch({}, repo, paths)).toEqual({ seconds, origin: 'git' });
+  });
+
+  it('is what the Nx runtime input reports, so cache entries follow the same clock', () => {
+    const script = join(__dirname, '..', '..', '..', 'tools', 'nx', 'resolved-source-date-epoch.cjs');
+    for (const paths of [['plugins/a', 'packages/core'], ['plugins/b'], ['plugins/new'], []]) {
+      const out = execFileSync(process.execPath, [script, ...paths], { cwd: repo, encoding: 'utf8', env: { ...process.env, SOURCE_DATE_EPOCH: '' } });
+      expect(out, paths.join(' ')).toBe(`SOURCE_DATE_EPOCH=${resolveSourceDateEpoch({}, repo, paths).seconds}\n`);
+    }
+  });
+
+  it('refuses to guess in a shallow clone, naming the fix', async () => {
+    const shallow = await mkdtemp(join(tmpdir(), 'helix-sde-shallow-'));
+    try {
+      execFileSync('git', ['clone', '-q', '--depth', '1', `file://${repo}`, shallow], { stdio: 'pipe' });
+      expect(() => resolveSourceDateEpoch({}, shallow, ['plugins/a'])).toThrow(expect.objectContaining({ code: 'SOURCE_DATE_EPOCH_UNAVAILABLE', message: expect.stringMatching(/shallow clone.*fetch-depth: 0.*or set SOURCE_DATE_EPOCH/) }));
+      // HEAD's own time is known to a shallow clone, and the variable still wins.
+      expect(resolveSourceDateEpoch({}, shallow).seconds).toBe(COMMIT_TIME + 86_400);
+      expect(resolveSourceDateEpoch({ SOURCE_DATE_EPOCH: '5' }, shallow, ['plugins/a'])).toEqual({ seconds: 5, origin: 'environment' });
+    } finally {
+      await rm(shallow, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('resolveSourceDateEpoch', () => {
   let repo: string;
   let bare: string;

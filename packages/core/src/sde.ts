@@ -15,12 +15,17 @@ export interface SourceDateEpoch {
 }
 
 /**
- * Resolves SOURCE_DATE_EPOCH: the environment variable when set, else the
- * commit time of HEAD in `cwd`, else a clear error.
+ * Resolves SOURCE_DATE_EPOCH: the environment variable when set; else, with
+ * `paths`, the time of the last commit that changed any of them (an
+ * artifact's own clock: a commit elsewhere leaves its bytes and cache key
+ * alone; HEAD's time when no commit touched them yet); else the commit time of
+ * HEAD in `cwd`; else a clear error. tools/nx/resolved-source-date-epoch.cjs
+ * computes the same for the Nx cache key.
  */
 export function resolveSourceDateEpoch(
   env: NodeJS.ProcessEnv = process.env,
   cwd: string = process.cwd(),
+  paths?: readonly string[],
 ): SourceDateEpoch {
   const raw = env['SOURCE_DATE_EPOCH'];
   if (raw !== undefined && raw !== '') {
@@ -33,14 +38,23 @@ export function resolveSourceDateEpoch(
     }
     return { seconds: Number(raw), origin: 'environment' };
   }
+  const git = (args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   let out: string;
   try {
-    out = execFileSync('git', ['log', '-1', '--format=%ct'], {
-      cwd,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }).trim();
+    if (paths?.length) {
+      // A shallow clone would answer with the oldest commit it has, not the one that changed the paths.
+      if (git(['rev-parse', '--is-shallow-repository']) === 'true') {
+        throw new ReleaseError(
+          'SOURCE_DATE_EPOCH_UNAVAILABLE',
+          `${cwd} is a shallow clone, so the last commit that changed an artifact's inputs is unknown; fetch the full history (git fetch --unshallow, or fetch-depth: 0 in CI) or set SOURCE_DATE_EPOCH`,
+        );
+      }
+      out = git(['log', '-1', '--format=%ct', '--', ...paths]) || git(['log', '-1', '--format=%ct']);
+    } else {
+      out = git(['log', '-1', '--format=%ct']);
+    }
   } catch (cause) {
+    if (cause instanceof ReleaseError) throw cause;
     throw new ReleaseError(
       'SOURCE_DATE_EPOCH_UNAVAILABLE',
       `SOURCE_DATE_EPOCH is not set and ${cwd} has no git commit to take the time from; ` +

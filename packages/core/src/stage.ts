@@ -10,7 +10,7 @@ import { describeError } from './errors';
 import { loadConfig, type ResolvedConfig } from './config';
 import { consoleLogger, type Logger } from './log';
 import { invalidateEvidence, stageRecordPath } from './manifest';
-import type { PlanVariant, StageDescriptor } from './plan';
+import { artifactClockPaths, type PlanVariant, type StageDescriptor } from './plan';
 import { ReleaseRecords } from './records';
 import { resolveSourceDateEpoch, type SourceDateEpoch } from './sde';
 
@@ -61,6 +61,8 @@ export async function createStageContext(args: {
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
   config?: ResolvedConfig;
+  /** For an artifact's own clock: the paths whose last commit is its SOURCE_DATE_EPOCH (default: HEAD's time). */
+  clockPaths?: (config: ResolvedConfig) => readonly string[];
 }): Promise<StageContext> {
   const workspaceRoot = resolve(args.workspaceRoot);
   const env = args.env ?? process.env;
@@ -77,7 +79,7 @@ export async function createStageContext(args: {
     // Resolved on first use, so that stages which write no timestamp (the
     // toolchain) also run outside a git checkout.
     get sourceDateEpoch() {
-      sde ??= resolveSourceDateEpoch(env, workspaceRoot);
+      sde ??= resolveSourceDateEpoch(env, workspaceRoot, args.clockPaths?.(config));
       return sde;
     },
     variant: env[IMPORT_ENV] === '1' ? 'import' : 'build',
@@ -114,7 +116,7 @@ export async function prepareStage(ctx: StageContext, descriptor: Pick<StageDesc
  * `{ success }`.
  */
 export async function runStageExecutor(
-  descriptor: Pick<StageDescriptor, 'name' | 'evidence'>,
+  descriptor: Pick<StageDescriptor, 'name' | 'evidence'> & Partial<Pick<StageDescriptor, 'scope' | 'packageDir' | 'clockFiles'>>,
   options: PlanOptions,
   nx: ExecutorContextLike,
   fn: (ctx: StageContext, records: ReleaseRecords) => Promise<unknown>,
@@ -124,7 +126,10 @@ export async function runStageExecutor(
   const logger = consoleLogger(`${project}:${nx.targetName ?? stage}`);
   try {
     const projectRoot = nx.projectsConfigurations?.projects[project]?.root ?? '.';
-    const ctx = await createStageContext({ stage, project, workspaceRoot: nx.root, projectRoot, logger });
+    // A per-project stage's artifact has its own clock: the last commit that changed its inputs.
+    const perProject = descriptor.scope !== undefined && descriptor.scope !== 'release' && descriptor.packageDir !== undefined;
+    const clockPaths = perProject ? (config: ResolvedConfig) => artifactClockPaths({ packageDir: descriptor.packageDir!, clockFiles: descriptor.clockFiles }, { config, project: { root: projectRoot } }) : undefined;
+    const ctx = await createStageContext({ stage, project, workspaceRoot: nx.root, projectRoot, logger, clockPaths });
     await fn(ctx, await prepareStage(ctx, descriptor, options));
     return { success: true };
   } catch (err) {

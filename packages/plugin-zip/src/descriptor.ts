@@ -21,4 +21,5 @@ export const pluginZipDescriptor: StageDescriptor = {
   ],
   options: ({ config }) => ({ configDigest: configDigest({ plugins: config.plugins, releaseDir: config.releaseDir }) }),
   description: ({ project }) => `Build and sign ${project?.artifact} reproducibly.`,
+  clockFiles: ({ config }) => (config.plugins?.developmentKeyFile ? [config.plugins.developmentKeyFile] : []),
 };

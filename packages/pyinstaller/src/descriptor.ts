@@ -16,4 +16,6 @@ export const packageDescriptor: StageDescriptor = {
   inputs: ({ config }) => ['{projectRoot}/**/*', '!{projectRoot}/tests/**/*', ...(config.trustStore ? [`{workspaceRoot}/${config.trustStore}`] : []), 'toolchainPins', 'sourceDateEpoch'],
   options: ({ config, project }) => ({ spec: project?.spec, configDigest: configDigest({ python: config.python, releaseDir: config.releaseDir, apps: config.apps }) }),
   description: ({ project }) => `Build ${project?.artifact} with PyInstaller from a clean, hash-locked environment.`,
+  // The trust store is bundled into the Studio.
+  clockFiles: ({ config }) => (config.trustStore ? [config.trustStore] : []),
 };

@@ -84,7 +84,10 @@ describe('inferProjects', () => {
     expect(lock!.outputs).toEqual(['{workspaceRoot}/dist/manifest/helix-studio/lock.json']);
     expect(pkg!.executor).toBe('@helix-release/pyinstaller:package');
     expect(pkg!.options).toEqual({ spec: 'helix-studio.spec', configDigest: configDigest({ python: 'python3', releaseDir: 'dist/release', apps: BASE.apps }) });
-    expect(pkg!.inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/packages/pyinstaller/src/**/*.ts', '!{workspaceRoot}/packages/pyinstaller/src/**/*.spec.ts', 'coreSources', 'sourceDateEpoch', '{workspaceRoot}/trust/trust-store.json']));
+    // Its clock is the Studio's own: the variable, else the last commit that changed its folder, its stage's code, the pins or the trust store it bundles.
+    const clock = { runtime: 'node tools/nx/resolved-source-date-epoch.cjs "apps/studio" "packages/core" "packages/format" "packages/pyinstaller" "tools/toolchain" "trust/trust-store.json"' };
+    expect(pkg!.inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/packages/pyinstaller/src/**/*.ts', '!{workspaceRoot}/packages/pyinstaller/src/**/*.spec.ts', 'coreSources', { env: 'SOURCE_DATE_EPOCH' }, clock, '{workspaceRoot}/trust/trust-store.json']));
+    expect(pkg!.inputs).not.toContain('sourceDateEpoch');
     expect(pkg!.inputs).not.toContain('releaseConfig');
     // The settings it reads are in its options (which Nx hashes): a new python changes them, a new stage does not.
     const withPython = byName(inferProjects(ws, resolveConfig({ ...BASE, python: 'python3.12' }), FILES))['helix-studio']!.targets['package']!;
@@ -99,7 +102,8 @@ describe('inferProjects', () => {
     const plugin = byName(inferProjects(ws, resolveConfig({ ...BASE, plugins: { root: 'plugins', developmentKeyFile: 'keys/dev.pem' } }), FILES))['plugin-hello']!;
     const zip = plugin.targets['plugin-zip']!;
     expect(zip.executor).toBe('@helix-release/plugin-zip:plugin-zip');
-    expect(zip.inputs).toEqual(expect.arrayContaining([...executorInputs('plugin-zip', false), 'sourceDateEpoch', '{workspaceRoot}/keys/dev.pem']));
+    const clock = { runtime: 'node tools/nx/resolved-source-date-epoch.cjs "keys/dev.pem" "packages/core" "packages/format" "packages/plugin-zip" "plugins/hello" "tools/toolchain"' };
+    expect(zip.inputs).toEqual(expect.arrayContaining([...executorInputs('plugin-zip', false), { env: 'SOURCE_DATE_EPOCH' }, clock, '{workspaceRoot}/keys/dev.pem']));
     expect(zip.options!['configDigest']).toMatch(/^[0-9a-f]{64}$/);
     expect(zip.outputs).toEqual(['{workspaceRoot}/dist/release/plugins/hello-1.0.0.zip', '{workspaceRoot}/dist/manifest/plugin-hello/plugin-zip.json']);
   });

@@ -17,6 +17,7 @@ import { basename, dirname, isAbsolute, join, posix, relative, sep } from 'node:
 import {
   RELEASE_PROJECT,
   ReleaseError,
+  artifactClockPaths,
   configDigest,
   installerArtifactName,
   platformTag,
@@ -181,7 +182,12 @@ function stageTarget(stage: StageDescriptor, params: TargetParams, extra: { opti
     metadata: { description: stage.description(params), ...(stage.scope === 'release' ? {} : { technologies: stage.scope === 'app' ? ['python'] : undefined }) },
   };
   if (stage.cache) {
-    target.inputs = [...stage.inputs(params), ...executorInputs(stage.packageDir, stage.readsWholeConfig), ...upstream];
+    // A per-project stage's clock is its artifact's own (the last commit that changed its inputs), not HEAD's.
+    const clock = params.project
+      ? [{ env: 'SOURCE_DATE_EPOCH' }, { runtime: ['node tools/nx/resolved-source-date-epoch.cjs', ...artifactClockPaths(stage, { config: params.config, project: params.project }).map((p) => JSON.stringify(p))].join(' ') }]
+      : ['sourceDateEpoch'];
+    const inputs = stage.inputs(params).flatMap((input) => (input === 'sourceDateEpoch' ? clock : [input]));
+    target.inputs = [...inputs, ...executorInputs(stage.packageDir, stage.readsWholeConfig), ...upstream];
     target.outputs = [...stage.writes(params).map((file) => `{workspaceRoot}/${params.config.releaseDir}/${file}`), manifestOutput(project, stage.name)];
   }
   if (!target.dependsOn?.length) delete target.dependsOn;
