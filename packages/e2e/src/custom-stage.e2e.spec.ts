@@ -75,6 +75,12 @@ describe('a generated custom stage', () => {
     // Not linked into node_modules: Node cannot resolve the package...
     expect(() => createRequire(join(ws, 'package.json')).resolve(`@helix-stages/${STAGE}/package.json`)).toThrow();
     expect(existsSync(join(ws, 'node_modules/@helix-stages', STAGE))).toBe(false);
+    // Commit the stage, as a team would before releasing: a release of a dirty
+    // tree fails verification (BUILD_DIRTY), and each failure case below
+    // starts from this commit, which `git checkout` restores.
+    git(ws, 'add', '-A');
+    git(ws, 'commit', '-q', '-m', `add the ${STAGE} stage`);
+    expect(git(ws, 'status', '--porcelain')).toBe('');
 
     // ...but Nx can: when require.resolve fails it looks the executor's package
     // up among the workspace's projects (packages/* of the npm workspaces has a
@@ -115,11 +121,6 @@ describe('a generated custom stage', () => {
     expect(v.stdout).not.toMatch(/^FAILED/m);
     expect(v.stdout).toContain(`PASSED signature: ${OUTPUT}.asc`);
     expect(v.stdout).toContain('PASSED signature: THIRD_PARTY_LICENSES.txt.asc');
-
-    // Commit the stage, so each failure case below starts from it and `git checkout` restores it.
-    git(ws, 'add', '-A');
-    git(ws, 'commit', '-q', '-m', `add the ${STAGE} stage`);
-    expect(git(ws, 'status', '--porcelain')).toBe('');
   });
 
   it('fails the release, named, when its executor fails', async () => {
