@@ -140,6 +140,12 @@ const SCHEMA = strict({
       }
     })
     .default(() => []),
+  /**
+   * The release's version. Default: the app's version when there is one app
+   * (or all apps share one). On a tag build the tag must be this version
+   * (`v1.4.0` or `1.4.0`), or the release stops before any stage runs.
+   */
+  version: str(/^[0-9][0-9A-Za-z.+_-]*$/, 'a version such as 1.4.0').optional(),
 });
 
 /** Where a custom stage runs in the release order. */

@@ -146,7 +146,7 @@ export interface ReleasePlan {
 }
 
 /** Targets that are the release's own besides its stages. */
-export const INFRASTRUCTURE_TARGETS = ['toolchain', 'all', 'clean'] as const;
+export const INFRASTRUCTURE_TARGETS = ['preflight', 'toolchain', 'all', 'clean'] as const;
 
 /** The target names custom stages may not take: every built-in stage and the infrastructure targets. */
 export function reservedTargets(stages: readonly StageDescriptor[]): string[] {

@@ -60,7 +60,7 @@ describe('nx affected after a commit to one plugin', () => {
     // its lock) and plugin-wordcount:plugin-zip join the run although their
     // projects are not affected. Their inputs did not change, so the warm
     // cache serves them: the PyInstaller build does not run.
-    expect(plain(r.output)).toMatch(/for 2 projects and 4 tasks they depend on/);
+    expect(plain(r.output)).toMatch(/for 2 projects and 5 tasks they depend on/);
     const ran = ranTasks(r.output);
     expect([...ran].sort()).toEqual(
       [
@@ -72,6 +72,7 @@ describe('nx affected after a commit to one plugin', () => {
         'release:checksums',
         'release:conformance',
         'release:license-report',
+        'release:preflight',
         'release:provenance',
         'release:sbom',
         'release:toolchain',

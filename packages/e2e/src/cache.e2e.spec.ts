@@ -46,8 +46,8 @@ describe('caching', () => {
   it('takes every cacheable task from the cache on a second run, and never caches signing', async () => {
     const r = await nx(ws, ['run', 'release:all']);
     expect(r.code, r.output).toBe(0);
-    // release:all prints the summary: never cached, like sign and the toolchain check.
-    expect(ranTasks(r.output).sort()).toEqual([...CACHEABLE, 'release:all', 'release:sign', 'release:toolchain'].sort());
+    // release:all prints the summary: never cached, like sign, the preflight and the toolchain check.
+    expect(ranTasks(r.output).sort()).toEqual([...CACHEABLE, 'release:all', 'release:preflight', 'release:sign', 'release:toolchain'].sort());
     expect(r.output).toMatch(/\[release:all\] release in dist\/release\/ \(built here\)/);
     expect(r.output).toMatch(/\[release:all\] signed by [0-9A-F]{40} \(the DEVELOPMENT key\)/);
     expect(cachedTasks(r.output).sort()).toEqual([...CACHEABLE].sort());

@@ -90,7 +90,7 @@ describe('bad lock states', () => {
     expect(plain(r.output)).toMatch(/Failed tasks:\s*\n- helix-studio:lock\n/);
     // Nx runs what does not depend on the lock (the plugin zips, from the
     // cache; the toolchain) and nothing that does.
-    expect([...ranTasks(r.output)].sort()).toEqual(['helix-studio:lock', 'plugin-hello:plugin-zip', 'plugin-wordcount:plugin-zip', 'release:toolchain']);
+    expect([...ranTasks(r.output)].sort()).toEqual(['helix-studio:lock', 'plugin-hello:plugin-zip', 'plugin-wordcount:plugin-zip', 'release:preflight', 'release:toolchain']);
     expect(cachedTasks(r.output).sort()).toEqual(['plugin-hello:plugin-zip', 'plugin-wordcount:plugin-zip']);
     // The release folder was emptied (dist/ deleted) before the run: all it
     // holds now are the plugin zips, identical to the base build's.
@@ -103,6 +103,22 @@ describe('bad lock states', () => {
 
     git(ws, 'checkout', '--', file);
     expect(git(ws, 'status', '--porcelain')).toBe('');
+  });
+});
+
+describe('a tag that is not the release version', () => {
+  it('stops the run at release:preflight, naming both, before any stage touches dist/release', async () => {
+    const before = await listFiles(join(ws, 'dist/release')).catch(() => [] as string[]);
+    git(ws, 'tag', 'v9.9.9');
+    try {
+      const r = await nx(ws, ['run', 'release:all']);
+      expect(r.code, r.output).not.toBe(0);
+      expect(plain(r.output)).toContain('[release:preflight] error: RELEASE_TAG_MISMATCH: release.config.ts: HEAD is tagged v9.9.9, but the release version is 1.4.0');
+      expect(ranTasks(r.output)).toEqual(['release:preflight']);
+      expect(await listFiles(join(ws, 'dist/release')).catch(() => [] as string[])).toEqual(before);
+    } finally {
+      git(ws, 'tag', '-d', 'v9.9.9');
+    }
   });
 });
 

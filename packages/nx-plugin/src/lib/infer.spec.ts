@@ -110,7 +110,7 @@ describe('inferProjects', () => {
 
   it('gives release every stage of the plan in order, custom stages in their slots', () => {
     const release = byName(inferProjects(ws, resolveConfig(BASE), FILES))['release']!;
-    expect(Object.keys(release.targets)).toEqual(['toolchain', 'license-report', 'notice', 'conformance', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign', 'all', 'clean']);
+    expect(Object.keys(release.targets)).toEqual(['preflight', 'toolchain', 'license-report', 'notice', 'conformance', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign', 'all', 'clean']);
     const t = release.targets;
     expect(t['license-report']!.dependsOn).toEqual(['^package', '^plugin-zip']);
     expect(t['conformance']!.dependsOn).toEqual(['^package', '^plugin-zip', 'license-report']);

@@ -203,12 +203,14 @@ function manifestOutput(project: string, stage: string): string {
 export function inferProjects(workspaceRoot: string, config: ResolvedConfig, files: readonly string[], stages: readonly StageDescriptor[] = BUILT_IN_STAGES): InferredProject[] {
   const { apps, plugins } = discover(workspaceRoot, config, files);
   const toolchain = { target: 'toolchain', projects: [RELEASE_PROJECT] };
+  // Every task waits for the preflight: through the toolchain, or directly.
+  const preflight = { target: 'preflight', projects: [RELEASE_PROJECT] };
   const names = { apps: apps.map((a) => a.project), plugins: plugins.map((p) => p.project) };
   const plans = { build: releasePlan(stages, config, names), import: releasePlan(stages, config, names, 'import') };
   const perProject = (scope: 'app' | 'plugin', project: PlanProject): Record<string, InferredTarget> => {
     const targets: Record<string, InferredTarget> = {};
     for (const stage of stages.filter((s) => s.scope === scope)) {
-      targets[stage.name] = stageTarget(stage, { config, project }, { dependsOn: [...stage.after, ...(stage.toolchain ? [toolchain] : [])] });
+      targets[stage.name] = stageTarget(stage, { config, project }, { dependsOn: [...stage.after, ...(stage.toolchain ? [toolchain] : stage.after.length ? [] : [preflight])] });
     }
     return targets;
   };
@@ -237,9 +239,15 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
   const plan = plans.build;
   const records = (name: string) => ({ records: plan.records[name], importRecords: plans.import.records[name] });
   const targets: Record<string, InferredTarget> = {
+    preflight: {
+      executor: '@helix-release/nx-plugin:preflight',
+      cache: false,
+      metadata: { description: 'Before any stage: the release has one version, and a tag at HEAD names it.' },
+    },
     toolchain: {
       executor: '@helix-release/toolchain:toolchain',
       cache: false,
+      dependsOn: ['preflight'],
       metadata: { description: 'Provision PyInstaller, uv and syft from tools/toolchain (idempotent).' },
     },
   };

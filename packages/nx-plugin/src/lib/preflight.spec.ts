@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '@helix-release/core';
+import { checkReleaseTag, releaseVersion } from './preflight';
+
+const config = (extra: Record<string, unknown> = {}) => resolveConfig({ apps: { root: 'apps' }, ...extra });
+
+describe('releaseVersion', () => {
+  it.each<[string, Record<string, unknown>, { project: string; version: string }[], string]>([
+    ["the one app's version", {}, [{ project: 'helix-studio', version: '1.4.0' }], '1.4.0'],
+    ['the version apps share', {}, [{ project: 'a', version: '2.0.0' }, { project: 'b', version: '2.0.0' }], '2.0.0'],
+    ["the config's version over the apps'", { version: '3.1.0' }, [{ project: 'a', version: '1.0.0' }, { project: 'b', version: '2.0.0' }], '3.1.0'],
+  ])('%s', (_what, extra, apps, expected) => {
+    expect(releaseVersion(config(extra), apps)).toBe(expected);
+  });
+
+  it('asks for the version when the apps disagree, naming them', () => {
+    expect(() => releaseVersion(config(), [{ project: 'a', version: '1.0.0' }, { project: 'b', version: '2.0.0' }])).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', file: 'release.config.ts', message: "version: the apps have different versions (a 1.0.0, b 2.0.0); set the release's own version in release.config.ts" }),
+    );
+  });
+
+  it('refuses a config version that is not one', () => {
+    expect(() => config({ version: 'latest' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/^version: "latest" is not a version such as 1\.4\.0/) }));
+  });
+});
+
+describe('checkReleaseTag', () => {
+  it.each([[undefined], ['1.4.0'], ['v1.4.0']])('accepts HEAD tagged %s for 1.4.0', (tag) => {
+    expect(() => checkReleaseTag(tag, '1.4.0', 'release.config.ts')).not.toThrow();
+  });
+
+  it.each([['v9.9.9'], ['1.4.1'], ['v1.4.0-rc1'], ['nightly']])('refuses HEAD tagged %s for 1.4.0, naming both', (tag) => {
+    expect(() => checkReleaseTag(tag, '1.4.0', 'release.config.ts')).toThrow(
+      expect.objectContaining({ code: 'RELEASE_TAG_MISMATCH', file: 'release.config.ts', message: expect.stringContaining(`HEAD is tagged ${tag}, but the release version is 1.4.0`) }),
+    );
+  });
+});
