@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReleaseError } from './errors';
-import { relativeInside, writeFileAtomic, writeStreamAtomic } from './fsx';
+import { isTempFile, relativeInside, tempSibling, writeFileAtomic, writeStreamAtomic } from './fsx';
 
 let dir = '';
 beforeAll(async () => {
@@ -131,5 +131,18 @@ describe('writeStreamAtomic', () => {
     await expect(writeStreamAtomic(join(folder, 'target'), Readable.from([Buffer.from('data')]))).rejects.toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
     expect(await readdir(folder)).toEqual(['target']);
     expect(await temps(folder)).toEqual([]);
+  });
+});
+
+describe('tempSibling / isTempFile', () => {
+  it('recognises exactly the temporary siblings atomic writes make, at any depth', () => {
+    for (const path of ['helix-studio-1.4.0-linux-x86_64.zip', 'plugins/hello-1.0.0.zip', 'SHA256SUMS.txt.asc']) {
+      const temp = tempSibling(path);
+      expect(temp.startsWith(path.includes('/') ? 'plugins/.' : '.'), temp).toBe(true);
+      expect(isTempFile(temp), temp).toBe(true);
+      expect(isTempFile(path), path).toBe(false);
+    }
+    // A file a user named like one, but not made by us, is a stray, not a temp file.
+    expect(isTempFile('.notes.tmp-draft')).toBe(false);
   });
 });

@@ -13,8 +13,14 @@ import { compareBytes } from '@helix-release/format';
 export { compareBytes };
 import { ReleaseError } from './errors';
 
-function tempSibling(path: string): string {
+/** The temporary sibling an atomic write goes through: `.<name>.tmp-<pid>-<hex>`. */
+export function tempSibling(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** True for a {@link tempSibling} (what a killed atomic write leaves), at any depth of a relative path. */
+export function isTempFile(path: string): boolean {
+  return /(^|\/)\.[^/]*\.tmp-\d+-[0-9a-f]+$/.test(path);
 }
 
 /** Writes `data` to `path` atomically (temporary sibling + rename), creating parent folders. */

@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isEvidenceFile } from '@helix-release/format';
 import { ReleaseError } from './errors';
-import { listFiles } from './fsx';
+import { isTempFile, listFiles } from './fsx';
 import { sha256File } from './hash';
 import { isRecordOf, readStageRecord, type RecordedStage, type ReleaseArtifact, type StageRecord } from './manifest';
 
@@ -120,11 +120,6 @@ export async function checkedArtifacts(releaseDir: string, records: readonly Sta
     }
   }
   return out;
-}
-
-/** The temporary sibling an atomic write leaves when it is killed: `.<name>.tmp-<pid>-<hex>`. */
-export function isTempFile(path: string): boolean {
-  return /(^|\/)\.[^/]*\.tmp-/.test(path);
 }
 
 /**
