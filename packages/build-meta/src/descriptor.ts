@@ -5,7 +5,7 @@ import { RELEASE_FILES } from '@helix-release/format';
 export const buildMetaDescriptor: StageDescriptor = {
   name: 'build-meta',
   executor: '@helix-release/build-meta:build-meta',
-  packageDir: 'build-meta',
+  package: '@helix-release/build-meta',
   scope: 'release',
   after: ['sbom'],
   evidence: 'build-meta',

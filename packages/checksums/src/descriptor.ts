@@ -5,7 +5,7 @@ import { RELEASE_FILES } from '@helix-release/format';
 export const checksumsDescriptor: StageDescriptor = {
   name: 'checksums',
   executor: '@helix-release/checksums:checksums',
-  packageDir: 'checksums',
+  package: '@helix-release/checksums',
   scope: 'release',
   after: ['sbom'],
   evidence: 'checksums',

@@ -1,11 +1,11 @@
-import type { StageDescriptor } from '@helix-release/core';
+import { ownFileInput, type StageDescriptor } from '@helix-release/core';
 import { KIT_TOOLS, PACK_DIR, RELEASE_FILES, TRUST_STORE_FILE } from '@helix-release/format';
 
 /** Stage `conformance`'s contract: after the builds; runs the pack, ships the verification kit. */
 export const conformanceDescriptor: StageDescriptor = {
   name: 'conformance',
   executor: '@helix-release/conformance:conformance',
-  packageDir: 'conformance',
+  package: '@helix-release/conformance',
   scope: 'release',
   after: ['package', 'plugin-zip'],
   evidence: 'artifacts',
@@ -15,7 +15,7 @@ export const conformanceDescriptor: StageDescriptor = {
   inputs: ({ config }) => [
     ...(config.conformance ? [`{workspaceRoot}/${config.conformance.pack}/**/*`] : []),
     ...(config.trustStore ? [`{workspaceRoot}/${config.trustStore}`] : []),
-    ...KIT_TOOLS.map((tool) => `{workspaceRoot}/${tool}`),
+    ...KIT_TOOLS.map((tool) => ownFileInput(tool)),
     'sourceDateEpoch',
   ],
   description: () => 'Run the conformance pack against the built Studio and plugins.',

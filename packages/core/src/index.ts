@@ -13,6 +13,7 @@ export * from './manifest';
 export * from './config';
 export * from './stage';
 export * from './platform';
+export * from './assets';
 export * from './toolchain';
 export * from './plan';
 export * from './app';

@@ -13,6 +13,7 @@
  */
 import type { EvidenceLevel } from '@helix-release/format';
 import type { CustomStageSlot, ResolvedConfig } from './config';
+import { helixSourcePath, workspacePackageDir } from './assets';
 import { canonicalJson } from './canonical-json';
 import { ReleaseError } from './errors';
 import { sha256Hex } from './hash';
@@ -39,6 +40,26 @@ export interface PlanProject {
   spec?: string;
 }
 
+/**
+ * Inputs a descriptor names instead of spelling out; the nx-plugin expands
+ * them for the workspace at hand (they differ between this repository and a
+ * workspace that installs our packages):
+ * - `sourceDateEpoch`: the variable, and the clock the stage will use;
+ * - `gitState`: HEAD, its tag, the remote and whether the tree is dirty;
+ * - `toolchainPins`: tools/toolchain (our sources only; installed, the lockfile pins it);
+ * - `ciEnvironment`: the CI variables the provenance records;
+ * - `pluginSigningKeyId`: the public half of HELIX_PLUGIN_SIGNING_KEY.
+ */
+export const HELIX_INPUTS = ['sourceDateEpoch', 'gitState', 'toolchainPins', 'ciEnvironment', 'pluginSigningKeyId'] as const;
+
+/** An input naming one of helix-release's own files (`tools/…`, see assets.ts), expanded like {@link HELIX_INPUTS}. */
+export function ownFileInput(rel: string): string {
+  return `${OWN_FILE_PREFIX}${rel}`;
+}
+
+/** The prefix of {@link ownFileInput}. */
+export const OWN_FILE_PREFIX = 'helix:';
+
 /** What a descriptor's target hooks are computed from. */
 export interface TargetParams {
   config: ResolvedConfig;
@@ -63,8 +84,8 @@ export interface StageDescriptor {
   name: string;
   /** The Nx executor, `<package>:<executor>`. */
   executor: string;
-  /** Folder of the stage package under `packages/`; its sources key the cache. */
-  packageDir: string;
+  /** The npm package of the stage (its sources key the cache when they are part of the workspace). */
+  package: string;
   scope: StageScope;
   /**
    * Stages it runs after. A per-project stage names stages of its own
@@ -88,7 +109,7 @@ export interface StageDescriptor {
   cache: boolean;
   /** Release files it writes, relative to the release folder (globs allowed), for its Nx outputs. */
   writes(params: TargetParams): string[];
-  /** Nx inputs beyond its own sources, core's and its upstream outputs. */
+  /** Nx inputs beyond its own sources, core's and its upstream outputs; may name {@link HELIX_INPUTS} and {@link ownFileInput}s. */
   inputs(params: TargetParams): NxInput[];
   /** Executor options besides the plan's (e.g. the spec, a digest of the settings it reads). */
   options?(params: TargetParams): Record<string, unknown>;
@@ -108,13 +129,15 @@ export interface StageDescriptor {
 
 /**
  * What a per-project stage's clock follows: the project folder, the stage's
- * code (its package, core, the format), the toolchain pins and the stage's
- * own extra files. The last commit that changed any of them is the
+ * code (its package, core, the format) and the toolchain pins when they are
+ * part of the workspace (installed, they are pinned by its lockfile), and
+ * the stage's own extra files. The last commit that changed any of them is the
  * SOURCE_DATE_EPOCH of its artifact.
  */
-export function artifactClockPaths(stage: Pick<StageDescriptor, 'packageDir' | 'clockFiles'>, params: { config: ResolvedConfig; project: { root: string } }): string[] {
-  const paths = [params.project.root, `packages/${stage.packageDir}`, 'packages/core', 'packages/format', 'tools/toolchain', ...(stage.clockFiles?.(params) ?? [])];
-  return [...new Set(paths)].sort();
+export function artifactClockPaths(stage: Pick<StageDescriptor, 'package' | 'clockFiles'>, params: { workspaceRoot: string; config: ResolvedConfig; project: { root: string } }): string[] {
+  const ours = [stage.package, '@helix-release/core', '@helix-release/format'].map((pkg) => workspacePackageDir(params.workspaceRoot, pkg));
+  const paths = [params.project.root, ...ours, helixSourcePath(params.workspaceRoot, 'tools/toolchain'), ...(stage.clockFiles?.(params) ?? [])];
+  return [...new Set(paths.filter((p): p is string => p !== undefined))].sort();
 }
 
 /** A custom stage, placed in the plan by its slot. */

@@ -116,7 +116,7 @@ export async function prepareStage(ctx: StageContext, descriptor: Pick<StageDesc
  * `{ success }`.
  */
 export async function runStageExecutor(
-  descriptor: Pick<StageDescriptor, 'name' | 'evidence'> & Partial<Pick<StageDescriptor, 'scope' | 'packageDir' | 'clockFiles'>>,
+  descriptor: Pick<StageDescriptor, 'name' | 'evidence'> & Partial<Pick<StageDescriptor, 'scope' | 'package' | 'clockFiles'>>,
   options: PlanOptions,
   nx: ExecutorContextLike,
   fn: (ctx: StageContext, records: ReleaseRecords) => Promise<unknown>,
@@ -127,8 +127,8 @@ export async function runStageExecutor(
   try {
     const projectRoot = nx.projectsConfigurations?.projects[project]?.root ?? '.';
     // A per-project stage's artifact has its own clock: the last commit that changed its inputs.
-    const perProject = descriptor.scope !== undefined && descriptor.scope !== 'release' && descriptor.packageDir !== undefined;
-    const clockPaths = perProject ? (config: ResolvedConfig) => artifactClockPaths({ packageDir: descriptor.packageDir!, clockFiles: descriptor.clockFiles }, { config, project: { root: projectRoot } }) : undefined;
+    const perProject = descriptor.scope !== undefined && descriptor.scope !== 'release' && descriptor.package !== undefined;
+    const clockPaths = perProject ? (config: ResolvedConfig) => artifactClockPaths({ package: descriptor.package!, clockFiles: descriptor.clockFiles }, { workspaceRoot: nx.root, config, project: { root: projectRoot } }) : undefined;
     const ctx = await createStageContext({ stage, project, workspaceRoot: nx.root, projectRoot, logger, clockPaths });
     await fn(ctx, await prepareStage(ctx, descriptor, options));
     return { success: true };

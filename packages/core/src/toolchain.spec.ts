@@ -1,4 +1,4 @@
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -8,6 +8,10 @@ import { resolveSyft, resolveUv, toolchainPaths } from './toolchain';
 const PINNED = 'v0.0.0-test';
 
 let ws: string;
+
+// Our own files (the pins) come from the temp workspace in these tests, not from this repository.
+const assets = vi.hoisted(() => ({ root: '' }));
+vi.mock('./assets', async (original) => ({ ...(await original<typeof import('./assets')>()), helixFile: (rel: string) => `${assets.root}/${rel}` }));
 
 /** A fake syft at `path` answering `version -o json` with `answer` (raw stdout). */
 async function fakeSyft(path: string, answer: string): Promise<string> {
@@ -19,6 +23,7 @@ const versionJson = (v: string) => JSON.stringify({ application: 'syft', version
 
 beforeAll(async () => {
   ws = await mkdtemp(join(tmpdir(), 'helix-toolchain-'));
+  assets.root = ws;
   await mkdir(join(ws, 'tools', 'toolchain'), { recursive: true });
   await writeFile(join(ws, 'tools', 'toolchain', 'pins.json'), JSON.stringify({ python: { minimum: '3.11', requirements: 'r.txt', devRequirements: 'd.txt' }, syft: { module: 'github.com/anchore/syft/cmd/syft', version: PINNED }, go: { minimum: '1.24' } }));
 });

@@ -6,10 +6,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ReleaseError } from './errors';
 import type { ReleaseRecords } from './records';
+import { helixFile } from './assets';
 import { exists } from './fsx';
 import { runTool } from './tool';
 
-/** The committed pins, `tools/toolchain/pins.json`. */
+/** The pins file, named as helix-release's own file (see assets.ts). */
+export const PINS_FILE = 'tools/toolchain/pins.json';
+
+/** The committed pins, `tools/toolchain/pins.json`. Its paths name helix-release's own files too. */
 export interface ToolchainPins {
   python: { minimum: string; requirements: string; devRequirements: string };
   syft: { module: string; version: string };
@@ -47,7 +51,7 @@ export function toolchainPaths(workspaceRoot: string): ToolchainPaths {
     uv: join(bin, isWindows ? 'uv.exe' : 'uv'),
     syftLocal: join(root, 'bin', isWindows ? 'syft.exe' : 'syft'),
     actionlint: join(root, 'bin', isWindows ? 'actionlint.exe' : 'actionlint'),
-    pinsFile: join(workspaceRoot, 'tools', 'toolchain', 'pins.json'),
+    pinsFile: helixFile(PINS_FILE),
   };
 }
 
@@ -57,7 +61,7 @@ export function readPins(workspaceRoot: string): ToolchainPins {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as ToolchainPins;
   } catch (cause) {
-    throw new ReleaseError('FILE_MISSING', 'cannot read the toolchain pins; restore it from git', { file, cause });
+    throw new ReleaseError('FILE_MISSING', 'cannot read the toolchain pins of helix-release; restore the file from git, or reinstall @helix-release/core', { file, cause });
   }
 }
 
@@ -110,7 +114,7 @@ export async function resolveUv(workspaceRoot: string): Promise<string> {
 /** The version a hash-locked toolchain requirements file pins for `name` (e.g. `pyinstaller`). */
 export function pinnedToolVersion(workspaceRoot: string, name: string): string | undefined {
   const pins = readPins(workspaceRoot);
-  const text = readFileSync(join(workspaceRoot, pins.python.requirements), 'utf8');
+  const text = readFileSync(helixFile(pins.python.requirements), 'utf8');
   const m = new RegExp(`^${name.replace(/[-_.]/g, '[-_.]')}==([^\\s;\\\\]+)`, 'mi').exec(text);
   return m?.[1];
 }

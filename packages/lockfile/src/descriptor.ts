@@ -4,7 +4,7 @@ import type { StageDescriptor } from '@helix-release/core';
 export const lockDescriptor: StageDescriptor = {
   name: 'lock',
   executor: '@helix-release/lockfile:lock',
-  packageDir: 'lockfile',
+  package: '@helix-release/lockfile',
   scope: 'app',
   after: [],
   toolchain: true,

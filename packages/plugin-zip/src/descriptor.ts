@@ -4,7 +4,7 @@ import { configDigest, type StageDescriptor } from '@helix-release/core';
 export const pluginZipDescriptor: StageDescriptor = {
   name: 'plugin-zip',
   executor: '@helix-release/plugin-zip:plugin-zip',
-  packageDir: 'plugin-zip',
+  package: '@helix-release/plugin-zip',
   scope: 'plugin',
   after: [],
   buildsArtifacts: true,
@@ -16,7 +16,7 @@ export const pluginZipDescriptor: StageDescriptor = {
     '{projectRoot}/**/*',
     'sourceDateEpoch',
     // The key's public half only: the secret never reaches the cache key.
-    { runtime: 'node tools/nx/plugin-signing-key-id.cjs' },
+    'pluginSigningKeyId',
     ...(config.plugins?.developmentKeyFile ? [`{workspaceRoot}/${config.plugins.developmentKeyFile}`] : []),
   ],
   options: ({ config }) => ({ configDigest: configDigest({ plugins: config.plugins, releaseDir: config.releaseDir }) }),

@@ -5,7 +5,7 @@ import { RELEASE_FILES } from '@helix-release/format';
 export const provenanceDescriptor: StageDescriptor = {
   name: 'provenance',
   executor: '@helix-release/provenance:provenance',
-  packageDir: 'provenance',
+  package: '@helix-release/provenance',
   scope: 'release',
   after: ['checksums', 'build-meta'],
   reads: ['lock'],

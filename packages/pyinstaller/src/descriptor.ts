@@ -4,7 +4,7 @@ import { configDigest, type StageDescriptor } from '@helix-release/core';
 export const packageDescriptor: StageDescriptor = {
   name: 'package',
   executor: '@helix-release/pyinstaller:package',
-  packageDir: 'pyinstaller',
+  package: '@helix-release/pyinstaller',
   scope: 'app',
   after: ['lock'],
   toolchain: true,

@@ -5,7 +5,7 @@ import { sbomName } from '@helix-release/format';
 export const sbomDescriptor: StageDescriptor = {
   name: 'sbom',
   executor: '@helix-release/sbom:sbom',
-  packageDir: 'sbom',
+  package: '@helix-release/sbom',
   scope: 'release',
   after: ['conformance'],
   toolchain: true,

@@ -5,7 +5,7 @@ import { RELEASE_FILES, SIGNATURE_SUFFIX } from '@helix-release/format';
 export const signDescriptor: StageDescriptor = {
   name: 'sign',
   executor: '@helix-release/sign:sign',
-  packageDir: 'sign',
+  package: '@helix-release/sign',
   scope: 'release',
   after: ['provenance'],
   // Never cached: a signature must come from the key of this run, never

@@ -1,4 +1,4 @@
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,10 @@ const WITH_PACK = resolveConfig({ apps: { root: 'apps' }, conformance: { pack: '
 const WITHOUT_PACK = resolveConfig({ apps: { root: 'apps' } });
 
 let ws: string;
+
+// Our own files (the kit, conformance.sh) come from the temp workspace in these tests, not from this repository.
+const assets = vi.hoisted(() => ({ root: '' }));
+vi.mock('@helix-release/core', async (original) => ({ ...(await original<typeof import('@helix-release/core')>()), helixFile: (rel: string) => `${assets.root}/${rel}` }));
 
 const context = (config: ResolvedConfig): StageContext => ({
   stage: 'conformance',
@@ -61,7 +65,8 @@ const fakeConformance = (body: string) =>
 
 beforeAll(async () => {
   ws = await mkdtemp(join(tmpdir(), 'helix-conformance-'));
-  // The kit the stage ships from the workspace (conformance.sh is replaced per case).
+  assets.root = ws;
+  // The kit the stage ships (conformance.sh is replaced per case).
   for (const tool of KIT_TOOLS) await put(tool, `# stub of ${tool}\n`, 0o755);
   await put('conformance/pack/cases/plugin-loads.json', '{"case":"plugin-loads"}\n');
   // A real installer zip: one top folder holding the app's executable.

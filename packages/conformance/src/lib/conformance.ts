@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import {
   describeReleaseFile,
   extractZipSafely,
+  helixFile,
   listFiles,
   platformTag,
   runTool,
@@ -32,6 +33,9 @@ import { KIT_TOOLS, PACK_DIR, RELEASE_FILES, STATEMENT_TYPE, TEST_RESULT_V01, TR
 import { ConformanceError } from './errors';
 import { parseConformanceOutput } from './results';
 
+/** The pack runner, as shipped in the release (one of KIT_TOOLS). */
+const RUNNER = 'tools/conformance.sh';
+
 /** Copies the kit, the pack and the trust store into the release; returns their records. */
 async function shipKit(ctx: StageContext, pack: string): Promise<ReleaseArtifact[]> {
   const out: ReleaseArtifact[] = [];
@@ -41,7 +45,7 @@ async function shipKit(ctx: StageContext, pack: string): Promise<ReleaseArtifact
     out.push(await describeReleaseFile(ctx.releaseDir, TRUST_STORE_FILE, 'tool'));
   }
   for (const tool of KIT_TOOLS) {
-    const source = join(ctx.workspaceRoot, tool);
+    const source = helixFile(tool);
     const target = join(ctx.releaseDir, tool);
     await mkdir(dirname(target), { recursive: true });
     await copyFile(source, target);
@@ -107,14 +111,14 @@ export async function conformanceStage(ctx: StageContext, records: ReleaseRecord
     ctx.logger.info(`running ${ctx.config.conformance.pack} against ${installer.path} with ${plugins.length} plugins`);
     const run = await runTool({
       command: 'bash',
-      args: [join(ctx.workspaceRoot, 'tools/conformance.sh'), '--studio', studio, '--plugins', pluginsDir, '--pack', pack, '--log', caseLog],
+      args: [helixFile(RUNNER), '--studio', studio, '--plugins', pluginsDir, '--pack', pack, '--log', caseLog],
       env: { ...(ctx.config.apps.env ?? {}), TZ: 'UTC', LC_ALL: 'C.UTF-8', TMPDIR: ctx.workDir },
       okExitCodes: [0, 1],
       timeoutMs: 10 * 60_000,
     });
     const parsed = parseConformanceOutput(run.stdout);
     if (!parsed.summary || parsed.summary.passed + parsed.summary.failed !== parsed.cases.length || parsed.cases.length === 0) {
-      throw new ConformanceError('CONFORMANCE_OUTPUT', `conformance.sh printed no usable result (exit ${run.exitCode}):\n${run.stdout}${run.stderr}`, { file: 'tools/conformance.sh' });
+      throw new ConformanceError('CONFORMANCE_OUTPUT', `conformance.sh printed no usable result (exit ${run.exitCode}):\n${run.stdout}${run.stderr}`, { file: RUNNER });
     }
     const prefix = installers.length > 1 ? `${installer.name}/` : '';
     for (const c of parsed.cases) (c.passed ? passed : failed).push(`${prefix}${c.name}`);
@@ -130,7 +134,7 @@ export async function conformanceStage(ctx: StageContext, records: ReleaseRecord
       result: failed.length ? 'FAILED' : 'PASSED',
       configuration: [
         { name: PACK_DIR, digest: { sha256: await treeDigest(pack) } },
-        { name: 'tools/conformance.sh', digest: { sha256: await sha256File(join(ctx.workspaceRoot, 'tools/conformance.sh')) } },
+        { name: RUNNER, digest: { sha256: await sha256File(helixFile(RUNNER)) } },
       ],
       passedTests: passed,
       warnedTests: [],

@@ -2,8 +2,9 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { platformTag, resolveConfig, type ReleaseConfig } from '@helix-release/core';
-import { configDigest, discover, executorInputs, inferProjects, type InferredProject, type InferredTarget } from './infer';
+import { existsSync } from 'node:fs';
+import { helixFile, platformTag, resolveConfig, type ReleaseConfig } from '@helix-release/core';
+import { checkLayout, configDigest, discover, executorInputs, inferProjects, type InferredProject, type InferredTarget } from './infer';
 
 const LICENSE_STAGE = { name: 'license-report', executor: '@acme/license-stage:report', after: 'build' as const, outputs: [{ path: 'THIRD_PARTY_LICENSES.txt' }], inputs: ['{workspaceRoot}/LICENSE'] };
 const NOTICE_STAGE = { name: 'notice', executor: '@elsewhere/not-installed:notice', after: 'conformance' as const, outputs: [{ path: 'reports/NOTICE.txt' }] };
@@ -29,6 +30,12 @@ const FILES = [
 
 let ws: string;
 
+/** Our packages, as folders of packages/. */
+const OUR_PACKAGES = ['core', 'format', 'nx-plugin', 'lockfile', 'pyinstaller', 'plugin-zip', 'conformance', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign'];
+/** The clock input of release-level stages here. */
+const RELEASE_CLOCK = [{ env: 'SOURCE_DATE_EPOCH' }, { runtime: 'node tools/nx/resolved-source-date-epoch.cjs' }];
+
+
 async function put(rel: string, content: string): Promise<void> {
   await mkdir(dirname(join(ws, rel)), { recursive: true });
   await writeFile(join(ws, rel), content);
@@ -40,6 +47,9 @@ beforeAll(async () => {
   await put('apps/studio/pyproject.toml', '[project]\nname = "helix-studio"\nversion = "1.4.0"\n');
   await put('plugins/hello/plugin.json', JSON.stringify({ name: 'hello', version: '1.0.0' }));
   await put('plugins/wordcount/plugin.json', JSON.stringify({ name: 'wordcount', version: '2.1.0' }));
+  // The workspace holds our packages as npm workspaces (as this repository does): their sources key the cache.
+  await put('package.json', JSON.stringify({ name: 'ws', private: true, workspaces: ['packages/*', 'stages/*'] }));
+  for (const dir of OUR_PACKAGES) await put(`packages/${dir}/package.json`, JSON.stringify({ name: `@helix-release/${dir}`, version: '0.0.0' }));
   // A custom stage's executor package that lives in the workspace, linked into node_modules as npm workspaces do.
   await put('stages/license/package.json', JSON.stringify({ name: '@acme/license-stage', version: '0.0.0' }));
   await mkdir(join(ws, 'node_modules', '@acme'), { recursive: true });
@@ -78,17 +88,17 @@ describe('inferProjects', () => {
     expect(Object.keys(app.targets)).toEqual(['lock', 'package']);
     const { lock, package: pkg } = app.targets as Record<string, InferredTarget>;
     expect(lock!.executor).toBe('@helix-release/lockfile:lock');
-    expect(lock!.inputs).toEqual(expect.arrayContaining([...executorInputs('lockfile', false), '{projectRoot}/uv.lock', 'toolchainPins']));
+    expect(lock!.inputs).toEqual(expect.arrayContaining([...executorInputs(ws, resolveConfig(BASE), '@helix-release/lockfile', false), '{projectRoot}/uv.lock', '{workspaceRoot}/tools/toolchain/**/*']));
     // Per-project targets do not take the whole config: an unrelated edit (a custom stage) must not rebuild them.
-    expect(lock!.inputs).not.toContain('releaseConfig');
+    expect(lock!.inputs).not.toContain('{workspaceRoot}/release.config.ts');
     expect(lock!.outputs).toEqual(['{workspaceRoot}/dist/manifest/helix-studio/lock.json']);
     expect(pkg!.executor).toBe('@helix-release/pyinstaller:package');
     expect(pkg!.options).toEqual({ spec: 'helix-studio.spec', configDigest: configDigest({ python: 'python3', releaseDir: 'dist/release', apps: BASE.apps }) });
     // Its clock is the Studio's own: the variable, else the last commit that changed its folder, its stage's code, the pins or the trust store it bundles.
     const clock = { runtime: 'node tools/nx/resolved-source-date-epoch.cjs "apps/studio" "packages/core" "packages/format" "packages/pyinstaller" "tools/toolchain" "trust/trust-store.json"' };
-    expect(pkg!.inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/packages/pyinstaller/src/**/*.ts', '!{workspaceRoot}/packages/pyinstaller/src/**/*.spec.ts', 'coreSources', { env: 'SOURCE_DATE_EPOCH' }, clock, '{workspaceRoot}/trust/trust-store.json']));
-    expect(pkg!.inputs).not.toContain('sourceDateEpoch');
-    expect(pkg!.inputs).not.toContain('releaseConfig');
+    expect(pkg!.inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/packages/pyinstaller/src/**/*.ts', '!{workspaceRoot}/packages/pyinstaller/src/**/*.spec.ts', '{workspaceRoot}/packages/core/src/**/*.ts', { env: 'SOURCE_DATE_EPOCH' }, clock, '{workspaceRoot}/trust/trust-store.json']));
+    expect(pkg!.inputs).not.toContainEqual(RELEASE_CLOCK[1]);
+    expect(pkg!.inputs).not.toContain('{workspaceRoot}/release.config.ts');
     // The settings it reads are in its options (which Nx hashes): a new python changes them, a new stage does not.
     const withPython = byName(inferProjects(ws, resolveConfig({ ...BASE, python: 'python3.12' }), FILES))['helix-studio']!.targets['package']!;
     expect(withPython.options!['configDigest']).not.toBe(pkg!.options!['configDigest']);
@@ -98,12 +108,35 @@ describe('inferProjects', () => {
     expect(pkg!.dependsOn).toEqual(['lock', { target: 'toolchain', projects: ['release'] }]);
   });
 
+  it('in a workspace that installs our packages: no source inputs of ours, our scripts from where they are installed', async () => {
+    // No npm workspaces holding @helix-release/*: the lockfile pins our code (Nx hashes the executor's package with its dependencies).
+    const other = await mkdtemp(join(tmpdir(), 'helix-infer-installed-'));
+    try {
+      for (const rel of ['apps/studio/helix-studio.spec', 'apps/studio/pyproject.toml', 'conformance/cases/01/args']) {
+        await mkdir(dirname(join(other, rel)), { recursive: true });
+        await writeFile(join(other, rel), rel.endsWith('.toml') ? '[project]\nname = "helix-studio"\nversion = "1.4.0"\n' : '');
+      }
+      const config = resolveConfig({ apps: { root: 'apps' }, conformance: { pack: 'conformance' } });
+      const projects = byName(inferProjects(other, config, ['apps/studio/helix-studio.spec']));
+      const inputs = Object.values(projects).flatMap((p) => Object.values(p.targets).flatMap((t) => t.inputs ?? []));
+      const files = inputs.filter((i): i is string => typeof i === 'string');
+      expect(files.filter((f) => f.includes('packages/') || f.includes('tools/'))).toEqual([]);
+      expect(files).toEqual(expect.arrayContaining(['{projectRoot}/uv.lock', '{workspaceRoot}/conformance/**/*', '{workspaceRoot}/release.config.ts']));
+      const script = helixFile('tools/nx/resolved-source-date-epoch.cjs');
+      expect(existsSync(script)).toBe(true);
+      expect(projects['helix-studio']!.targets['package']!.inputs).toContainEqual({ runtime: `node ${script} "apps/studio"` });
+      expect(projects['release']!.targets['provenance']!.inputs).toContainEqual({ runtime: `node ${helixFile('tools/nx/git-state.cjs')}` });
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
   it('gives each plugin a plugin-zip target', () => {
     const plugin = byName(inferProjects(ws, resolveConfig({ ...BASE, plugins: { root: 'plugins', developmentKeyFile: 'keys/dev.pem' } }), FILES))['plugin-hello']!;
     const zip = plugin.targets['plugin-zip']!;
     expect(zip.executor).toBe('@helix-release/plugin-zip:plugin-zip');
     const clock = { runtime: 'node tools/nx/resolved-source-date-epoch.cjs "keys/dev.pem" "packages/core" "packages/format" "packages/plugin-zip" "plugins/hello" "tools/toolchain"' };
-    expect(zip.inputs).toEqual(expect.arrayContaining([...executorInputs('plugin-zip', false), { env: 'SOURCE_DATE_EPOCH' }, clock, '{workspaceRoot}/keys/dev.pem']));
+    expect(zip.inputs).toEqual(expect.arrayContaining([...executorInputs(ws, resolveConfig(BASE), '@helix-release/plugin-zip', false), { runtime: 'node tools/nx/plugin-signing-key-id.cjs' }, { env: 'SOURCE_DATE_EPOCH' }, clock, '{workspaceRoot}/keys/dev.pem']));
     expect(zip.options!['configDigest']).toMatch(/^[0-9a-f]{64}$/);
     expect(zip.outputs).toEqual(['{workspaceRoot}/dist/release/plugins/hello-1.0.0.zip', '{workspaceRoot}/dist/manifest/plugin-hello/plugin-zip.json']);
   });
@@ -143,10 +176,10 @@ describe('inferProjects', () => {
     // Its own inputs, the nx-plugin's sources, the executor package's sources (a workspace package), the clock.
     expect(stage.inputs).toEqual(expect.arrayContaining([
       '{workspaceRoot}/LICENSE',
-      ...executorInputs('nx-plugin'),
+      ...executorInputs(ws, resolveConfig(BASE), '@helix-release/nx-plugin'),
       '{workspaceRoot}/stages/license/**/*',
       '!{workspaceRoot}/stages/license/**/*.spec.ts',
-      'sourceDateEpoch',
+      ...RELEASE_CLOCK,
     ]));
     expect(stage.outputs).toEqual(['{workspaceRoot}/dist/release/THIRD_PARTY_LICENSES.txt', '{workspaceRoot}/dist/manifest/release/license-report.json']);
     // An executor package that is not in the workspace adds no file inputs.
@@ -181,12 +214,15 @@ describe('inferProjects', () => {
     const t = byName(inferProjects(ws, resolveConfig(BASE), FILES))['release']!.targets;
     for (const [target, pkg] of [['conformance', 'conformance'], ['sbom', 'sbom'], ['checksums', 'checksums'], ['build-meta', 'build-meta'], ['provenance', 'provenance']] as const) {
       expect(t[target]!.executor).toBe(`@helix-release/${pkg}:${target}`);
-      expect(t[target]!.inputs, target).toEqual(expect.arrayContaining(executorInputs(pkg)));
+      expect(t[target]!.inputs, target).toEqual(expect.arrayContaining(executorInputs(ws, resolveConfig(BASE), `@helix-release/${pkg}`)));
       expect(t[target]!.cache, target).toBe(true);
     }
-    for (const target of ['conformance', 'sbom', 'build-meta', 'provenance']) expect(t[target]!.inputs, target).toContain('sourceDateEpoch');
+    for (const target of ['conformance', 'sbom', 'build-meta', 'provenance']) expect(t[target]!.inputs, target).toEqual(expect.arrayContaining(RELEASE_CLOCK));
     expect(t['conformance']!.inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/conformance/**/*', '{workspaceRoot}/trust/trust-store.json']));
-    expect(t['provenance']!.inputs).toEqual(expect.arrayContaining(['gitState', 'ciEnvironment']));
+    expect(t['provenance']!.inputs).toEqual(expect.arrayContaining([{ runtime: 'node tools/nx/git-state.cjs' }, { env: 'CI' }, { env: 'GITHUB_RUN_ID' }]));
+    expect(t['conformance']!.inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/tools/conformance.sh', '{workspaceRoot}/tools/verify_release_signatures.py']));
+    // Every symbolic input was expanded: none is left for Nx to look up in nx.json.
+    for (const [name, target] of Object.entries(t)) for (const input of target.inputs ?? []) expect(typeof input !== 'string' || input.startsWith('{') || input.startsWith('!{'), `${name}: ${String(input)}`).toBe(true);
   });
 
   it('never caches sign, toolchain or clean', () => {
@@ -266,8 +302,14 @@ describe('discover refuses ambiguous workspaces with CONFIG_INVALID', () => {
     ['apps.root naming no folder (a typo)', { apps: { root: 'aps' } }, /^apps\.root: "aps" is not a folder of the workspace; point it at the folder that holds your app folders/],
     ['apps.root naming a folder without any app', { apps: { root: 'plugins' } }, /^apps\.root: no app below "plugins": an app is a folder holding a PyInstaller \*\.spec and a pyproject\.toml/],
     ['plugins.root naming no folder', { plugins: { root: 'plugin' } }, /^plugins\.root: "plugin" is not a folder of the workspace/],
-  ])('%s', (_what, change, message) => {
-    expect(() => discover(ws, resolveConfig({ ...BASE, ...change }), FILES)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', file: 'release.config.ts', message: expect.stringMatching(message) }));
+  ])('%s: inference goes on (`nx g` must work before the first app), the preflight refuses it', (_what, change, message) => {
+    const config = resolveConfig({ ...BASE, ...change });
+    const { apps } = discover(ws, config, FILES);
+    expect(() => checkLayout(ws, config, apps.length)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', file: 'release.config.ts', message: expect.stringMatching(message) }));
+  });
+
+  it('passes the layout check of the base workspace', () => {
+    expect(() => checkLayout(ws, resolveConfig(BASE), discover(ws, resolveConfig(BASE), FILES).apps.length)).not.toThrow();
   });
 
   it('takes apps.root "." as the whole workspace', () => {

@@ -12,21 +12,27 @@
  * Every stage target is made from the stage's descriptor (lib/stages.ts lists
  * them in order); nothing here knows a stage by name.
  */
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
 import {
   RELEASE_PROJECT,
   ReleaseError,
+  HELIX_INPUTS,
+  OWN_FILE_PREFIX,
   artifactClockPaths,
   configDigest,
+  helixScriptCommand,
+  helixSourcePath,
   installerArtifactName,
   platformTag,
   readAppMetadata,
   releasePlan,
+  type NxInput,
   type PlanProject,
   type ResolvedConfig,
   type StageDescriptor,
   type TargetParams,
+  workspacePackageDir,
 } from '@helix-release/core';
 import { BUILT_IN_STAGES } from './stages';
 
@@ -71,20 +77,59 @@ export interface PluginInfo {
 }
 
 /**
- * Nx inputs covering a stage package's own sources (`packages/<dir>`) and
- * core's and the format's, and (unless the target carries a `configDigest` of
- * just the settings it reads) the whole release config.
+ * Nx inputs of one of our packages: its sources when they are part of the
+ * workspace (this repository), else none (an installed package is covered
+ * by the lockfile, which Nx hashes with the executor's package).
  */
-export function executorInputs(stagePackage: string, wholeConfig = true): string[] {
+function packageSourceInputs(workspaceRoot: string, pkg: string): string[] {
+  const dir = workspacePackageDir(workspaceRoot, pkg);
+  if (dir === undefined) return [];
+  return [`{workspaceRoot}/${dir}/src/**/*.ts`, `!{workspaceRoot}/${dir}/src/**/*.spec.ts`, `{workspaceRoot}/${dir}/src/**/*.json`, `{workspaceRoot}/${dir}/package.json`];
+}
+
+/**
+ * Nx inputs covering a stage package's own sources and core's and the
+ * format's, and (unless the target carries a `configDigest` of just the
+ * settings it reads) the release config file.
+ */
+export function executorInputs(workspaceRoot: string, config: ResolvedConfig, stagePackage: string, wholeConfig = true): string[] {
   return [
-    `{workspaceRoot}/packages/${stagePackage}/src/**/*.ts`,
-    `!{workspaceRoot}/packages/${stagePackage}/src/**/*.spec.ts`,
-    `{workspaceRoot}/packages/${stagePackage}/src/**/*.json`,
-    `{workspaceRoot}/packages/${stagePackage}/package.json`,
-    'coreSources',
-    'formatSources',
-    ...(wholeConfig ? ['releaseConfig'] : []),
+    ...[stagePackage, '@helix-release/core', '@helix-release/format'].flatMap((pkg) => packageSourceInputs(workspaceRoot, pkg)),
+    ...(wholeConfig ? [`{workspaceRoot}/${config.file}`] : []),
   ];
+}
+
+/** The CI variables the provenance and BUILD_META record (and the import switch). */
+const CI_ENVIRONMENT = ['CI', 'GITHUB_ACTIONS', 'GITHUB_SERVER_URL', 'GITHUB_REPOSITORY', 'GITHUB_RUN_ID', 'GITHUB_RUN_ATTEMPT', 'GITHUB_WORKFLOW_REF', 'HELIX_RELEASE_IMPORT'];
+
+/**
+ * Expands the inputs a descriptor names ({@link HELIX_INPUTS}, our own
+ * files) for this workspace. `clock` is the per-artifact clock's paths, for
+ * per-project stages.
+ */
+export function expandInputs(workspaceRoot: string, inputs: readonly NxInput[], clock?: readonly string[]): NxInput[] {
+  const ownFile = (rel: string): string[] => {
+    const path = helixSourcePath(workspaceRoot, rel);
+    return path === undefined ? [] : [`{workspaceRoot}/${path}`];
+  };
+  return inputs.flatMap((input): NxInput[] => {
+    if (typeof input !== 'string') return [input];
+    if (input.startsWith(OWN_FILE_PREFIX)) return ownFile(input.slice(OWN_FILE_PREFIX.length));
+    switch (input as (typeof HELIX_INPUTS)[number]) {
+      case 'sourceDateEpoch':
+        return [{ env: 'SOURCE_DATE_EPOCH' }, { runtime: helixScriptCommand(workspaceRoot, 'resolved-source-date-epoch.cjs', clock) }];
+      case 'gitState':
+        return [{ runtime: helixScriptCommand(workspaceRoot, 'git-state.cjs') }];
+      case 'toolchainPins':
+        return ownFile('tools/toolchain/**/*');
+      case 'ciEnvironment':
+        return CI_ENVIRONMENT.map((env) => ({ env }));
+      case 'pluginSigningKeyId':
+        return [{ runtime: helixScriptCommand(workspaceRoot, 'plugin-signing-key-id.cjs') }];
+      default:
+        return [input];
+    }
+  });
 }
 
 /** Re-exported for the target options' tests: the digest of the settings a per-project target reads. */
@@ -123,10 +168,27 @@ function readPluginMeta(workspaceRoot: string, file: string): { name: string; ve
   return { name: meta.name, version: meta.version };
 }
 
-/** Finds the apps and plugins among `files` (workspace-relative paths). */
-export function discover(workspaceRoot: string, config: ResolvedConfig, files: readonly string[]): { apps: AppInfo[]; plugins: PluginInfo[] } {
+/**
+ * CONFIG_INVALID naming the key when `apps.root` or `plugins.root` is not a
+ * folder, or no app was found. Run by release:preflight before any stage;
+ * inference itself stays lenient, so that `nx g …:app` works in a workspace
+ * that has no app yet.
+ */
+export function checkLayout(workspaceRoot: string, config: ResolvedConfig, appCount: number): void {
   requireFolder(workspaceRoot, config, 'apps.root', config.apps.root, 'your app folders (each with a PyInstaller *.spec)');
   if (config.plugins) requireFolder(workspaceRoot, config, 'plugins.root', config.plugins.root, 'your plugin folders (each with a plugin.json)');
+  if (appCount === 0) {
+    // A release of no app would be summed, described and signed, and ship nothing.
+    throw new ReleaseError(
+      'CONFIG_INVALID',
+      `apps.root: no app below ${JSON.stringify(config.apps.root)}: an app is a folder holding a PyInstaller *.spec and a pyproject.toml; fix the path, add the spec, or run \`npx nx g @helix-release/nx-plugin:app <name>\` (see docs/configuration.md)`,
+      { file: config.file },
+    );
+  }
+}
+
+/** Finds the apps and plugins among `files` (workspace-relative paths). */
+export function discover(workspaceRoot: string, config: ResolvedConfig, files: readonly string[]): { apps: AppInfo[]; plugins: PluginInfo[] } {
   const platform = platformTag();
   const apps: AppInfo[] = [];
   const plugins: PluginInfo[] = [];
@@ -153,14 +215,6 @@ export function discover(workspaceRoot: string, config: ResolvedConfig, files: r
       }
     }
   }
-  if (apps.length === 0) {
-    // A release of no app would be summed, described and signed, and ship nothing.
-    throw new ReleaseError(
-      'CONFIG_INVALID',
-      `apps.root: no app below ${JSON.stringify(config.apps.root)}: an app is a folder holding a PyInstaller *.spec and a pyproject.toml; fix the path, or add the spec (see docs/configuration.md)`,
-      { file: config.file },
-    );
-  }
   const seen = new Map<string, string>();
   for (const p of [...apps, ...plugins]) {
     const other = seen.get(p.project);
@@ -171,7 +225,7 @@ export function discover(workspaceRoot: string, config: ResolvedConfig, files: r
 }
 
 /** The Nx target of one descriptor, for one project (per-project stages) or for `release`. */
-function stageTarget(stage: StageDescriptor, params: TargetParams, extra: { options?: Record<string, unknown>; dependsOn?: InferredTarget['dependsOn'] }): InferredTarget {
+function stageTarget(workspaceRoot: string, stage: StageDescriptor, params: TargetParams, extra: { options?: Record<string, unknown>; dependsOn?: InferredTarget['dependsOn'] }): InferredTarget {
   const project = params.project?.name ?? RELEASE_PROJECT;
   const upstream = stage.scope === 'release' ? [{ dependentTasksOutputFiles: '**/*', transitive: true }] : [];
   const target: InferredTarget = {
@@ -183,11 +237,8 @@ function stageTarget(stage: StageDescriptor, params: TargetParams, extra: { opti
   };
   if (stage.cache) {
     // A per-project stage's clock is its artifact's own (the last commit that changed its inputs), not HEAD's.
-    const clock = params.project
-      ? [{ env: 'SOURCE_DATE_EPOCH' }, { runtime: ['node tools/nx/resolved-source-date-epoch.cjs', ...artifactClockPaths(stage, { config: params.config, project: params.project }).map((p) => JSON.stringify(p))].join(' ') }]
-      : ['sourceDateEpoch'];
-    const inputs = stage.inputs(params).flatMap((input) => (input === 'sourceDateEpoch' ? clock : [input]));
-    target.inputs = [...inputs, ...executorInputs(stage.packageDir, stage.readsWholeConfig), ...upstream];
+    const clock = params.project ? artifactClockPaths(stage, { workspaceRoot, config: params.config, project: params.project }) : undefined;
+    target.inputs = [...expandInputs(workspaceRoot, stage.inputs(params), clock), ...executorInputs(workspaceRoot, params.config, stage.package, stage.readsWholeConfig), ...upstream];
     target.outputs = [...stage.writes(params).map((file) => `{workspaceRoot}/${params.config.releaseDir}/${file}`), manifestOutput(project, stage.name)];
   }
   if (!target.dependsOn?.length) delete target.dependsOn;
@@ -210,7 +261,7 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
   const perProject = (scope: 'app' | 'plugin', project: PlanProject): Record<string, InferredTarget> => {
     const targets: Record<string, InferredTarget> = {};
     for (const stage of stages.filter((s) => s.scope === scope)) {
-      targets[stage.name] = stageTarget(stage, { config, project }, { dependsOn: [...stage.after, ...(stage.toolchain ? [toolchain] : stage.after.length ? [] : [preflight])] });
+      targets[stage.name] = stageTarget(workspaceRoot, stage, { config, project }, { dependsOn: [...stage.after, ...(stage.toolchain ? [toolchain] : stage.after.length ? [] : [preflight])] });
     }
     return targets;
   };
@@ -257,7 +308,7 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
   for (const name of releaseTargets) {
     const stage = builtIn.get(name);
     if (stage) {
-      targets[name] = stageTarget(stage, { config, plans }, { options: records(name), dependsOn: plan.dependsOn[name] });
+      targets[name] = stageTarget(workspaceRoot, stage, { config, plans }, { options: records(name), dependsOn: plan.dependsOn[name] });
       continue;
     }
     const custom = config.stages.find((s) => s.name === name)!;
@@ -272,7 +323,7 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
         siblingOutputs: config.stages.filter((s) => s.name !== custom.name).flatMap((s) => s.outputs.map((o) => o.path)),
       },
       cache: true,
-      inputs: [...custom.inputs, ...executorInputs('nx-plugin'), ...executorSourcesOf(workspaceRoot, custom.executor), 'sourceDateEpoch', { dependentTasksOutputFiles: '**/*', transitive: true }],
+      inputs: [...custom.inputs, ...executorInputs(workspaceRoot, config, '@helix-release/nx-plugin'), ...executorSourcesOf(workspaceRoot, custom.executor), ...expandInputs(workspaceRoot, ['sourceDateEpoch']), { dependentTasksOutputFiles: '**/*', transitive: true }],
       outputs: [...custom.outputs.map((o) => `{workspaceRoot}/${config.releaseDir}/${o.path}`), manifestOutput(RELEASE_PROJECT, custom.name)],
       dependsOn: plan.dependsOn[name],
       metadata: { description: `Custom stage ${custom.name} (${custom.executor}), after ${custom.after}.` },
@@ -322,32 +373,4 @@ function executorSourcesOf(workspaceRoot: string, executor: string): string[] {
   if (rel === undefined || rel.startsWith('..') || isAbsolute(rel)) rel = workspacePackageDir(workspaceRoot, pkg);
   if (rel === undefined || rel.startsWith('node_modules/')) return [];
   return [`{workspaceRoot}/${rel}/**/*`, `!{workspaceRoot}/${rel}/**/*.spec.ts`];
-}
-
-/** The folder (workspace-relative) of the npm workspace package named `pkg`, from the root package.json's `workspaces`. */
-function workspacePackageDir(workspaceRoot: string, pkg: string): string | undefined {
-  const readJson = (file: string): Record<string, unknown> | undefined => {
-    try {
-      return JSON.parse(readFileSync(join(workspaceRoot, file), 'utf8')) as Record<string, unknown>;
-    } catch {
-      return undefined;
-    }
-  };
-  const globs = readJson('package.json')?.['workspaces'];
-  const patterns = Array.isArray(globs) ? globs : Array.isArray((globs as { packages?: unknown } | undefined)?.packages) ? (globs as { packages: unknown[] }).packages : [];
-  for (const pattern of patterns) {
-    if (typeof pattern !== 'string') continue;
-    const clean = pattern.replace(/^\.\//, '').replace(/\/$/, '');
-    let dirs = [clean];
-    if (clean.endsWith('/*')) {
-      const parent = clean.slice(0, -2);
-      try {
-        dirs = readdirSync(join(workspaceRoot, parent), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `${parent}/${d.name}`);
-      } catch {
-        dirs = [];
-      }
-    }
-    for (const dir of dirs.sort()) if (readJson(`${dir}/package.json`)?.['name'] === pkg) return dir;
-  }
-  return undefined;
 }

@@ -17,6 +17,8 @@ import {
   describeReleaseFile,
   platformTag,
   readGitState,
+  helixFile,
+  PINS_FILE,
   readPins,
   recordData,
   releaseToolVersions,
@@ -87,7 +89,7 @@ export async function buildStatement(ctx: StageContext, records: ReleaseRecords,
     { uri: `pkg:pypi/uv@${tools.uv}`, annotations: { kind: 'toolchain' } },
     { uri: `pkg:golang/${pins.syft.module.replace(/\/cmd\/syft$/, '')}@v${tools.syft}`, annotations: { kind: 'toolchain', tool: 'syft' } },
     { uri: `pkg:generic/node@${tools.node}`, annotations: { kind: 'toolchain', zlib: tools.zlib } },
-    { uri: 'file:tools/toolchain/pins.json', digest: { sha256: await sha256File(join(ctx.workspaceRoot, 'tools/toolchain/pins.json')) }, annotations: { kind: 'toolchain-pins' } },
+    { uri: `file:${PINS_FILE}`, digest: { sha256: await sha256File(helixFile(PINS_FILE)) }, annotations: { kind: 'toolchain-pins' } },
   );
 
   const byproducts: ResourceDescriptor[] = [];

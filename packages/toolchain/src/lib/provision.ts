@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import {
   ReleaseError,
   exists,
+  helixFile,
   readPins,
   runTool,
   sha256Hex,
@@ -204,7 +205,7 @@ export async function provisionToolchain(args: {
 
   // --- Python tools -------------------------------------------------------
   const requirementFiles = [pins.python.requirements, ...(args.dev ? [pins.python.devRequirements] : [])];
-  const contents = await Promise.all(requirementFiles.map((f) => readFile(join(workspaceRoot, f), 'utf8')));
+  const contents = await Promise.all(requirementFiles.map((f) => readFile(helixFile(f), 'utf8')));
   // The stamp lists the Python version and the digest of each requirements
   // file installed; a plain run is satisfied by a dev install.
   const stampFile = join(paths.venv, 'helix-toolchain.stamp');
@@ -223,7 +224,7 @@ export async function provisionToolchain(args: {
       args: [
         '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--require-hashes',
         '--only-binary', ':all:', '--no-deps',
-        ...requirementFiles.flatMap((f) => ['-r', join(workspaceRoot, f)]),
+        ...requirementFiles.flatMap((f) => ['-r', helixFile(f)]),
       ],
       env: { PYTHONNOUSERSITE: '1' },
       streamOutput: true,

@@ -1,4 +1,5 @@
 import { readGitState, runStageExecutor, type ExecutorContextLike } from '@helix-release/core';
+import { checkLayout } from '../../lib/infer';
 import { checkReleaseTag, releaseVersion, type AppVersion } from '../../lib/preflight';
 
 /** The apps of the project graph (the nx-plugin's createNodes marks them with their version). */
@@ -11,10 +12,12 @@ function appsOf(context: ExecutorContextLike & { projectsConfigurations?: { proj
   });
 }
 
-/** `release:preflight`: the release's version and its tag agree, before any stage runs. */
+/** `release:preflight`: the workspace has apps where the config says, and the release's version and its tag agree, before any stage runs. */
 export default async function preflightExecutor(_options: unknown, context: ExecutorContextLike) {
   return runStageExecutor({ name: 'preflight' }, {}, context, async (ctx) => {
-    const version = releaseVersion(ctx.config, appsOf(context));
+    const apps = appsOf(context);
+    checkLayout(ctx.workspaceRoot, ctx.config, apps.length);
+    const version = releaseVersion(ctx.config, apps);
     const git = await readGitState(ctx.workspaceRoot);
     checkReleaseTag(git.tag, version, ctx.config.file);
     ctx.logger.info(`release ${version}${git.tag ? ` from tag ${git.tag}` : ' (HEAD is not tagged)'}`);
