@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The helix-release CLI. The packages are TypeScript sources; register
-// swc-node (CommonJS output, as Nx does for executors) and run src/cli.ts.
+// The helix-release CLI. Installed from a tarball (npm run pack:packages) it
+// runs the compiled src/cli.js; in the source tree the packages are
+// TypeScript, so it registers swc-node (CommonJS output, as Nx does for
+// executors) and runs src/cli.ts.
 'use strict';
 // A reader that stops early (`helix-release verify . | head`) is not an
 // error of ours: end quietly instead of printing an EPIPE stack trace.
@@ -10,8 +12,11 @@ for (const stream of [process.stdout, process.stderr]) {
     throw err;
   });
 }
-require('@swc-node/register/register').register({ module: 1, target: 9, esModuleInterop: true, sourceMap: true });
-require('../src/cli.ts')
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+const compiled = join(__dirname, '..', 'src', 'cli.js');
+if (!existsSync(compiled)) require('@swc-node/register/register').register({ module: 1, target: 9, esModuleInterop: true, sourceMap: true });
+require(existsSync(compiled) ? compiled : '../src/cli.ts')
   .main(process.argv.slice(2))
   .then((code) => {
     process.exitCode = code;
