@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs the canonical conformance pack against installed Helix Studio binaries.
+# Runs the release's conformance pack against one installed app of the release.
 #
-#   ./tools/conformance.sh --studio PATH/TO/helix-studio --plugins DIR [--pack DIR] [--log FILE]
+#   ./tools/conformance.sh --app PATH/TO/APP [--plugins DIR] [--pack DIR] [--log FILE]
 #
-# --studio   the Studio executable (from the unpacked release zip)
-# --plugins  a folder holding the release's plugin zips (plugins/*.zip of the release)
+# --app      the app's executable (from its unpacked release zip); --studio is the same
+# --plugins  a folder holding the release's plugin zips (plugins/*.zip of the release);
+#            default: none
 # --pack     the conformance pack (default: ../conformance-pack next to this script
 #            when run from a release folder, else ../workspace-fixtures/conformance)
 # --log      also write a full log (commands, exit codes, output) to FILE; paths of
@@ -16,7 +17,9 @@
 # tampered and unsigned copies of the plugins). Works offline.
 #
 # A case is a folder of the pack's cases/ with:
-#   args            the Studio's arguments, one per line (${PLUGINS} is the case's plugin folder)
+#   app             optional: the app (its executable's name) the case is for; a case
+#                   without it is for every app. Every app needs at least one case.
+#   args            the app's arguments, one per line (${PLUGINS} is the case's plugin folder)
 #   plugins         optional: which plugin set the case gets: release (default), unsigned,
 #                   tampered, hostile, none
 #   env             optional: KEY=VALUE lines set for the run (KEY= unsets it)
@@ -27,15 +30,15 @@
 set -euo pipefail
 
 usage() {
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
 here=$(cd "$(dirname "$0")" && pwd)
-studio="" plugins="" pack="" log=""
+app="" plugins="" pack="" log=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --studio) studio=${2:-}; shift 2 ;;
+    --app|--studio) app=${2:-}; shift 2 ;;
     --plugins) plugins=${2:-}; shift 2 ;;
     --pack) pack=${2:-}; shift 2 ;;
     --log) log=${2:-}; shift 2 ;;
@@ -43,15 +46,16 @@ while [ $# -gt 0 ]; do
     *) echo "conformance.sh: unknown argument $1" >&2; usage ;;
   esac
 done
-[ -n "$studio" ] && [ -n "$plugins" ] || usage
+[ -n "$app" ] || usage
 if [ -z "$pack" ]; then
   if [ -d "$here/../conformance-pack" ]; then pack="$here/../conformance-pack"; else pack="$here/../workspace-fixtures/conformance"; fi
 fi
-[ -x "$studio" ] || { echo "conformance.sh: $studio is not an executable; pass the helix-studio binary of the unpacked release zip" >&2; exit 2; }
-[ -d "$plugins" ] || { echo "conformance.sh: $plugins is not a folder; pass the folder holding the release's plugin zips" >&2; exit 2; }
+[ -x "$app" ] || { echo "conformance.sh: $app is not an executable; pass the app's executable from its unpacked release zip" >&2; exit 2; }
+[ -z "$plugins" ] || [ -d "$plugins" ] || { echo "conformance.sh: $plugins is not a folder; pass the folder holding the release's plugin zips" >&2; exit 2; }
 [ -d "$pack/cases" ] || { echo "conformance.sh: $pack has no cases/ folder; pass --pack" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "conformance.sh: python3 is needed (standard library only)" >&2; exit 2; }
-studio=$(cd "$(dirname "$studio")" && pwd)/$(basename "$studio")
+app=$(cd "$(dirname "$app")" && pwd)/$(basename "$app")
+app_name=$(basename "$app" .exe)
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/helix-conformance.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -61,7 +65,7 @@ trap 'rm -rf "$work"' EXIT
 # unsigned (SIGNATURE.ed25519 removed) and tampered (one signed entry changed,
 # CRC recomputed so only the signature check can catch it).
 mkdir -p "$work/sets/release" "$work/sets/unsigned" "$work/sets/tampered" "$work/sets/hostile" "$work/sets/none"
-cp "$plugins"/*.zip "$work/sets/release/" 2>/dev/null || true
+[ -n "$plugins" ] && cp "$plugins"/*.zip "$work/sets/release/" 2>/dev/null || true
 [ -d "$pack/fixtures/hostile" ] && cp "$pack"/fixtures/hostile/*.zip "$work/sets/hostile/" 2>/dev/null || true
 python3 - "$work/sets/release" "$work/sets/unsigned" "$work/sets/tampered" <<'PY'
 import os, sys, zipfile
@@ -83,9 +87,12 @@ for name in sorted(os.listdir(src)):
                 zout.writestr(info, body)
 PY
 
-pass=0 fail=0
+pass=0 fail=0 skipped=0
 for case_dir in "$pack"/cases/*/; do
   case_name=$(basename "$case_dir")
+  if [ -f "$case_dir/app" ] && [ "$(tr -d '[:space:]' < "$case_dir/app")" != "$app_name" ]; then
+    skipped=$((skipped + 1)); continue
+  fi
   set_name=release
   [ -f "$case_dir/plugins" ] && set_name=$(tr -d '[:space:]' < "$case_dir/plugins")
   if [ ! -d "$work/sets/$set_name" ]; then
@@ -108,7 +115,7 @@ for case_dir in "$pack"/cases/*/; do
   [ -f "$case_dir/expect-exit" ] && expect_exit=$(tr -d '[:space:]' < "$case_dir/expect-exit")
 
   set +e
-  env "${env_args[@]}" HOME="$work/home" "$studio" "${args[@]}" > "$work/stdout" 2> "$work/stderr" < /dev/null
+  env "${env_args[@]}" HOME="$work/home" "$app" "${args[@]}" > "$work/stdout" 2> "$work/stderr" < /dev/null
   status=$?
   set -e
 
@@ -147,6 +154,10 @@ for case_dir in "$pack"/cases/*/; do
   fi
 done
 
+if [ $((pass + fail)) -eq 0 ]; then
+  echo "conformance.sh: no case of $pack is for $app_name ($skipped are for other apps); add one whose app file names $app_name, or one without an app file" >&2
+  exit 2
+fi
 echo "$pass passed, $fail failed"
 echo "$pass passed, $fail failed" >> "$work/log"
 [ -n "$log" ] && cp "$work/log" "$log"

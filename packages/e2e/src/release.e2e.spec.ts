@@ -109,7 +109,7 @@ describe('the sample release', () => {
     await mkdir(install);
     const zip = await installerName();
     await step('unzip', ['-q', join(published, zip)], install);
-    const conformance = await step('./tools/conformance.sh', ['--studio', join(install, zip.replace(/\.zip$/, ''), 'helix-studio'), '--plugins', join(published, 'plugins')]);
+    const conformance = await step('./tools/conformance.sh', ['--app', join(install, zip.replace(/\.zip$/, ''), 'helix-studio'), '--plugins', join(published, 'plugins')]);
     expect(conformance.stdout).toMatch(/^\d+ passed, 0 failed$/m);
   });
 

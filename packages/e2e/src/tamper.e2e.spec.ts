@@ -7,7 +7,7 @@
  *   sha256sum -c SHA256SUMS.txt
  *   python3 tools/verify_release_signatures.py --fingerprint <pinned> --trust-store <file>
  *   python3 tools/verify_release_provenance.py --commit <HEAD>
- *   unzip the Studio; ./tools/conformance.sh --studio … --plugins plugins
+ *   unzip the Studio; ./tools/conformance.sh --app … --plugins plugins
  *
  * and by `helix-release verify`, which also names the changed file.
  *
@@ -111,7 +111,7 @@ async function verifiedInstallFlow(dir: string, options: { conformance: boolean 
       // A damaged zip may still unpack a runnable Studio: the pack then judges it.
       const runnable = await access(studio, constants.X_OK).then(() => true, () => false);
       if (unzip.code === 0 || runnable) {
-        const c = await step('conformance.sh', './tools/conformance.sh', ['--studio', studio, '--plugins', join(dir, 'plugins')]);
+        const c = await step('conformance.sh', './tools/conformance.sh', ['--app', studio, '--plugins', join(dir, 'plugins')]);
         if (c.code === 0 && !/^\d+ passed, 0 failed$/m.test(c.stdout)) failed.push('conformance.sh');
       } else {
         failed.push('conformance.sh');

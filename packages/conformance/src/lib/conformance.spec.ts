@@ -59,7 +59,7 @@ async function put(rel: string, content: string, mode = 0o644): Promise<void> {
 const fakeConformance = (body: string) =>
   put(
     'tools/conformance.sh',
-    ['#!/usr/bin/env bash', 'while [ $# -gt 0 ]; do case "$1" in --studio) studio=$2; shift 2;; *) shift;; esac; done', 'echo "studio says: $("$studio" --version)"', body, ''].join('\n'),
+    ['#!/usr/bin/env bash', 'while [ $# -gt 0 ]; do case "$1" in --app) studio=$2; shift 2;; *) shift;; esac; done', 'echo "studio says: $("$studio" --version)"', body, ''].join('\n'),
     0o755,
   );
 

@@ -1,5 +1,5 @@
 /**
- * Stage `conformance`: unpacks this platform's Studio installer, gathers the
+ * Stage `conformance`: unpacks each of this platform's installers, gathers the
  * release's plugins, and runs the canonical pack with tools/conformance.sh,
  * the same script an end user runs after install. It writes
  * conformance-results.json and conformance.log (release files: summed,
@@ -106,12 +106,12 @@ export async function conformanceStage(ctx: StageContext, records: ReleaseRecord
     // Built here: the package record names the executable; imported: the zip's top folder holds <app>.
     const built = records.of('package').find((r) => r.artifacts.some((a) => a.path === installer.path));
     const executable = built?.data?.executable ?? `${installer.path.replace(/\.zip$/, '')}/${installer.name}`;
-    const studio = join(unpacked, executable);
+    const app = join(unpacked, executable);
     const caseLog = join(ctx.workDir, `${installer.name}.log`);
     ctx.logger.info(`running ${ctx.config.conformance.pack} against ${installer.path} with ${plugins.length} plugins`);
     const run = await runTool({
       command: 'bash',
-      args: [helixFile(RUNNER), '--studio', studio, '--plugins', pluginsDir, '--pack', pack, '--log', caseLog],
+      args: [helixFile(RUNNER), '--app', app, '--plugins', pluginsDir, '--pack', pack, '--log', caseLog],
       env: { ...(ctx.config.apps.env ?? {}), TZ: 'UTC', LC_ALL: 'C.UTF-8', TMPDIR: ctx.workDir },
       okExitCodes: [0, 1],
       timeoutMs: 10 * 60_000,
