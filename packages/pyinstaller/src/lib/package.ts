@@ -20,6 +20,7 @@ import {
   installerArtifactName,
   platformTag,
   readAppMetadata,
+  helixFile,
   readPins,
   readStageRecord,
   relativeInside,
@@ -131,7 +132,7 @@ export async function packageStage(ctx: StageContext, options: PackageOptions): 
   // installed offline from that folder: the record names the one file per
   // package that went into the bundle, with its sha256, for provenance.
   const appRequirements = join(ctx.projectRoot, options.requirements ?? 'requirements.txt');
-  const toolRequirements = join(ctx.workspaceRoot, pins.python.requirements);
+  const toolRequirements = helixFile(pins.python.requirements);
   const wheelhouse = join(ctx.workDir, 'wheels');
   ctx.logger.info('fetching the locked wheels (--require-hashes, wheels only)');
   await runTool({
