@@ -145,7 +145,7 @@ describe('inferProjects', () => {
     const release = byName(inferProjects(ws, resolveConfig(BASE), FILES))['release']!;
     expect(Object.keys(release.targets)).toEqual(['preflight', 'toolchain', 'license-report', 'notice', 'conformance', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign', 'all', 'clean']);
     const t = release.targets;
-    expect(t['license-report']!.dependsOn).toEqual(['^package', '^plugin-zip']);
+    expect(t['license-report']!.dependsOn).toEqual(['^package', '^plugin-zip', 'preflight']);
     expect(t['conformance']!.dependsOn).toEqual(['^package', '^plugin-zip', 'license-report']);
     expect(t['notice']!.dependsOn).toEqual(['conformance']);
     expect(t['sbom']!.dependsOn).toEqual(['conformance', 'notice', 'toolchain']);
@@ -306,6 +306,15 @@ describe('discover refuses ambiguous workspaces with CONFIG_INVALID', () => {
     const config = resolveConfig({ ...BASE, ...change });
     const { apps } = discover(ws, config, FILES);
     expect(() => checkLayout(ws, config, apps.length)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', file: 'release.config.ts', message: expect.stringMatching(message) }));
+  });
+
+  it('with no app at all, every release target still waits for the preflight (nothing writes before it refuses)', () => {
+    const config = resolveConfig({ ...BASE, apps: { root: 'plugins' } });
+    const release = byName(inferProjects(ws, config, FILES))['release']!;
+    const deps = (name: string): string[] =>
+      (release.targets[name]!.dependsOn ?? []).flatMap((d) => (typeof d === 'string' ? (d.startsWith('^') ? [] : [d]) : d.projects === undefined || d.projects.includes('release') ? [d.target] : []));
+    const reaches = (name: string, seen = new Set<string>()): boolean => name === 'preflight' || deps(name).some((d) => !seen.has(d) && (seen.add(d), reaches(d, seen)));
+    for (const name of Object.keys(release.targets).filter((n) => n !== 'preflight' && n !== 'clean')) expect(reaches(name), name).toBe(true);
   });
 
   it('passes the layout check of the base workspace', () => {

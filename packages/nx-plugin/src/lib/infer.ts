@@ -303,12 +303,15 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
     },
   };
   const builtIn = new Map(stages.map((s) => [s.name, s]));
+  // A release stage that waits only on the projects' builds would start at once when there
+  // is no project to wait for (no app yet): it waits for the preflight too.
+  const gated = (deps: string[] = []): string[] => (deps.every((d) => d.startsWith('^')) ? [...deps, 'preflight'] : deps);
   // Custom stages first, then the built-in ones: `nx show project release` lists the team's own stages on top.
   const releaseTargets = [...config.stages.map((s) => s.name), ...plan.releaseTargets.filter((name) => builtIn.has(name))];
   for (const name of releaseTargets) {
     const stage = builtIn.get(name);
     if (stage) {
-      targets[name] = stageTarget(workspaceRoot, stage, { config, plans }, { options: records(name), dependsOn: plan.dependsOn[name] });
+      targets[name] = stageTarget(workspaceRoot, stage, { config, plans }, { options: records(name), dependsOn: gated(plan.dependsOn[name]) });
       continue;
     }
     const custom = config.stages.find((s) => s.name === name)!;
@@ -325,7 +328,7 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
       cache: true,
       inputs: [...custom.inputs, ...executorInputs(workspaceRoot, config, '@helix-release/nx-plugin'), ...executorSourcesOf(workspaceRoot, custom.executor), ...expandInputs(workspaceRoot, ['sourceDateEpoch']), { dependentTasksOutputFiles: '**/*', transitive: true }],
       outputs: [...custom.outputs.map((o) => `{workspaceRoot}/${config.releaseDir}/${o.path}`), manifestOutput(RELEASE_PROJECT, custom.name)],
-      dependsOn: plan.dependsOn[name],
+      dependsOn: gated(plan.dependsOn[name]),
       metadata: { description: `Custom stage ${custom.name} (${custom.executor}), after ${custom.after}.` },
     };
   }
