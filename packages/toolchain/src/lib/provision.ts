@@ -189,16 +189,18 @@ export async function withToolchainLock<T>(root: string, logger: Logger, fn: () 
   }
 }
 
-/** Provisions (or confirms) the toolchain of `workspaceRoot`. */
-export async function provisionToolchain(args: {
+/**
+ * Provisions (or confirms) the Python part of the toolchain: PyInstaller and
+ * uv (and with `dev` the test-only tools) in `.helix/toolchain/venv`, from
+ * the hash-locked pins. The app generator needs only this part (uv).
+ */
+export async function provisionPythonTools(args: {
   workspaceRoot: string;
   python: string;
   dev: boolean;
   logger: Logger;
-  env?: NodeJS.ProcessEnv;
-}): Promise<ToolchainReport> {
+}): Promise<Pick<ToolchainReport, 'python' | 'venv' | 'venvReused'>> {
   const { workspaceRoot, logger } = args;
-  const env = args.env ?? process.env;
   const pins = readPins(workspaceRoot);
   const paths = toolchainPaths(workspaceRoot);
   const pythonVersion = await checkPython(args.python, pins.python.minimum);
@@ -232,6 +234,22 @@ export async function provisionToolchain(args: {
     await runTool({ command: paths.venvPython, args: ['-m', 'pip', 'check', '--disable-pip-version-check'] });
     await writeFileAtomic(stampFile, `${[pythonVersion, ...digests].join(' ')}\n`);
   }
+  return { python: { command: args.python, version: pythonVersion }, venv: paths.venv, venvReused };
+}
+
+/** Provisions (or confirms) the toolchain of `workspaceRoot`. */
+export async function provisionToolchain(args: {
+  workspaceRoot: string;
+  python: string;
+  dev: boolean;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+}): Promise<ToolchainReport> {
+  const { workspaceRoot, logger } = args;
+  const env = args.env ?? process.env;
+  const pins = readPins(workspaceRoot);
+  const paths = toolchainPaths(workspaceRoot);
+  const pythonTools = await provisionPythonTools(args);
 
   // --- actionlint (dev only) ----------------------------------------------
   const actionlint = args.dev ? { actionlint: await provisionActionlint({ workspaceRoot, logger, env }) } : {};
@@ -255,5 +273,5 @@ export async function provisionToolchain(args: {
     logger,
     env,
   );
-  return { python: { command: args.python, version: pythonVersion }, venv: paths.venv, venvReused, syft, ...actionlint };
+  return { ...pythonTools, syft, ...actionlint };
 }
