@@ -31,6 +31,11 @@ const META: BuildMeta = {
   syft: '1.57.1',
   node: '20.20.0',
   zlib: '1.3.1',
+  // The installers' and plugins' own versions (the release's is `version`), unsorted too.
+  versions: [
+    { path: 'plugins/hello-1.0.0.zip', version: '1.0.0' },
+    { path: 'helix-studio-1.4.0-linux-x86_64.zip', version: '1.4.0' },
+  ],
   // Deliberately unsorted: the file lists them by the bytes of the path.
   files: [
     { path: 'plugins/hello-1.0.0.zip', sha256: '2'.repeat(64) },
@@ -72,8 +77,18 @@ describe('formatBuildMeta', () => {
 });
 
 describe('parseBuildMeta', () => {
+  it('writes each artifact\'s own version on a line of its own, sorted, before the digests', () => {
+    const lines = formatBuildMeta(META).split('\n');
+    const versions = lines.filter((l) => l.startsWith('version '));
+    expect(versions).toEqual(['version helix-studio-1.4.0-linux-x86_64.zip: 1.4.0', 'version plugins/hello-1.0.0.zip: 1.0.0']);
+    expect(lines.indexOf(versions[1]!)).toBeLessThan(lines.findIndex((l) => l.startsWith('sha256 ')));
+    expect(lines.indexOf('version: 1.4.0')).toBeLessThan(lines.indexOf(versions[0]!));
+    expect(() => formatBuildMeta({ ...META, versions: [{ path: 'a.zip', version: '1\n2' }] })).toThrow(expect.objectContaining({ code: 'BUILD_META_INVALID' }));
+  });
+
   it('round-trips formatBuildMeta', () => {
-    const { fields, files } = parseBuildMeta(formatBuildMeta(META), 'BUILD_META.txt');
+    const { fields, versions, files } = parseBuildMeta(formatBuildMeta(META), 'BUILD_META.txt');
+    expect(Object.fromEntries(versions)).toEqual({ 'helix-studio-1.4.0-linux-x86_64.zip': '1.4.0', 'plugins/hello-1.0.0.zip': '1.0.0' });
     expect(Object.fromEntries(fields)).toEqual({
       format: BUILD_META_FORMAT,
       tag: 'v1.4.0',

@@ -1,7 +1,9 @@
 /**
  * BUILD_META.txt: one `key: value` per line, LF endings, keys in a fixed
- * order, then one `sha256 <release path>: <hex>` line per release file in
- * byte order of the path. Lines starting with `#` are comments. Documented in
+ * order, then one `version <release path>: <version>` line per installer
+ * and plugin (its own version; `version` is the release's), then one
+ * `sha256 <release path>: <hex>` line per release file, each group in byte
+ * order of the path. Lines starting with `#` are comments. Documented in
  * packages/build-meta/README.md.
  */
 import { compareBytes } from './bytes';
@@ -27,11 +29,13 @@ export interface BuildMeta {
   syft: string;
   node: string;
   zlib: string;
+  /** Installer or plugin path → its own version. */
+  versions?: { path: string; version: string }[];
   /** Release path → sha256. */
   files: { path: string; sha256: string }[];
 }
 
-const KEYS: [keyof Omit<BuildMeta, 'files'>, string][] = [
+const KEYS: [keyof Omit<BuildMeta, 'files' | 'versions'>, string][] = [
   ['tag', 'tag'],
   ['tagged', 'tagged'],
   ['version', 'version'],
@@ -57,6 +61,10 @@ export function formatBuildMeta(meta: BuildMeta): string {
     if (/[\r\n]/.test(value)) throw new ReleaseError('BUILD_META_INVALID', `${name} holds a line break`);
     lines.push(`${name}: ${value}`);
   }
+  for (const v of [...(meta.versions ?? [])].sort((a, b) => compareBytes(a.path, b.path))) {
+    if (/[\r\n]/.test(v.path + v.version)) throw new ReleaseError('BUILD_META_INVALID', `the version line of ${JSON.stringify(v.path)} holds a line break`);
+    lines.push(`version ${v.path}: ${v.version}`);
+  }
   for (const file of [...meta.files].sort((a, b) => compareBytes(a.path, b.path))) {
     if (/[\r\n]/.test(file.path + file.sha256)) throw new ReleaseError('BUILD_META_INVALID', `the line of ${JSON.stringify(file.path)} holds a line break`);
     lines.push(`sha256 ${file.path}: ${file.sha256}`);
@@ -64,9 +72,10 @@ export function formatBuildMeta(meta: BuildMeta): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Parses BUILD_META.txt into its key/value pairs and file digests. */
-export function parseBuildMeta(text: string, file: string): { fields: Map<string, string>; files: Map<string, string> } {
+/** Parses BUILD_META.txt into its key/value pairs, the artifacts' own versions and the file digests. */
+export function parseBuildMeta(text: string, file: string): { fields: Map<string, string>; versions: Map<string, string>; files: Map<string, string> } {
   const fields = new Map<string, string>();
+  const versions = new Map<string, string>();
   const files = new Map<string, string>();
   text.split('\n').forEach((line, i) => {
     if (line === '' || line.startsWith('#')) return;
@@ -75,8 +84,9 @@ export function parseBuildMeta(text: string, file: string): { fields: Map<string
     const key = line.slice(0, sep);
     const value = line.slice(sep + 2);
     if (key.startsWith('sha256 ')) files.set(key.slice(7), value);
+    else if (key.startsWith('version ')) versions.set(key.slice(8), value);
     else fields.set(key, value);
   });
   if (fields.get('format') !== BUILD_META_FORMAT) throw new ReleaseError('BUILD_META_INVALID', `first field must be "format: ${BUILD_META_FORMAT}"`, { file });
-  return { fields, files };
+  return { fields, versions, files };
 }

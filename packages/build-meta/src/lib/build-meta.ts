@@ -11,6 +11,7 @@ import {
   platformTag,
   readGitState,
   releaseToolVersions,
+  releaseVersionOf,
   writeFileAtomic,
   writeStageRecord,
   type ReleaseArtifact,
@@ -18,11 +19,6 @@ import {
   type StageContext,
 } from '@helix-release/core';
 import { RELEASE_FILES, formatBuildMeta, type BuildMeta } from '@helix-release/format';
-
-function unique(values: (string | undefined)[]): string | undefined {
-  const set = [...new Set(values.filter((v): v is string => Boolean(v)))];
-  return set.length ? set.join(', ') : undefined;
-}
 
 /** BUILD_META's toolchain lines. */
 async function toolLines(ctx: StageContext, records: ReleaseRecords): Promise<Pick<BuildMeta, 'python' | 'pyinstaller' | 'uv' | 'syft' | 'node' | 'zlib'>> {
@@ -43,12 +39,12 @@ export async function buildMetaStage(ctx: StageContext, records: ReleaseRecords)
   await rm(out, { force: true });
   const artifacts = await records.checked(ctx.releaseDir, { hash: false });
   const git = await readGitState(ctx.workspaceRoot);
-  const versions = unique(artifacts.filter((a) => a.kind === 'installer').map((a) => a.version)) ?? 'unknown';
+  const version = releaseVersionOf(ctx.config, artifacts);
   const sde = ctx.sourceDateEpoch.seconds;
   const meta: BuildMeta = {
-    tag: git.tag ?? versions,
+    tag: git.tag ?? version,
     tagged: git.tag !== undefined,
-    version: versions,
+    version,
     commit: git.commit || 'unknown',
     dirty: git.dirty,
     sourceDateEpoch: sde,
@@ -56,6 +52,7 @@ export async function buildMetaStage(ctx: StageContext, records: ReleaseRecords)
     builder: builderIdentity(ctx.env).kind,
     platform: platformTag(),
     ...(await toolLines(ctx, records)),
+    versions: artifacts.filter((a) => (a.kind === 'installer' || a.kind === 'plugin') && a.version).map((a) => ({ path: a.path, version: a.version! })),
     files: artifacts.map((a) => ({ path: a.path, sha256: a.sha256 })),
   };
   if (git.dirty) {

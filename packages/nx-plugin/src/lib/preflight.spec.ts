@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '@helix-release/core';
+import { releaseVersionOf, resolveConfig } from '@helix-release/core';
 import { checkReleaseTag, releaseVersion } from './preflight';
 
 const config = (extra: Record<string, unknown> = {}) => resolveConfig({ apps: { root: 'apps' }, ...extra });
@@ -33,5 +33,20 @@ describe('checkReleaseTag', () => {
     expect(() => checkReleaseTag(tag, '1.4.0', 'release.config.ts')).toThrow(
       expect.objectContaining({ code: 'RELEASE_TAG_MISMATCH', file: 'release.config.ts', message: expect.stringContaining(`HEAD is tagged ${tag}, but the release version is 1.4.0`) }),
     );
+  });
+});
+
+describe('releaseVersionOf (the version BUILD_META and the provenance record)', () => {
+  const installer = (name: string, version: string) => ({ kind: 'installer', name, version });
+  it.each<[string, Record<string, unknown>, { kind: string; name?: string; version?: string }[], string]>([
+    ['the one version of the installers', {}, [installer('a', '1.0.0'), installer('a', '1.0.0'), { kind: 'plugin', name: 'p', version: '9.9.9' }], '1.0.0'],
+    ['the config version over the installers', { version: '2.0.0' }, [installer('a', '1.0.0'), installer('b', '0.3.1')], '2.0.0'],
+    ['unknown without installers or a config version', {}, [{ kind: 'plugin', name: 'p', version: '1.0.0' }], 'unknown'],
+  ])('gives %s', (_what, extra, artifacts, expected) => {
+    expect(releaseVersionOf(resolveConfig({ apps: { root: 'apps' }, ...extra }), artifacts)).toBe(expected);
+  });
+
+  it('refuses installers of different versions without a config version', () => {
+    expect(() => releaseVersionOf(resolveConfig({ apps: { root: 'apps' } }), [installer('a', '1.0.0'), installer('b', '0.3.1')])).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 });

@@ -211,11 +211,11 @@ describe('buildStatement', () => {
     expect(statement.subject).toHaveLength(SUMMED.length);
   });
 
-  it('annotates each subject with its kind and, for installers and plugins, its SBOM', async () => {
+  it('annotates each subject with its kind and, for installers and plugins, their own version and SBOM', async () => {
     const statement = await buildStatement(context({}), records, TARGETS, SUMS_TEXT);
     expect(Object.fromEntries(statement.subject.map((s) => [s.name, s.annotations]))).toEqual({
-      [INSTALLER.path]: { 'helix.kind': 'installer', 'helix.sbom': SBOM_INSTALLER.path },
-      [PLUGIN.path]: { 'helix.kind': 'plugin', 'helix.sbom': SBOM_PLUGIN.path },
+      [INSTALLER.path]: { 'helix.kind': 'installer', 'helix.version': INSTALLER.version, 'helix.sbom': SBOM_INSTALLER.path },
+      [PLUGIN.path]: { 'helix.kind': 'plugin', 'helix.version': PLUGIN.version, 'helix.sbom': SBOM_PLUGIN.path },
       [LICENSES.path]: { 'helix.kind': 'custom' },
       [RESULTS.path]: { 'helix.kind': 'conformance' },
       [CONF_LOG.path]: { 'helix.kind': 'conformance' },

@@ -18,6 +18,7 @@ import {
   platformTag,
   readGitState,
   helixFile,
+  releaseVersionOf,
   PINS_FILE,
   readPins,
   recordData,
@@ -58,9 +59,12 @@ export async function buildStatement(ctx: StageContext, records: ReleaseRecords,
   const byPath = new Map(records.artifacts.map((a) => [a.path, a]));
   const sbomOf = new Map(records.of('sbom').flatMap((r) => r.artifacts).map((a) => [a.name ?? '', a.path]));
   const subjects = parseSums(sumsText, RELEASE_FILES.sums).map((l) => {
-    const kind = byPath.get(l.path)?.kind ?? 'custom';
+    const artifact = byPath.get(l.path);
+    const kind = artifact?.kind ?? 'custom';
     const sbom = sbomOf.get(l.path);
-    return { name: l.path, digest: { sha256: l.sha256 }, annotations: { 'helix.kind': kind, ...(sbom ? { 'helix.sbom': sbom } : {}) } };
+    // An installer's or plugin's own version: the release's version is in externalParameters.
+    const version = (kind === 'installer' || kind === 'plugin') && artifact?.version ? { 'helix.version': artifact.version } : {};
+    return { name: l.path, digest: { sha256: l.sha256 }, annotations: { 'helix.kind': kind, ...version, ...(sbom ? { 'helix.sbom': sbom } : {}) } };
   });
   const git = await readGitState(ctx.workspaceRoot);
   const builder = builderIdentity(ctx.env);
@@ -98,8 +102,7 @@ export async function buildStatement(ctx: StageContext, records: ReleaseRecords,
   for (const a of records.of('conformance').flatMap((r) => r.artifacts)) {
     if (a.kind === 'conformance') byproducts.push({ name: a.path, digest: { sha256: a.sha256 } });
   }
-  const installers = records.artifacts.filter((a) => a.kind === 'installer');
-  const version = [...new Set(installers.map((a) => a.version).filter(Boolean))].join(', ') || 'unknown';
+  const version = releaseVersionOf(ctx.config, records.artifacts);
   return {
     _type: STATEMENT_TYPE,
     subject: subjects,
