@@ -36,10 +36,22 @@ export async function readGitState(cwd: string): Promise<GitState> {
     git(cwd, 'describe', '--tags', '--exact-match', 'HEAD'),
     git(cwd, 'remote', 'get-url', 'origin'),
     git(cwd, 'symbolic-ref', '-q', 'HEAD'),
-    git(cwd, 'status', '--porcelain', '--untracked-files=normal'),
+    // Untrimmed: a porcelain line starts with its two status columns, the first often a space.
+    runTool({ command: 'git', args: ['status', '--porcelain', '-z', '--untracked-files=normal'], cwd }).then(
+      (r) => r.stdout || undefined,
+      () => undefined,
+    ),
   ]);
-  // Porcelain v1: two status letters, a space, the path (a rename shows `old -> new`).
-  const changes = (status ?? '').split('\n').filter(Boolean).map((line) => line.slice(3)).sort();
+  // -z: NUL-terminated entries; a rename is followed by an entry holding its old path, which is skipped.
+  const entries = (status ?? '').split('\0');
+  const changes: string[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    if (entry.length < 4) continue;
+    changes.push(entry.slice(3));
+    if (entry[0] === 'R' || entry[0] === 'C') i++;
+  }
+  changes.sort();
   return { commit: commit ?? '', tag, remote, ref, dirty: status !== undefined, changes };
 }
 
