@@ -1,12 +1,18 @@
 /**
- * The release of the sample Studio in workspace-fixtures/. Every key is
- * checked when Nx loads this file; docs/configuration.md lists them all.
+ * The release of the sample apps in workspace-fixtures/: the Studio and its
+ * plugins, and helix-greeter (made by `nx g @helix-release/nx-plugin:app`).
+ * Every key is checked when Nx loads this file; docs/configuration.md lists
+ * them all.
  */
 import { defineConfig } from '@helix-release/core';
 
 export default defineConfig({
+  // Two apps of different versions (the Studio 1.4.0, helix-greeter 0.1.0):
+  // the release has a version of its own.
+  version: '1.4.0',
   apps: {
-    root: 'workspace-fixtures/studio',
+    // Every folder below it with a PyInstaller spec: studio/ and greeter/.
+    root: 'workspace-fixtures',
     // The Studio's own setting: its smoke test and conformance run it as packaged, refusing unsigned plugins.
     env: { OMNIS_HELIX_PLUGIN_REQUIRE_SIGNED: '1' },
   },
