@@ -56,14 +56,16 @@ describe('nx affected after a commit to one plugin', () => {
     // (plugin-hello:plugin-zip and the release's stages; `lock`/`package` exist
     // on neither) plus the tasks they depend on: the release's stages depend on
     // `^package`, `^plugin-zip` and `release:toolchain`, and `^` spans the
-    // release project's implicit dependencies, so helix-studio:package (with
-    // its lock) and plugin-wordcount:plugin-zip join the run although their
+    // release project's implicit dependencies, so the apps' package tasks (with
+    // their locks) and plugin-wordcount:plugin-zip join the run although their
     // projects are not affected. Their inputs did not change, so the warm
     // cache serves them: the PyInstaller build does not run.
-    expect(plain(r.output)).toMatch(/for 2 projects and 5 tasks they depend on/);
+    expect(plain(r.output)).toMatch(/for 2 projects and 7 tasks they depend on/);
     const ran = ranTasks(r.output);
     expect([...ran].sort()).toEqual(
       [
+        'helix-greeter:lock',
+        'helix-greeter:package',
         'helix-studio:lock',
         'helix-studio:package',
         'plugin-hello:plugin-zip',
@@ -79,7 +81,7 @@ describe('nx affected after a commit to one plugin', () => {
       ].sort(),
     );
     expect(ran).not.toContain('release:sign');
-    expect(cachedTasks(r.output).sort()).toEqual(['helix-studio:lock', 'helix-studio:package', 'plugin-wordcount:plugin-zip']);
+    expect(cachedTasks(r.output).sort()).toEqual(['helix-greeter:lock', 'helix-greeter:package', 'helix-studio:lock', 'helix-studio:package', 'plugin-wordcount:plugin-zip']);
     expect(plain(r.output)).toMatch(/> nx run helix-studio:package\s+\[local cache\]/);
     // Run, not restored: the edited plugin, and every release-level stage
     // (each takes its upstream tasks' output files as inputs).

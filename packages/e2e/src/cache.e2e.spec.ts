@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cachedTasks, cloneWorkspace, nx, ranTasks, removeTemp, tempRoot } from './workspace';
 
 const CACHEABLE = [
+  'helix-greeter:lock',
+  'helix-greeter:package',
   'helix-studio:lock',
   'helix-studio:package',
   'plugin-hello:plugin-zip',

@@ -44,6 +44,8 @@ beforeAll(async () => {
 
   const caseDir = join(ws, 'workspace-fixtures/conformance/cases', CASE);
   await mkdir(caseDir, { recursive: true });
+  // A Studio case: its app file keeps it off helix-greeter's run.
+  await writeFile(join(caseDir, 'app'), 'helix-studio\n');
   await writeFile(join(caseDir, 'args'), '--headless\necho\nconformance works\n');
   await writeFile(join(caseDir, 'expect-stdout'), `${NEVER_PRINTED}\n`);
   git(ws, 'add', '-A');
@@ -59,7 +61,7 @@ describe('a failing conformance case', () => {
   it('fails npx nx run release:all, naming the case', () => {
     expect(build.code, build.output).not.toBe(0);
     expect(build.output).toContain(CASE);
-    expect(build.output).toMatch(new RegExp(`FAIL ${CASE}|case ${CASE} failed`));
+    expect(build.output).toMatch(new RegExp(`FAIL ${CASE}|case helix-studio/${CASE} failed`));
     expect(build.output).toContain('CONFORMANCE_FAILED');
     // The pack really ran against the Studio: the other cases passed.
     expect(ranTasks(build.output)).toContain('release:conformance');
@@ -70,9 +72,11 @@ describe('a failing conformance case', () => {
       predicate: { result: string; passedTests: string[]; failedTests: string[] };
     };
     expect(results.predicate.result).toBe('FAILED');
-    expect(results.predicate.failedTests).toEqual([CASE]);
-    expect(results.predicate.passedTests).toContain('01-version');
-    expect(results.predicate.passedTests).not.toContain(CASE);
+    // Two installers: each case is named after its app.
+    expect(results.predicate.failedTests).toEqual([`helix-studio/${CASE}`]);
+    expect(results.predicate.passedTests).toContain('helix-studio/01-version');
+    expect(results.predicate.passedTests).toContain('helix-greeter/helix-greeter-01-version');
+    expect(results.predicate.passedTests).not.toContain(`helix-studio/${CASE}`);
     const log = await readFile(join(release, 'conformance.log'), 'utf8');
     expect(log).toContain(`=== ${CASE}`);
     expect(log).toMatch(/result: FAIL \(stdout has no line matching/);

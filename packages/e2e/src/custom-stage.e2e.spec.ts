@@ -96,8 +96,8 @@ describe('a generated custom stage', () => {
 
     const inventory = (await readFile(join(release, OUTPUT), 'utf8')).trimEnd().split('\n');
     expect(inventory[0]).toBe(`# ${STAGE}: release inventory as of 2026-01-02T03:04:05.000Z`);
-    // after: 'build': the Studio zip and the two plugin zips.
-    expect(inventory.slice(1).map((l) => l.split(/\s+/).at(-1))).toEqual(['helix-studio-1.4.0-linux-x86_64.zip', 'plugins/hello-1.0.0.zip', 'plugins/wordcount-2.1.0.zip']);
+    // after: 'build': the two installers and the two plugin zips.
+    expect(inventory.slice(1).map((l) => l.split(/\s+/).at(-1))).toEqual(['helix-greeter-0.1.0-linux-x86_64.zip', 'helix-studio-1.4.0-linux-x86_64.zip', 'plugins/hello-1.0.0.zip', 'plugins/wordcount-2.1.0.zip']);
   });
 
   it('has its output, like the example THIRD_PARTY_LICENSES.txt, in the sums, the provenance and signed; the release verifies', async () => {

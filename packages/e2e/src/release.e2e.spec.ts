@@ -51,7 +51,8 @@ describe('the sample release', () => {
     const present = await listFiles(release);
     const zips = present.filter((f) => f.endsWith('.zip') && !f.startsWith('conformance-pack/'));
     const sboms = present.filter((f) => /^SBOM-.*\.spdx\.json$/.test(f));
-    expect(zips.length).toBe(3);
+    // Two installers (the Studio, helix-greeter) and two plugins.
+    expect(zips.length).toBe(4);
     expect(sboms.length).toBe(zips.length);
     for (const f of [...zips, ...sboms, 'conformance-results.json', 'THIRD_PARTY_LICENSES.txt']) expect(listed).toContain(f);
   });

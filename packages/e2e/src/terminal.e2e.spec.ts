@@ -79,7 +79,7 @@ describe('release:all in a terminal', () => {
     const summary = screen.slice(screen.indexOf('[release:all] release in'));
     expect(summary).toMatch(/^\[release:all\] release in dist\/release\/ \(built here\)$/m);
     expect(summary).toMatch(/^\[release:all\] version 1\.4\.0, no tag at HEAD, commit [0-9a-f]{40}, SOURCE_DATE_EPOCH \d+$/m);
-    expect(summary).toMatch(/^\[release:all\] \d+ files in SHA256SUMS\.txt: 1 installer, 2 plugins, 3 SBOMs, /m);
+    expect(summary).toMatch(/^\[release:all\] \d+ files in SHA256SUMS\.txt: 2 installers, 2 plugins, 4 SBOMs, /m);
     expect(summary).toMatch(/^\[release:all\] signed by 4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4 \(the DEVELOPMENT key\)$/m);
     expect(summary).toMatch(/^\[release:all\] built from a clean tree$/m);
     expect(summary).toMatch(/^!! \[release:all\] The release is signed with the DEVELOPMENT key .*do not publish it\.$/m);
