@@ -4,16 +4,19 @@
  * written: no Studio zip, no SBOM, no SHA256SUMS.txt. The plugin zips, which
  * do not depend on the lock, are still produced (here from the cache).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { listFiles } from '@helix-release/core';
-import { cachedTasks, cloneWorkspace, git, nx, plain, ranTasks, removeTemp, tempRoot } from './workspace';
+import { listFiles, platformTag } from '@helix-release/core';
+import { cachedTasks, cloneWorkspace, git, nx, plain, ranTasks, removeTemp, run, tempRoot } from './workspace';
 
 const REQUIREMENTS = 'workspace-fixtures/studio/requirements.txt';
 const PYPROJECT = 'workspace-fixtures/studio/pyproject.toml';
 const PLUGIN_ZIPS = ['plugins/hello-1.0.0.zip', 'plugins/wordcount-2.1.0.zip'];
+/** What does not depend on the Studio's lock: the other app's installer and the plugins (from the cache). */
+const UNAFFECTED = [`helix-greeter-0.1.0-${platformTag()}.zip`, ...PLUGIN_ZIPS];
 const baseWs = inject('baseWorkspace');
 let root: string | undefined;
 let ws: string;
@@ -81,27 +84,30 @@ const cases: { name: string; code: string; file: string; make: () => Promise<num
 describe('bad lock states', () => {
   it.each(cases)('$name fails the release at helix-studio:lock and writes nothing that depends on the lock', async ({ code, file, make }) => {
     const line = await make();
-    await rm(join(ws, 'dist'), { recursive: true, force: true });
-    const r = await nx(ws, ['run', 'release:all']);
-    // Nx exits 130 (not 1): the tasks after the failed lock never get a
-    // result, and Nx 22 takes such a run for an interrupted one.
-    expect(r.code, r.output).not.toBe(0);
-    expect(plain(r.output)).toContain(`[helix-studio:lock] error: ${code}: ${file}:${line}: `);
-    expect(plain(r.output)).toMatch(/Failed tasks:\s*\n- helix-studio:lock\n/);
-    // Nx runs what does not depend on the lock (the plugin zips, from the
-    // cache; the toolchain) and nothing that does.
-    expect([...ranTasks(r.output)].sort()).toEqual(['helix-studio:lock', 'plugin-hello:plugin-zip', 'plugin-wordcount:plugin-zip', 'release:preflight', 'release:toolchain']);
-    expect(cachedTasks(r.output).sort()).toEqual(['plugin-hello:plugin-zip', 'plugin-wordcount:plugin-zip']);
-    // The release folder was emptied (dist/ deleted) before the run: all it
-    // holds now are the plugin zips, identical to the base build's.
-    expect(await listFiles(join(ws, 'dist/release'))).toEqual(PLUGIN_ZIPS);
-    for (const zip of PLUGIN_ZIPS) {
-      expect((await readFile(join(ws, 'dist/release', zip))).equals(await readFile(join(baseWs, 'dist/release', zip))), zip).toBe(true);
+    try {
+      await rm(join(ws, 'dist'), { recursive: true, force: true });
+      const r = await nx(ws, ['run', 'release:all']);
+      // Nx exits 130 (not 1): the tasks after the failed lock never get a
+      // result, and Nx 22 takes such a run for an interrupted one.
+      expect(r.code, r.output).not.toBe(0);
+      expect(plain(r.output)).toContain(`[helix-studio:lock] error: ${code}: ${file}:${line}: `);
+      expect(plain(r.output)).toMatch(/Failed tasks:\s*\n- helix-studio:lock\n/);
+      // Nx runs what does not depend on the lock (the other app and the plugin
+      // zips, from the cache; the toolchain) and nothing that does.
+      expect([...ranTasks(r.output)].sort()).toEqual(['helix-greeter:lock', 'helix-greeter:package', 'helix-studio:lock', 'plugin-hello:plugin-zip', 'plugin-wordcount:plugin-zip', 'release:preflight', 'release:toolchain']);
+      expect(cachedTasks(r.output).sort()).toEqual(['helix-greeter:lock', 'helix-greeter:package', 'plugin-hello:plugin-zip', 'plugin-wordcount:plugin-zip']);
+      // The release folder was emptied (dist/ deleted) before the run: all it
+      // holds now is what does not depend on the lock, identical to the base build's.
+      expect(await listFiles(join(ws, 'dist/release'))).toEqual(UNAFFECTED);
+      for (const zip of UNAFFECTED) {
+        expect((await readFile(join(ws, 'dist/release', zip))).equals(await readFile(join(baseWs, 'dist/release', zip))), zip).toBe(true);
+      }
+      // No lock report for a later stage to trust.
+      expect(existsSync(join(ws, 'dist/manifest/helix-studio/lock.json'))).toBe(false);
+    } finally {
+      // A failed case must not leave its edit to the next one.
+      git(ws, 'checkout', '--', file);
     }
-    // No lock report for a later stage to trust.
-    expect(existsSync(join(ws, 'dist/manifest/helix-studio/lock.json'))).toBe(false);
-
-    git(ws, 'checkout', '--', file);
     expect(git(ws, 'status', '--porcelain')).toBe('');
   });
 });
@@ -129,16 +135,57 @@ describe('a release config that finds no app', () => {
   ])('%s fails before any stage runs, naming the key, and leaves dist/release untouched', async (_what, root, message) => {
     const before = await listFiles(join(ws, 'dist/release')).catch(() => [] as string[]);
     const config = await readFile(join(ws, 'release.config.ts'), 'utf8');
-    expect(config).toContain("root: 'workspace-fixtures/studio'");
-    await writeFile(join(ws, 'release.config.ts'), config.replace("root: 'workspace-fixtures/studio'", root));
+    expect(config).toContain("root: 'workspace-fixtures',");
+    await writeFile(join(ws, 'release.config.ts'), config.replace("root: 'workspace-fixtures',", `${root},`));
     try {
       const r = await nx(ws, ['run', 'release:all']);
       expect(r.code, r.output).not.toBe(0);
       expect(plain(r.output)).toMatch(message);
-      expect(ranTasks(r.output)).toEqual([]);
+      // The preflight refuses it: inference goes on without apps, so that `nx g …:app` works.
+      expect(ranTasks(r.output)).toEqual(['release:preflight']);
       expect(await listFiles(join(ws, 'dist/release')).catch(() => [] as string[])).toEqual(before);
     } finally {
       await writeFile(join(ws, 'release.config.ts'), config);
     }
+  });
+});
+
+describe('a version bump', () => {
+  it('needs no clean-up: the preflight removes the earlier installer and its SBOM, saying so; a stray is still refused', async () => {
+    const greeter = 'workspace-fixtures/greeter';
+    const old = `helix-greeter-0.1.0-${platformTag()}.zip`;
+    const bumped = `helix-greeter-0.2.0-${platformTag()}.zip`;
+    // The base release (built into this clone's dist/ by an earlier case, or restored here) holds the old version.
+    expect((await nx(ws, ['run', 'release:all'])).code).toBe(0);
+    expect(existsSync(join(ws, 'dist/release', old))).toBe(true);
+    // The bump, as the app's README says: the version in pyproject.toml and __init__.py, the
+    // version case, then re-lock with the toolchain's uv.
+    await edit(`${greeter}/pyproject.toml`, (t) => t.replace('version = "0.1.0"', 'version = "0.2.0"'));
+    await edit(`${greeter}/src/helix_greeter/__init__.py`, (t) => t.replace('"0.1.0"', '"0.2.0"'));
+    await edit('workspace-fixtures/conformance/cases/helix-greeter-01-version/expect-stdout', (t) => t.replace('0\\.1\\.0', '0\\.2\\.0'));
+    const uv = join(ws, '.helix/toolchain/venv/bin/uv');
+    execFileSync(uv, ['lock', '--offline', '--no-progress', '--directory', join(ws, greeter)], { stdio: 'pipe' });
+    git(ws, 'commit', '-qam', 'helix-greeter 0.2.0');
+
+    const r = await nx(ws, ['run', 'release:all']);
+    expect(r.code, r.output).toBe(0);
+    expect(plain(r.output)).toContain(`[release:preflight] removed ${old}: an earlier version of an artifact this release builds anew`);
+    expect(plain(r.output)).toContain(`[release:preflight] removed SBOM-${old}.spdx.json:`);
+    const files = await listFiles(join(ws, 'dist/release'));
+    expect(files).toContain(bumped);
+    expect(files.filter((f) => f.includes('helix-greeter-0.1.0'))).toEqual([]);
+    const meta = await readFile(join(ws, 'dist/release/BUILD_META.txt'), 'utf8');
+    expect(meta).toMatch(/^version: 1\.4\.0$/m);
+    expect(meta).toContain(`version ${bumped}: 0.2.0`);
+    const sums = await run('sha256sum', ['-c', '--strict', 'SHA256SUMS.txt'], { cwd: join(ws, 'dist/release') });
+    expect(sums.code, sums.output).toBe(0);
+
+    // A file no stage makes is not taken for an earlier version.
+    await writeFile(join(ws, 'dist/release', 'helix-greeter-notes.zip'), 'mine');
+    const stray = await nx(ws, ['run', 'release:all']);
+    expect(stray.code).not.toBe(0);
+    expect(plain(stray.output)).toContain('helix-greeter-notes.zip');
+    expect(existsSync(join(ws, 'dist/release', 'helix-greeter-notes.zip'))).toBe(true);
+    await rm(join(ws, 'dist/release', 'helix-greeter-notes.zip'));
   });
 });

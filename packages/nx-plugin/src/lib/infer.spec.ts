@@ -78,8 +78,8 @@ describe('inferProjects', () => {
       ['release', '.', undefined],
     ]);
     const p = byName(projects);
-    expect(p['helix-studio']!.metadata).toEqual({ helix: { kind: 'app', version: '1.4.0', artifact: `helix-studio-1.4.0-${platformTag()}.zip` } });
-    expect(p['plugin-wordcount']!.metadata).toEqual({ helix: { kind: 'plugin', version: '2.1.0', artifact: 'plugins/wordcount-2.1.0.zip' } });
+    expect(p['helix-studio']!.metadata).toEqual({ helix: { kind: 'app', name: 'helix-studio', version: '1.4.0', artifact: `helix-studio-1.4.0-${platformTag()}.zip` } });
+    expect(p['plugin-wordcount']!.metadata).toEqual({ helix: { kind: 'plugin', name: 'wordcount', version: '2.1.0', artifact: 'plugins/wordcount-2.1.0.zip' } });
     expect(p['release']!.implicitDependencies).toEqual(['helix-studio', 'plugin-hello', 'plugin-wordcount']);
   });
 

@@ -272,7 +272,7 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
       root: app.root,
       projectType: 'application',
       tags: ['helix:app'],
-      metadata: { helix: { kind: 'app', version: app.version, artifact: app.artifact } },
+      metadata: { helix: { kind: 'app', name: app.project, version: app.version, artifact: app.artifact } },
       targets: perProject('app', { name: app.project, root: app.root, artifact: app.artifact, spec: app.spec }),
     });
   }
@@ -282,7 +282,7 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
       root: plugin.root,
       projectType: 'library',
       tags: ['helix:plugin'],
-      metadata: { helix: { kind: 'plugin', version: plugin.version, artifact: plugin.artifact } },
+      metadata: { helix: { kind: 'plugin', name: plugin.name, version: plugin.version, artifact: plugin.artifact } },
       targets: perProject('plugin', { name: plugin.project, root: plugin.root, artifact: plugin.artifact }),
     });
   }

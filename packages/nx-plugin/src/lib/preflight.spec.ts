@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { releaseVersionOf, resolveConfig } from '@helix-release/core';
-import { checkReleaseTag, releaseVersion } from './preflight';
+import { checkReleaseTag, releaseVersion, supersededFiles } from './preflight';
 
 const config = (extra: Record<string, unknown> = {}) => resolveConfig({ apps: { root: 'apps' }, ...extra });
 
@@ -48,5 +48,48 @@ describe('releaseVersionOf (the version BUILD_META and the provenance record)', 
 
   it('refuses installers of different versions without a config version', () => {
     expect(() => releaseVersionOf(resolveConfig({ apps: { root: 'apps' } }), [installer('a', '1.0.0'), installer('b', '0.3.1')])).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+});
+
+describe('supersededFiles (what a version bump leaves behind)', () => {
+  const P = 'linux-x86_64';
+  const current = [
+    { kind: 'app' as const, name: 'helix-studio', artifact: `helix-studio-1.4.1-${P}.zip` },
+    { kind: 'app' as const, name: 'helix', artifact: `helix-2.0.0-${P}.zip` },
+    { kind: 'plugin' as const, name: 'hello', artifact: 'plugins/hello-1.1.0.zip' },
+  ];
+  it('takes the earlier versions of current apps and plugins, with their SBOMs and signatures', () => {
+    const files = [
+      `helix-studio-1.4.0-${P}.zip`,
+      `SBOM-helix-studio-1.4.0-${P}.zip.spdx.json`,
+      `SBOM-helix-studio-1.4.0-${P}.zip.spdx.json.asc`,
+      `helix-studio-1.4.1-${P}.zip`,
+      'plugins/hello-1.0.0.zip',
+      'SBOM-hello-1.0.0.zip.spdx.json',
+      'plugins/hello-1.1.0.zip',
+      'SHA256SUMS.txt',
+    ];
+    expect(supersededFiles(files, current, P)).toEqual([
+      `SBOM-helix-studio-1.4.0-${P}.zip.spdx.json`,
+      `SBOM-helix-studio-1.4.0-${P}.zip.spdx.json.asc`,
+      'SBOM-hello-1.0.0.zip.spdx.json',
+      `helix-studio-1.4.0-${P}.zip`,
+      'plugins/hello-1.0.0.zip',
+    ]);
+  });
+
+  it('leaves everything else: the current artifacts, other platforms, other apps that share a prefix, strays', () => {
+    const files = [
+      `helix-studio-1.4.1-${P}.zip`,
+      'helix-studio-1.4.0-windows-x86_64.zip',
+      // App "helix" must not take helix-studio's installer, nor helix-studio take helix's.
+      `helix-2.0.0-${P}.zip`,
+      `helix-studio-extra-1.0.0-${P}.zip`,
+      'plugins/hello-world-1.0.0.zip',
+      'plugins/goodbye-1.0.0.zip',
+      'stray.txt',
+      `SBOM-helix-studio-1.4.1-${P}.zip.spdx.json`,
+    ];
+    expect(supersededFiles(files, current, P)).toEqual([]);
   });
 });

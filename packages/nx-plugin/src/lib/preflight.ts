@@ -4,6 +4,7 @@
  * run (never cached): a failure here leaves dist/release as it was.
  */
 import { ReleaseError } from '@helix-release/core';
+import { PLUGINS_DIR, SIGNATURE_SUFFIX, sbomName } from '@helix-release/format';
 
 export { releaseVersion, type AppVersion } from '@helix-release/core';
 
@@ -15,4 +16,38 @@ export function checkReleaseTag(tag: string | undefined, version: string, config
     `HEAD is tagged ${tag}, but the release version is ${version}: a tag build publishes under its tag; tag the commit v${version}, or bump the version (the app's pyproject.toml, or version in ${configFile}) and tag that`,
     { file: configFile },
   );
+}
+
+/** An installer or plugin the workspace builds now, as the nx-plugin inferred it. */
+export interface CurrentArtifact {
+  kind: 'app' | 'plugin';
+  /** The app's project name, or the plugin's name. */
+  name: string;
+  /** Its release path (`<name>-<version>-<platform>.zip`, `plugins/<name>-<version>.zip`). */
+  artifact: string;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The files of the release folder that an earlier version of a current app
+ * or plugin left: its installer for this platform or its plugin zip under
+ * another version, and their SBOMs and signatures. A version bump then
+ * needs no manual clean-up, while a file no stage makes is still a stray
+ * (SIGN_STRAY_FILE). A version is what follows `<name>-` up to the platform
+ * (or `.zip`), starting with a digit and holding no `-` or `/`, so that
+ * `helix-1.0-…` is never taken for `helix-studio-…`.
+ */
+export function supersededFiles(releaseFiles: readonly string[], current: readonly CurrentArtifact[], platform: string): string[] {
+  const VERSION = '[0-9][A-Za-z0-9._+]*';
+  const superseded = new Set<string>();
+  for (const a of current) {
+    const pattern = a.kind === 'app' ? new RegExp(`^${escapeRegExp(a.name)}-${VERSION}-${escapeRegExp(platform)}\\.zip$`) : new RegExp(`^${PLUGINS_DIR}/${escapeRegExp(a.name)}-${VERSION}\\.zip$`);
+    for (const file of releaseFiles) if (file !== a.artifact && pattern.test(file)) superseded.add(file);
+  }
+  const related = [...superseded].flatMap((file) => [file, sbomName(file)]).flatMap((file) => [file, `${file}${SIGNATURE_SUFFIX}`]);
+  const present = new Set(releaseFiles);
+  return related.filter((file) => present.has(file)).sort();
 }

@@ -1,25 +1,44 @@
-import { readGitState, runStageExecutor, type ExecutorContextLike } from '@helix-release/core';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { listFiles, platformTag, readGitState, runStageExecutor, type ExecutorContextLike } from '@helix-release/core';
 import { checkLayout } from '../../lib/infer';
-import { checkReleaseTag, releaseVersion, type AppVersion } from '../../lib/preflight';
+import { checkReleaseTag, releaseVersion, supersededFiles, type AppVersion, type CurrentArtifact } from '../../lib/preflight';
 
-/** The apps of the project graph (the nx-plugin's createNodes marks them with their version). */
-function appsOf(context: ExecutorContextLike & { projectsConfigurations?: { projects: Record<string, { metadata?: Record<string, unknown> }> } }): AppVersion[] {
+type GraphContext = ExecutorContextLike & { projectsConfigurations?: { projects: Record<string, { metadata?: Record<string, unknown> }> } };
+
+/** The apps and plugins of the project graph (the nx-plugin's createNodes marks them with their name, version and artifact). */
+function artifactsOf(context: GraphContext): (CurrentArtifact & { project: string; version: string })[] {
   return Object.entries(context.projectsConfigurations?.projects ?? {}).flatMap(([project, config]) => {
     const helix = config.metadata?.['helix'];
-    const kind = typeof helix === 'object' && helix !== null ? Reflect.get(helix, 'kind') : undefined;
-    const version = typeof helix === 'object' && helix !== null ? Reflect.get(helix, 'version') : undefined;
-    return kind === 'app' && typeof version === 'string' ? [{ project, version }] : [];
+    const field = (key: string): unknown => (typeof helix === 'object' && helix !== null ? Reflect.get(helix, key) : undefined);
+    const [kind, name, version, artifact] = [field('kind'), field('name'), field('version'), field('artifact')];
+    if ((kind !== 'app' && kind !== 'plugin') || typeof name !== 'string' || typeof version !== 'string' || typeof artifact !== 'string') return [];
+    return [{ kind, name, version, artifact, project }];
   });
+}
+
+/** Removes what earlier versions of the current apps and plugins left in the release folder, saying so. */
+async function removeSuperseded(releaseDir: string, current: readonly CurrentArtifact[], logger: { info(message: string): void }): Promise<void> {
+  if (!existsSync(releaseDir)) return;
+  const files = await listFiles(releaseDir);
+  for (const file of supersededFiles(files, current, platformTag())) {
+    await rm(join(releaseDir, file), { force: true });
+    logger.info(`removed ${file}: an earlier version of an artifact this release builds anew`);
+  }
 }
 
 /** `release:preflight`: the workspace has apps where the config says, and the release's version and its tag agree, before any stage runs. */
 export default async function preflightExecutor(_options: unknown, context: ExecutorContextLike) {
   return runStageExecutor({ name: 'preflight' }, {}, context, async (ctx) => {
-    const apps = appsOf(context);
+    const artifacts = artifactsOf(context as GraphContext);
+    const apps: AppVersion[] = artifacts.filter((a) => a.kind === 'app');
     checkLayout(ctx.workspaceRoot, ctx.config, apps.length);
     const version = releaseVersion(ctx.config, apps);
     const git = await readGitState(ctx.workspaceRoot);
     checkReleaseTag(git.tag, version, ctx.config.file);
+    // Only once every check has passed: a refused release leaves the folder as it was.
+    await removeSuperseded(ctx.releaseDir, artifacts, ctx.logger);
     ctx.logger.info(`release ${version}${git.tag ? ` from tag ${git.tag}` : ' (HEAD is not tagged)'}`);
   });
 }
