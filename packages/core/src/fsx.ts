@@ -40,10 +40,16 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
 export async function writeStreamAtomic(path: string, source: NodeJS.ReadableStream, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = tempSibling(path);
+  const out = createWriteStream(temp, { mode });
+  // The file is opened asynchronously: a source that fails at once can make
+  // pipeline reject before the open is done, and a removal then would come
+  // before the file exists. Remove it only once the stream has closed.
+  const closed = new Promise<void>((done) => out.once('close', () => done()));
   try {
-    await pipeline(source, createWriteStream(temp, { mode }));
+    await pipeline(source, out);
     await rename(temp, path);
   } catch (err) {
+    await closed;
     await rm(temp, { force: true });
     throw err;
   }
