@@ -13,8 +13,9 @@ export default defineConfig({
   apps: {
     // Every folder below it with a PyInstaller spec: studio/ and greeter/.
     root: 'workspace-fixtures',
-    // The Studio's own setting: its smoke test and conformance run it as packaged, refusing unsigned plugins.
-    env: { OMNIS_HELIX_PLUGIN_REQUIRE_SIGNED: '1' },
+    // The Studio's own setting: its smoke test and conformance run it as
+    // packaged, refusing unsigned plugins. The greeter does not get it.
+    settings: { 'helix-studio': { env: { OMNIS_HELIX_PLUGIN_REQUIRE_SIGNED: '1' } } },
   },
   plugins: {
     root: 'workspace-fixtures/plugins',

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { canonicalJson } from './canonical-json';
-import { loadConfig, resolveConfig, type ReleaseConfig } from './config';
+import { appEnv, loadConfig, resolveConfig, type ReleaseConfig } from './config';
 import { sha256Hex } from './hash';
 
 const TESTDATA = resolve(__dirname, '..', 'testdata');
@@ -231,5 +231,18 @@ describe('loadConfig', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('appEnv', () => {
+  it('gives apps.env under the app\'s own apps.settings env, and nothing of another app\'s', () => {
+    const config = resolveConfig({ apps: { root: 'apps', env: { SHARED: '1', MODE: 'all' }, settings: { studio: { env: { MODE: 'studio', SIGNED: '1' } } } } });
+    expect(appEnv(config, 'studio')).toEqual({ SHARED: '1', MODE: 'studio', SIGNED: '1' });
+    expect(appEnv(config, 'greeter')).toEqual({ SHARED: '1', MODE: 'all' });
+    expect(appEnv(resolveConfig({ apps: { root: 'apps' } }), 'greeter')).toEqual({});
+  });
+
+  it('refuses a setting that is not env, naming the key', () => {
+    expect(() => resolveConfig({ apps: { root: 'apps', settings: { studio: { spec: 'x.spec' } } } } as never)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('apps.settings.studio') }));
   });
 });

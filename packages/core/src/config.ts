@@ -87,6 +87,13 @@ const customStage = strict({
   inputs: list(str()).default(() => []),
 });
 
+/** Environment variables for an app: names of letters, digits and _; resolved as undefined when empty, so that configs without it keep their digest. */
+function envRecord() {
+  return record(str(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string({ error: (iss) => `expected a string, ${got(iss)}` }), 'an environment variable name (letters, digits and _, not starting with a digit)')
+    .optional()
+    .transform((env) => (env && Object.keys(env).length > 0 ? env : undefined));
+}
+
 /** The schema of release.config.ts: the one definition of keys, types, defaults and messages. */
 const SCHEMA = strict({
   /** Applications: every folder below `root` holding a PyInstaller `*.spec` is one. */
@@ -96,10 +103,14 @@ const SCHEMA = strict({
      * Environment variables the built app runs with in its smoke test and in
      * conformance, e.g. `{ OMNIS_HELIX_PLUGIN_REQUIRE_SIGNED: '1' }`. Default `{}`.
      */
-    env: record(str(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string({ error: (iss) => `expected a string, ${got(iss)}` }), 'an environment variable name (letters, digits and _, not starting with a digit)')
+    env: envRecord(),
+    /**
+     * Settings of one app, by its project name (its pyproject.toml name):
+     * `env` for that app only, over `env`. Default `{}`.
+     */
+    settings: record(str(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/), strict({ env: envRecord() }), 'an app name')
       .optional()
-      // Resolved as undefined when empty, so that configs without it keep their digest.
-      .transform((env) => (env && Object.keys(env).length > 0 ? env : undefined)),
+      .transform((settings) => (settings && Object.keys(settings).length > 0 ? settings : undefined)),
   }),
   /** Release folder, relative to the workspace root. Default `dist/release`. */
   releaseDir: relPath.default('dist/release'),
@@ -282,3 +293,8 @@ export async function loadConfig(workspaceRoot: string): Promise<ResolvedConfig>
  * to them when a secret is missing.
  */
 export const FORBID_DEVELOPMENT_KEYS_ENV = 'HELIX_RELEASE_FORBID_DEVELOPMENT_KEYS';
+
+/** The environment an app runs with once installed (smoke test, conformance): `apps.env`, then its own `apps.settings[app].env`. */
+export function appEnv(config: Pick<ResolvedConfig, 'apps'>, app: string): Record<string, string> {
+  return { ...(config.apps.env ?? {}), ...(config.apps.settings?.[app]?.env ?? {}) };
+}

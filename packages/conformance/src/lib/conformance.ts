@@ -15,6 +15,7 @@ import { chmod, copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   describeReleaseFile,
+  appEnv,
   extractZipSafely,
   helixFile,
   listFiles,
@@ -112,7 +113,7 @@ export async function conformanceStage(ctx: StageContext, records: ReleaseRecord
     const run = await runTool({
       command: 'bash',
       args: [helixFile(RUNNER), '--app', app, '--plugins', pluginsDir, '--pack', pack, '--log', caseLog],
-      env: { ...(ctx.config.apps.env ?? {}), TZ: 'UTC', LC_ALL: 'C.UTF-8', TMPDIR: ctx.workDir },
+      env: { ...appEnv(ctx.config, installer.name ?? ''), TZ: 'UTC', LC_ALL: 'C.UTF-8', TMPDIR: ctx.workDir },
       okExitCodes: [0, 1],
       timeoutMs: 10 * 60_000,
     });

@@ -93,7 +93,7 @@ describe('inferProjects', () => {
     expect(lock!.inputs).not.toContain('{workspaceRoot}/release.config.ts');
     expect(lock!.outputs).toEqual(['{workspaceRoot}/dist/manifest/helix-studio/lock.json']);
     expect(pkg!.executor).toBe('@helix-release/pyinstaller:package');
-    expect(pkg!.options).toEqual({ spec: 'helix-studio.spec', configDigest: configDigest({ python: 'python3', releaseDir: 'dist/release', apps: BASE.apps }) });
+    expect(pkg!.options).toEqual({ spec: 'helix-studio.spec', configDigest: configDigest({ python: 'python3', releaseDir: 'dist/release', env: {} }) });
     // Its clock is the Studio's own: the variable, else the last commit that changed its folder, its stage's code, the pins or the trust store it bundles.
     const clock = { runtime: 'node tools/nx/resolved-source-date-epoch.cjs "apps/studio" "packages/core" "packages/format" "packages/pyinstaller" "tools/toolchain" "trust/trust-store.json"' };
     expect(pkg!.inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/packages/pyinstaller/src/**/*.ts', '!{workspaceRoot}/packages/pyinstaller/src/**/*.spec.ts', '{workspaceRoot}/packages/core/src/**/*.ts', { env: 'SOURCE_DATE_EPOCH' }, clock, '{workspaceRoot}/trust/trust-store.json']));
@@ -104,6 +104,10 @@ describe('inferProjects', () => {
     expect(withPython.options!['configDigest']).not.toBe(pkg!.options!['configDigest']);
     const withStage = byName(inferProjects(ws, resolveConfig({ ...BASE, stages: [] }), FILES))['helix-studio']!.targets['package']!;
     expect(withStage.options).toEqual(pkg!.options);
+    // Its own environment is in its digest; another app's is not.
+    const settings = (app: string) => resolveConfig({ ...BASE, apps: { root: 'apps', settings: { [app]: { env: { X: '1' } } } } });
+    expect(byName(inferProjects(ws, settings('helix-studio'), FILES))['helix-studio']!.targets['package']!.options!['configDigest']).not.toBe(pkg!.options!['configDigest']);
+    expect(byName(inferProjects(ws, settings('other-app'), FILES))['helix-studio']!.targets['package']!.options).toEqual(pkg!.options);
     expect(pkg!.outputs).toEqual([`{workspaceRoot}/dist/release/helix-studio-1.4.0-${platformTag()}.zip`, '{workspaceRoot}/dist/manifest/helix-studio/package.json']);
     expect(pkg!.dependsOn).toEqual(['lock', { target: 'toolchain', projects: ['release'] }]);
   });
@@ -302,10 +306,11 @@ describe('discover refuses ambiguous workspaces with CONFIG_INVALID', () => {
     ['apps.root naming no folder (a typo)', { apps: { root: 'aps' } }, /^apps\.root: "aps" is not a folder of the workspace; point it at the folder that holds your app folders/],
     ['apps.root naming a folder without any app', { apps: { root: 'plugins' } }, /^apps\.root: no app below "plugins": an app is a folder holding a PyInstaller \*\.spec and a pyproject\.toml/],
     ['plugins.root naming no folder', { plugins: { root: 'plugin' } }, /^plugins\.root: "plugin" is not a folder of the workspace/],
+    ['apps.settings naming no app', { apps: { root: 'apps', settings: { 'helix-stuido': { env: { A: '1' } } } } }, /^apps\.settings\.helix-stuido: no app is named "helix-stuido"; the apps are helix-studio/],
   ])('%s: inference goes on (`nx g` must work before the first app), the preflight refuses it', (_what, change, message) => {
     const config = resolveConfig({ ...BASE, ...change });
     const { apps } = discover(ws, config, FILES);
-    expect(() => checkLayout(ws, config, apps.length)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', file: 'release.config.ts', message: expect.stringMatching(message) }));
+    expect(() => checkLayout(ws, config, apps.map((a) => a.project))).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', file: 'release.config.ts', message: expect.stringMatching(message) }));
   });
 
   it('with no app at all, every release target still waits for the preflight (nothing writes before it refuses)', () => {
@@ -318,7 +323,7 @@ describe('discover refuses ambiguous workspaces with CONFIG_INVALID', () => {
   });
 
   it('passes the layout check of the base workspace', () => {
-    expect(() => checkLayout(ws, resolveConfig(BASE), discover(ws, resolveConfig(BASE), FILES).apps.length)).not.toThrow();
+    expect(() => checkLayout(ws, resolveConfig(BASE), discover(ws, resolveConfig(BASE), FILES).apps.map((a) => a.project))).not.toThrow();
   });
 
   it('takes apps.root "." as the whole workspace', () => {

@@ -170,20 +170,25 @@ function readPluginMeta(workspaceRoot: string, file: string): { name: string; ve
 
 /**
  * CONFIG_INVALID naming the key when `apps.root` or `plugins.root` is not a
- * folder, or no app was found. Run by release:preflight before any stage;
+ * folder, no app was found, or `apps.settings` names an app that is not there. Run by release:preflight before any stage;
  * inference itself stays lenient, so that `nx g …:app` works in a workspace
  * that has no app yet.
  */
-export function checkLayout(workspaceRoot: string, config: ResolvedConfig, appCount: number): void {
+export function checkLayout(workspaceRoot: string, config: ResolvedConfig, apps: readonly string[]): void {
   requireFolder(workspaceRoot, config, 'apps.root', config.apps.root, 'your app folders (each with a PyInstaller *.spec)');
   if (config.plugins) requireFolder(workspaceRoot, config, 'plugins.root', config.plugins.root, 'your plugin folders (each with a plugin.json)');
-  if (appCount === 0) {
+  if (apps.length === 0) {
     // A release of no app would be summed, described and signed, and ship nothing.
     throw new ReleaseError(
       'CONFIG_INVALID',
       `apps.root: no app below ${JSON.stringify(config.apps.root)}: an app is a folder holding a PyInstaller *.spec and a pyproject.toml; fix the path, add the spec, or run \`npx nx g @helix-release/nx-plugin:app <name>\` (see docs/configuration.md)`,
       { file: config.file },
     );
+  }
+  for (const name of Object.keys(config.apps.settings ?? {})) {
+    if (!apps.includes(name)) {
+      throw new ReleaseError('CONFIG_INVALID', `apps.settings.${name}: no app is named ${JSON.stringify(name)}; the apps are ${apps.join(', ')} (the name of each pyproject.toml)`, { file: config.file });
+    }
   }
 }
 

@@ -20,6 +20,7 @@ import {
   installerArtifactName,
   platformTag,
   readAppMetadata,
+  appEnv,
   helixFile,
   readPins,
   readStageRecord,
@@ -168,8 +169,8 @@ export async function packageStage(ctx: StageContext, options: PackageOptions): 
 
   const bundle = await findBundle(distPath, join(ctx.projectRoot, options.spec));
   const executable = join(bundle.dir, `${bundle.name}${isWindows ? '.exe' : ''}`);
-  // The app's own runtime settings (apps.env), as it runs once installed.
-  const smoke = await runTool({ command: executable, args: ['--version'], env: { ...(ctx.config.apps.env ?? {}), ...env } });
+  // The app's own runtime settings (apps.env, apps.settings[app].env), as it runs once installed.
+  const smoke = await runTool({ command: executable, args: ['--version'], env: { ...appEnv(ctx.config, meta.name), ...env } });
   checkSmokeOutput(smoke.stdout, meta, bundle.name, join(ctx.projectRoot, 'pyproject.toml'));
 
   const prefix = artifactName.replace(/\.zip$/, '');

@@ -33,7 +33,7 @@ export default async function preflightExecutor(_options: unknown, context: Exec
   return runStageExecutor({ name: 'preflight' }, {}, context, async (ctx) => {
     const artifacts = artifactsOf(context as GraphContext);
     const apps: AppVersion[] = artifacts.filter((a) => a.kind === 'app');
-    checkLayout(ctx.workspaceRoot, ctx.config, apps.length);
+    checkLayout(ctx.workspaceRoot, ctx.config, apps.map((a) => a.project));
     const version = releaseVersion(ctx.config, apps);
     const git = await readGitState(ctx.workspaceRoot);
     checkReleaseTag(git.tag, version, ctx.config.file);
