@@ -64,7 +64,7 @@ function uvSays(err: unknown): string | undefined {
  */
 async function uvLockCheck(uv: string, root: string, ctx: { env?: NodeJS.ProcessEnv; logger: StageContext['logger'] }): Promise<{ stale?: string }> {
   const run = (offline: boolean) =>
-    runTool({ command: uv, args: ['lock', '--check', ...(offline ? ['--offline'] : []), '--no-config', '--directory', root], env: ctx.env, timeoutMs: 5 * 60_000 }).then(
+    runTool({ command: uv, args: ['lock', '--check', ...(offline ? ['--offline'] : []), '--no-config', '--color', 'never', '--directory', root], env: ctx.env, timeoutMs: 5 * 60_000 }).then(
       () => undefined,
       (err: unknown) => {
         const said = uvSays(err);

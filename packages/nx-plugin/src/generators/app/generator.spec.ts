@@ -216,3 +216,51 @@ describe('appGenerator', () => {
     });
   });
 });
+
+describe('appGenerator --from (adopting an existing app)', () => {
+  const existing = (tree: ReturnType<typeof createTreeWithEmptyWorkspace>, pyproject: string) => {
+    tree.write('apps/legacy/pyproject.toml', pyproject);
+    tree.write('apps/legacy/legacy_tool/main.py', 'def run():\n    print("legacy-tool 3.2.1")\n');
+  };
+  const PYPROJECT = '[project]\nname = "legacy-tool"\nversion = "3.2.1"\ndependencies = []\n\n[project.scripts]\nlegacy-tool = "legacy_tool.main:run"\n';
+
+  it('keeps its files and adds only the spec, the entry script and the cases, from its own name, version and entry point', async () => {
+    const tree = createTreeWithEmptyWorkspace();
+    existing(tree, PYPROJECT);
+    await appGenerator(tree, { name: 'legacy-tool', from: 'apps/legacy', lock: false });
+    expect(tree.read('apps/legacy/pyproject.toml', 'utf-8')).toBe(PYPROJECT);
+    const entry = tree.read('apps/legacy/packaging/entry.py', 'utf-8')!;
+    expect(entry).toContain('from legacy_tool.main import run');
+    expect(entry).toContain('sys.exit(run())');
+    const spec = tree.read('apps/legacy/legacy-tool.spec', 'utf-8')!;
+    // No src/ folder: the code is found in the app folder itself.
+    expect(spec).toContain('pathex=[HERE],');
+    expect(spec).toContain('name="legacy-tool",');
+    expect(tree.exists('apps/legacy/README.md')).toBe(false);
+    expect(tree.read('conformance/cases/legacy-tool-01-version/expect-stdout', 'utf-8')).toBe('^legacy-tool 3\\.2\\.1$\n');
+    // Its commands are its own: only the version case is made for it.
+    expect(tree.children('conformance/cases')).toEqual(['legacy-tool-01-version']);
+    expect(tree.listChanges().map((c) => c.path).filter((p) => p.startsWith('.helix-app-template'))).toEqual([]);
+  });
+
+  it('keeps a spec it has', async () => {
+    const tree = createTreeWithEmptyWorkspace();
+    existing(tree, PYPROJECT);
+    tree.write('apps/legacy/mine.spec', '# my own spec\n');
+    await appGenerator(tree, { name: 'legacy-tool', from: 'apps/legacy', lock: false });
+    expect(tree.exists('apps/legacy/legacy-tool.spec')).toBe(false);
+    expect(tree.read('apps/legacy/mine.spec', 'utf-8')).toBe('# my own spec\n');
+  });
+
+  it.each([
+    ['no pyproject.toml', undefined, /there is no apps\/legacy\/pyproject\.toml/],
+    ['another name', PYPROJECT.replace('name = "legacy-tool"', 'name = "other"'), /\[project\] name is "other", not "legacy-tool"/],
+    ['no static version', PYPROJECT.replace('version = "3.2.1"\n', ''), /needs a static version/],
+    ['no entry point', PYPROJECT.replace(/\[project\.scripts\][^]*$/, ''), /\[project\.scripts\] needs legacy-tool = "<module>:<function>"/],
+  ])('refuses an app with %s', async (_what, pyproject, message) => {
+    const tree = createTreeWithEmptyWorkspace();
+    if (pyproject !== undefined) existing(tree, pyproject);
+    else tree.write('apps/legacy/x.py', '');
+    await expect(appGenerator(tree, { name: 'legacy-tool', from: 'apps/legacy', lock: false })).rejects.toThrow(message);
+  });
+});

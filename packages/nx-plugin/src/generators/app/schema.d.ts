@@ -4,4 +4,5 @@ export interface AppGeneratorSchema {
   directory?: string;
   version?: string;
   lock?: boolean;
+  from?: string;
 }
