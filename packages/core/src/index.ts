@@ -21,3 +21,4 @@ export * from './markers';
 export * from './records';
 export * from './git';
 export * from './custom-stage';
+export * from './timings';

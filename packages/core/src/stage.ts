@@ -4,6 +4,7 @@
  * its ExecutorContext, runs the function and maps the outcome to `{ success }`.
  * The CLI and tools/release_local.sh build the same context without Nx.
  */
+import { recordTiming } from './timings';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describeError } from './errors';
@@ -123,7 +124,14 @@ export async function runStageExecutor(
 ): Promise<{ success: boolean }> {
   const stage = descriptor.name;
   const project = nx.projectName ?? 'release';
-  const logger = consoleLogger(`${project}:${nx.targetName ?? stage}`);
+  const task = `${project}:${nx.targetName ?? stage}`;
+  const logger = consoleLogger(task);
+  const started = Date.now();
+  const timed = async (success: boolean) => {
+    // `clean` leaves dist/work empty, timings included.
+    if (stage !== 'clean') await recordTiming(nx.root, { task, started, ms: Date.now() - started, success });
+    return { success };
+  };
   try {
     const projectRoot = nx.projectsConfigurations?.projects[project]?.root ?? '.';
     // A per-project stage's artifact has its own clock: the last commit that changed its inputs.
@@ -131,11 +139,11 @@ export async function runStageExecutor(
     const clockPaths = perProject ? (config: ResolvedConfig) => artifactClockPaths({ package: descriptor.package!, clockFiles: descriptor.clockFiles }, { workspaceRoot: nx.root, config, project: { root: projectRoot } }) : undefined;
     const ctx = await createStageContext({ stage, project, workspaceRoot: nx.root, projectRoot, logger, clockPaths });
     await fn(ctx, await prepareStage(ctx, descriptor, options));
-    return { success: true };
+    return await timed(true);
   } catch (err) {
     logger.error(describeError(err));
     if (process.env['HELIX_DEBUG'] && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-    return { success: false };
+    return await timed(false);
   }
 }
 

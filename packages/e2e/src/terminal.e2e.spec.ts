@@ -82,6 +82,12 @@ describe('release:all in a terminal', () => {
     expect(summary).toMatch(/^\[release:all\] \d+ files in SHA256SUMS\.txt: 2 installers, 2 plugins, 4 SBOMs, /m);
     expect(summary).toMatch(/^\[release:all\] signed by 4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4 \(the DEVELOPMENT key\)$/m);
     expect(summary).toMatch(/^\[release:all\] built from a clean tree$/m);
+    // --skip-nx-cache: every stage ran, each with its time, PyInstaller's the longest.
+    const times = /^\[release:all\] times: (.*); a stage not listed came from the Nx cache$/m.exec(summary);
+    expect(times, summary).not.toBeNull();
+    const each = Object.fromEntries(times![1]!.split(', ').map((t) => { const m = /^(\S+) (\d+\.\d) s$/.exec(t); expect(m, t).not.toBeNull(); return [m![1]!, Number(m![2])]; }));
+    expect(Object.keys(each)).toEqual(expect.arrayContaining(['release:preflight', 'release:toolchain', 'helix-studio:lock', 'helix-studio:package', 'helix-greeter:package', 'plugin-hello:plugin-zip', 'release:conformance', 'release:sbom', 'release:checksums', 'release:build-meta', 'release:provenance', 'release:sign']));
+    expect(each['helix-studio:package']).toBeGreaterThan(each['release:checksums']!);
     expect(summary).toMatch(/^!! \[release:all\] The release is signed with the DEVELOPMENT key .*do not publish it\.$/m);
   });
 

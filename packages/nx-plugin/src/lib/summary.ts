@@ -4,13 +4,20 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { readGitState, type ReleaseRecords, type StageContext } from '@helix-release/core';
+import { formatDuration, readGitState, readTimings, type ReleaseRecords, type StageContext, type TaskTiming } from '@helix-release/core';
 import { RELEASE_FILES, parseSums } from '@helix-release/format';
 
 /** The summary lines; `warnings` are the ones a publisher must not miss. */
 export interface ReleaseSummary {
   lines: string[];
   warnings: string[];
+}
+
+/** The line of this run's task times (a task served from Nx's cache ran nothing and has none). */
+export function stageTimes(timings: readonly TaskTiming[]): string {
+  const ran = timings.filter((t) => !t.task.endsWith(':all'));
+  if (ran.length === 0) return 'times: every stage came from the Nx cache';
+  return `times: ${ran.map((t) => `${t.task} ${formatDuration(t.ms)}${t.success ? '' : ' (failed)'}`).join(', ')}; a stage not listed came from the Nx cache`;
 }
 
 /** Builds the summary of the release the records describe. */
@@ -33,6 +40,7 @@ export async function releaseSummary(ctx: StageContext, records: ReleaseRecords)
     `${listed} files in ${RELEASE_FILES.sums}: ${[...count('installer', 'installer'), ...count('plugin', 'plugin'), ...count('sbom', 'SBOM'), ...count('conformance', 'conformance file'), ...count('tool', 'kit file'), ...count('custom', 'custom output')].join(', ')}`,
     sign?.signed ? `signed by ${sign.fingerprint}${sign.development ? ' (the DEVELOPMENT key)' : ''}` : 'UNSIGNED',
     git.dirty ? `built from a DIRTY tree (${git.changes.slice(0, 5).join(', ')}${git.changes.length > 5 ? ', …' : ''})` : 'built from a clean tree',
+    stageTimes(await readTimings(ctx.workspaceRoot)),
     `verify with: npx helix-release verify ${folder} --fingerprint <the published fingerprint>`,
   ];
   const warnings: string[] = [];

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { listFiles, platformTag, readGitState, runStageExecutor, type ExecutorContextLike } from '@helix-release/core';
+import { listFiles, platformTag, readGitState, runStageExecutor, startTimings, type ExecutorContextLike } from '@helix-release/core';
 import { checkLayout } from '../../lib/infer';
 import { checkReleaseTag, releaseVersion, supersededFiles, type AppVersion, type CurrentArtifact } from '../../lib/preflight';
 
@@ -31,6 +31,8 @@ async function removeSuperseded(releaseDir: string, current: readonly CurrentArt
 /** `release:preflight`: the workspace has apps where the config says, and the release's version and its tag agree, before any stage runs. */
 export default async function preflightExecutor(_options: unknown, context: ExecutorContextLike) {
   return runStageExecutor({ name: 'preflight' }, {}, context, async (ctx) => {
+    // The first task of every run: the stage times the summary prints start here.
+    await startTimings(ctx.workspaceRoot);
     const artifacts = artifactsOf(context as GraphContext);
     const apps: AppVersion[] = artifacts.filter((a) => a.kind === 'app');
     checkLayout(ctx.workspaceRoot, ctx.config, apps.map((a) => a.project));
