@@ -13,9 +13,13 @@ export default defineConfig({
   apps: {
     // Every folder below it with a PyInstaller spec: studio/ and greeter/.
     root: 'workspace-fixtures',
-    // The Studio's own setting: its smoke test and conformance run it as
-    // packaged, refusing unsigned plugins. The greeter does not get it.
-    settings: { 'helix-studio': { env: { OMNIS_HELIX_PLUGIN_REQUIRE_SIGNED: '1' } } },
+    settings: {
+      // The Studio's own setting: its smoke test and conformance run it as
+      // packaged, refusing unsigned plugins. The greeter does not get it.
+      'helix-studio': { env: { OMNIS_HELIX_PLUGIN_REQUIRE_SIGNED: '1' } },
+      // The greeter's own conformance pack, merged into the release's.
+      'helix-greeter': { conformance: 'workspace-fixtures/greeter-conformance' },
+    },
   },
   plugins: {
     root: 'workspace-fixtures/plugins',

@@ -1,4 +1,5 @@
 import { ownFileInput, type StageDescriptor } from '@helix-release/core';
+import { packSources } from './lib/pack';
 import { KIT_TOOLS, PACK_DIR, RELEASE_FILES, TRUST_STORE_FILE } from '@helix-release/format';
 
 /** Stage `conformance`'s contract: after the builds; runs the pack, ships the verification kit. */
@@ -13,7 +14,7 @@ export const conformanceDescriptor: StageDescriptor = {
   readsWholeConfig: true,
   writes: ({ config }) => [RELEASE_FILES.conformanceResults, RELEASE_FILES.conformanceLog, 'tools', PACK_DIR, ...(config.trustStore ? [TRUST_STORE_FILE] : [])],
   inputs: ({ config }) => [
-    ...(config.conformance ? [`{workspaceRoot}/${config.conformance.pack}/**/*`] : []),
+    ...packSources(config).map((source) => `{workspaceRoot}/${source.dir}/**/*`),
     ...(config.trustStore ? [`{workspaceRoot}/${config.trustStore}`] : []),
     ...KIT_TOOLS.map((tool) => ownFileInput(tool)),
     'sourceDateEpoch',

@@ -106,9 +106,10 @@ const SCHEMA = strict({
     env: envRecord(),
     /**
      * Settings of one app, by its project name (its pyproject.toml name):
-     * `env` for that app only, over `env`. Default `{}`.
+     * `env` for that app only, over `env`; `conformance`, a pack of cases for
+     * that app only, merged into the release's pack. Default `{}`.
      */
-    settings: record(str(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/), strict({ env: envRecord() }), 'an app name')
+    settings: record(str(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/), strict({ env: envRecord(), conformance: relPath.optional() }), 'an app name')
       .optional()
       .transform((settings) => (settings && Object.keys(settings).length > 0 ? settings : undefined)),
   }),

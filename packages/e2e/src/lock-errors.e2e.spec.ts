@@ -162,7 +162,7 @@ describe('a version bump', () => {
     // version case, then re-lock with the toolchain's uv.
     await edit(`${greeter}/pyproject.toml`, (t) => t.replace('version = "0.1.0"', 'version = "0.2.0"'));
     await edit(`${greeter}/src/helix_greeter/__init__.py`, (t) => t.replace('"0.1.0"', '"0.2.0"'));
-    await edit('workspace-fixtures/conformance/cases/helix-greeter-01-version/expect-stdout', (t) => t.replace('0\\.1\\.0', '0\\.2\\.0'));
+    await edit('workspace-fixtures/greeter-conformance/cases/helix-greeter-01-version/expect-stdout', (t) => t.replace('0\\.1\\.0', '0\\.2\\.0'));
     const uv = join(ws, '.helix/toolchain/venv/bin/uv');
     execFileSync(uv, ['lock', '--offline', '--no-progress', '--directory', join(ws, greeter)], { stdio: 'pipe' });
     git(ws, 'commit', '-qam', 'helix-greeter 0.2.0');

@@ -98,7 +98,7 @@ describe('conformanceStage', () => {
     await writeFile(join(ctx.releaseDir, RELEASE_FILES.conformanceResults), '{"stale":true}\n');
     const err = await conformanceStage(ctx, await ReleaseRecords.read(ws, ['helix-studio/package'])).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'CONFORMANCE_NO_PACK', file: 'release.config.ts' });
-    expect((err as Error).message).toBe('release.config.ts has no conformance.pack; a release is not published without its conformance results');
+    expect((err as Error).message).toBe('release.config.ts has no conformance.pack and no app has its own (apps.settings.<app>.conformance); a release is not published without its conformance results');
     // Results of an earlier run do not survive.
     expect(existsSync(join(ctx.releaseDir, RELEASE_FILES.conformanceResults))).toBe(false);
     expect(existsSync(stageRecordPath(ws, 'release', 'conformance'))).toBe(false);

@@ -32,13 +32,14 @@ import {
 } from '@helix-release/core';
 import { KIT_TOOLS, PACK_DIR, RELEASE_FILES, STATEMENT_TYPE, TEST_RESULT_V01, TRUST_STORE_FILE, type ConformanceResults } from '@helix-release/format';
 import { ConformanceError } from './errors';
+import { assemblePack, packSources, type PackSource } from './pack';
 import { parseConformanceOutput } from './results';
 
 /** The pack runner, as shipped in the release (one of KIT_TOOLS). */
 const RUNNER = 'tools/conformance.sh';
 
-/** Copies the kit, the pack and the trust store into the release; returns their records. */
-async function shipKit(ctx: StageContext, pack: string): Promise<ReleaseArtifact[]> {
+/** Copies the kit, the merged pack (see pack.ts) and the trust store into the release; returns their records. */
+async function shipKit(ctx: StageContext, sources: readonly PackSource[]): Promise<ReleaseArtifact[]> {
   const out: ReleaseArtifact[] = [];
   if (ctx.config.trustStore) {
     await copyFile(join(ctx.workspaceRoot, ctx.config.trustStore), join(ctx.releaseDir, TRUST_STORE_FILE));
@@ -53,11 +54,7 @@ async function shipKit(ctx: StageContext, pack: string): Promise<ReleaseArtifact
     await chmod(target, 0o755);
     out.push(await describeReleaseFile(ctx.releaseDir, tool, 'tool'));
   }
-  for (const rel of await listFiles(pack)) {
-    const target = join(ctx.releaseDir, PACK_DIR, rel);
-    await mkdir(dirname(target), { recursive: true });
-    await copyFile(join(pack, rel), target);
-    await chmod(target, 0o644);
+  for (const rel of await assemblePack(ctx.workspaceRoot, sources, join(ctx.releaseDir, PACK_DIR))) {
     out.push(await describeReleaseFile(ctx.releaseDir, `${PACK_DIR}/${rel}`, 'tool'));
   }
   return out;
@@ -76,15 +73,17 @@ export async function conformanceStage(ctx: StageContext, records: ReleaseRecord
   for (const p of [resultsPath, logPath, join(ctx.releaseDir, 'tools'), join(ctx.releaseDir, PACK_DIR), join(ctx.releaseDir, TRUST_STORE_FILE)]) {
     await rm(p, { recursive: true, force: true });
   }
-  if (!ctx.config.conformance) {
-    throw new ConformanceError('CONFORMANCE_NO_PACK', 'release.config.ts has no conformance.pack; a release is not published without its conformance results', { file: ctx.config.file });
+  const sources = packSources(ctx.config);
+  if (sources.length === 0) {
+    throw new ConformanceError('CONFORMANCE_NO_PACK', 'release.config.ts has no conformance.pack and no app has its own (apps.settings.<app>.conformance); a release is not published without its conformance results', { file: ctx.config.file });
   }
-  const pack = join(ctx.workspaceRoot, ctx.config.conformance.pack);
+  // The merged pack, as it ships: what runs is what an end user reruns.
+  const pack = join(ctx.releaseDir, PACK_DIR);
   const artifacts = await records.checked(ctx.releaseDir, { hash: false });
   const platform = platformTag();
   const installers = artifacts.filter((a) => a.kind === 'installer' && a.platform === platform);
   const plugins = artifacts.filter((a) => a.kind === 'plugin');
-  const kit = await shipKit(ctx, pack);
+  const kit = await shipKit(ctx, sources);
 
   if (installers.length === 0) {
     ctx.logger.notice(`NO CONFORMANCE RUN: the release has no ${platform} installer to test on this machine.\nIt ships without conformance results; \`helix-release verify\` reports that.`);
@@ -109,7 +108,7 @@ export async function conformanceStage(ctx: StageContext, records: ReleaseRecord
     const executable = built?.data?.executable ?? `${installer.path.replace(/\.zip$/, '')}/${installer.name}`;
     const app = join(unpacked, executable);
     const caseLog = join(ctx.workDir, `${installer.name}.log`);
-    ctx.logger.info(`running ${ctx.config.conformance.pack} against ${installer.path} with ${plugins.length} plugins`);
+    ctx.logger.info(`running ${PACK_DIR} (${sources.map((s) => s.dir).join(' + ')}) against ${installer.path} with ${plugins.length} plugins`);
     const run = await runTool({
       command: 'bash',
       args: [helixFile(RUNNER), '--app', app, '--plugins', pluginsDir, '--pack', pack, '--log', caseLog],
@@ -145,7 +144,7 @@ export async function conformanceStage(ctx: StageContext, records: ReleaseRecord
   await writeFileAtomic(resultsPath, stableJson(results));
   await writeFileAtomic(logPath, logs.join('\n'));
   if (failed.length) {
-    throw new ConformanceError('CONFORMANCE_FAILED', `${failed.length} conformance case(s) failed: ${failed.join(', ')}; see ${logPath}`, { file: ctx.config.conformance.pack });
+    throw new ConformanceError('CONFORMANCE_FAILED', `${failed.length} conformance case(s) failed: ${failed.join(', ')}; see ${logPath}`, { file: sources.map((s) => s.dir).join(', ') });
   }
   const outputs = [await describeReleaseFile(ctx.releaseDir, RELEASE_FILES.conformanceResults, 'conformance'), await describeReleaseFile(ctx.releaseDir, RELEASE_FILES.conformanceLog, 'conformance'), ...kit];
   await writeStageRecord(ctx.workspaceRoot, { stage: 'conformance', project: ctx.project, artifacts: outputs, data: { ran: true, passed, failed } });

@@ -47,6 +47,7 @@ beforeAll(async () => {
   await put('apps/studio/pyproject.toml', '[project]\nname = "helix-studio"\nversion = "1.4.0"\n');
   await put('plugins/hello/plugin.json', JSON.stringify({ name: 'hello', version: '1.0.0' }));
   await put('plugins/wordcount/plugin.json', JSON.stringify({ name: 'wordcount', version: '2.1.0' }));
+  await put('conformance/cases/01-version/args', '--version\n');
   // The workspace holds our packages as npm workspaces (as this repository does): their sources key the cache.
   await put('package.json', JSON.stringify({ name: 'ws', private: true, workspaces: ['packages/*', 'stages/*'] }));
   for (const dir of OUR_PACKAGES) await put(`packages/${dir}/package.json`, JSON.stringify({ name: `@helix-release/${dir}`, version: '0.0.0' }));
@@ -307,6 +308,8 @@ describe('discover refuses ambiguous workspaces with CONFIG_INVALID', () => {
     ['apps.root naming a folder without any app', { apps: { root: 'plugins' } }, /^apps\.root: no app below "plugins": an app is a folder holding a PyInstaller \*\.spec and a pyproject\.toml/],
     ['plugins.root naming no folder', { plugins: { root: 'plugin' } }, /^plugins\.root: "plugin" is not a folder of the workspace/],
     ['apps.settings naming no app', { apps: { root: 'apps', settings: { 'helix-stuido': { env: { A: '1' } } } } }, /^apps\.settings\.helix-stuido: no app is named "helix-stuido"; the apps are helix-studio/],
+    ['an app pack naming no folder', { apps: { root: 'apps', settings: { 'helix-studio': { conformance: 'studio-pack' } } } }, /^apps\.settings\.helix-studio\.conformance: "studio-pack" is not a folder of the workspace/],
+    ['conformance.pack naming no folder', { conformance: { pack: 'conformence' } }, /^conformance\.pack: "conformence" is not a folder of the workspace/],
   ])('%s: inference goes on (`nx g` must work before the first app), the preflight refuses it', (_what, change, message) => {
     const config = resolveConfig({ ...BASE, ...change });
     const { apps } = discover(ws, config, FILES);

@@ -185,7 +185,9 @@ export function checkLayout(workspaceRoot: string, config: ResolvedConfig, apps:
       { file: config.file },
     );
   }
-  for (const name of Object.keys(config.apps.settings ?? {})) {
+  if (config.conformance) requireFolder(workspaceRoot, config, 'conformance.pack', config.conformance.pack, 'the conformance pack (a cases/ folder)');
+  for (const [name, settings] of Object.entries(config.apps.settings ?? {})) {
+    if (settings.conformance !== undefined) requireFolder(workspaceRoot, config, `apps.settings.${name}.conformance`, settings.conformance, `the conformance pack of ${name} (a cases/ folder)`);
     if (!apps.includes(name)) {
       throw new ReleaseError('CONFIG_INVALID', `apps.settings.${name}: no app is named ${JSON.stringify(name)}; the apps are ${apps.join(', ')} (the name of each pyproject.toml)`, { file: config.file });
     }
