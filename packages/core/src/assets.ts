@@ -96,5 +96,6 @@ export function helixSourcePath(workspaceRoot: string, rel: string): string | un
 export function helixScriptCommand(workspaceRoot: string, name: string, args: readonly string[] = []): string {
   const rel = `tools/nx/${name}`;
   const script = helixSourcePath(workspaceRoot, rel) ?? workspaceRelative(workspaceRoot, helixFile(rel));
-  return ['node', JSON.stringify(script).slice(1, -1) === script && !/\s/.test(script) ? script : JSON.stringify(script), ...args.map((a) => JSON.stringify(a))].join(' ');
+  // Quoted only when the shell would need it, so that this repository's commands stay `node tools/nx/…`.
+  return ['node', /^[\w./@+-]+$/.test(script) ? script : JSON.stringify(script), ...args.map((a) => JSON.stringify(a))].join(' ');
 }
