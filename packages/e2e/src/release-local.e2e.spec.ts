@@ -60,7 +60,13 @@ describe('release_local.sh with artifact files', () => {
     // No installer for this machine: conformance ships the kit but no results.
     expect(plain(r.output)).toContain('NO CONFORMANCE RUN');
 
-    const pack = (await listFiles(join(ws, 'workspace-fixtures/conformance'))).map((f) => `conformance-pack/${f}`);
+    // The merged pack: the release's, and the greeter's own with an app file per case.
+    const greeterCases = (await listFiles(join(ws, 'workspace-fixtures/greeter-conformance'))).map((f) => `conformance-pack/${f}`);
+    const pack = [
+      ...(await listFiles(join(ws, 'workspace-fixtures/conformance'))).map((f) => `conformance-pack/${f}`),
+      ...greeterCases,
+      ...[...new Set(greeterCases.map((f) => f.split('/').slice(0, 3).join('/')))].map((c) => `${c}/app`),
+    ];
     const signed = (f: string) => [f, `${f}.asc`];
     const expected = [
       ...signed('tool-a.bin'),

@@ -50,6 +50,7 @@ describe('appGenerator', () => {
     // EXE's and COLLECT's name (the header comment mentions it once more).
     expect(spec.match(/^ {4}name="acme-cli",$/gm)).toHaveLength(2);
     expect(spec).toMatch(/^coll = COLLECT\(/m);
+    expect(spec).toContain('    pathex=[os.path.join(HERE, "src")],');
 
     expect(text(tree, 'apps/acme-cli/src/acme_cli/__init__.py')).toMatch(/^__version__ = "0\.1\.0"$/m);
     const cli = text(tree, 'apps/acme-cli/src/acme_cli/cli.py');
@@ -264,3 +265,25 @@ describe('appGenerator --from (adopting an existing app)', () => {
     await expect(appGenerator(tree, { name: 'legacy-tool', from: 'apps/legacy', lock: false })).rejects.toThrow(message);
   });
 });
+
+describe('the generated Python', () => {
+  it.each([
+    ['a new app', { name: 'acme-cli', lock: false }, 'apps/acme-cli'],
+    ['an adopted app', { name: 'legacy-tool', from: 'apps/legacy', lock: false }, 'apps/legacy'],
+  ])('of %s parses (spec, entry script, package): no template escaping in the code', async (_what, options, dir) => {
+    const tree = createTreeWithEmptyWorkspace();
+    tree.write('apps/legacy/pyproject.toml', '[project]\nname = "legacy-tool"\nversion = "3.2.1"\n\n[project.scripts]\nlegacy-tool = "legacy_tool.main:run"\n');
+    await appGenerator(tree, options);
+    const files = tree.listChanges().map((c) => c.path).filter((p) => p.startsWith(`${dir}/`) && /\.(py|spec)$/.test(p));
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    const out = await mkdtemp(join(tmpdir(), 'helix-app-py-'));
+    try {
+      for (const [i, f] of files.entries()) await writeFile(join(out, `${i}.py`), tree.read(f, 'utf-8')!);
+      const check = spawnSync('python3', ['-c', 'import ast, sys\nfor f in sys.argv[1:]: ast.parse(open(f).read(), f)', ...files.map((_, i) => join(out, `${i}.py`))], { encoding: 'utf8' });
+      expect(check.status, `${files.join(', ')}: ${check.stderr}`).toBe(0);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+});
+
