@@ -27,7 +27,8 @@ export interface CurrentArtifact {
   artifact: string;
 }
 
-function escapeRegExp(text: string): string {
+/** `text` as a regular expression (JavaScript's or grep -E's) that matches just it. */
+export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

@@ -11,6 +11,7 @@ import { generateFiles, type Tree } from '@nx/devkit';
 import { parse as parseToml } from 'smol-toml';
 import { consoleLogger, loadConfig, ReleaseError, resolveUv, runTool, toolchainPaths } from '@helix-release/core';
 import { provisionPythonTools, withToolchainLock } from '@helix-release/toolchain';
+import { escapeRegExp } from '../../lib/preflight';
 import type { AppGeneratorSchema } from './schema';
 
 /** Where the app and its cases go, from release.config.ts (the defaults of `init` without one). */
@@ -22,11 +23,6 @@ async function layout(tree: Tree): Promise<{ appsRoot: string; pack: string; pyt
     if (err instanceof ReleaseError && err.code === 'CONFIG_NOT_FOUND') return { appsRoot: 'apps', pack: 'conformance', python: 'python3' };
     throw err;
   }
-}
-
-/** `text` as an extended regular expression that matches just it (grep -E, as conformance.sh reads it). */
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** App names: lower-case letters and digits, single dashes between them (a valid PEP 508 name and a file name). */
