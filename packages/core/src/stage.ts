@@ -117,7 +117,10 @@ export async function prepareStage(ctx: StageContext, descriptor: Pick<StageDesc
  * `{ success }`.
  */
 export async function runStageExecutor(
-  descriptor: Pick<StageDescriptor, 'name' | 'evidence'> & Partial<Pick<StageDescriptor, 'scope' | 'package' | 'clockFiles'>>,
+  descriptor: Pick<StageDescriptor, 'name' | 'evidence'> & Partial<Pick<StageDescriptor, 'scope' | 'package' | 'clockFiles'>> & {
+    /** False for a task that must leave no timing behind (`clean` empties dist/work). Default true. */
+    timed?: boolean;
+  },
   options: PlanOptions,
   nx: ExecutorContextLike,
   fn: (ctx: StageContext, records: ReleaseRecords) => Promise<unknown>,
@@ -128,8 +131,7 @@ export async function runStageExecutor(
   const logger = consoleLogger(task);
   const started = Date.now();
   const timed = async (success: boolean) => {
-    // `clean` leaves dist/work empty, timings included.
-    if (stage !== 'clean') await recordTiming(nx.root, { task, started, ms: Date.now() - started, success });
+    if (descriptor.timed !== false) await recordTiming(nx.root, { task, started, ms: Date.now() - started, success });
     return { success };
   };
   try {

@@ -4,7 +4,8 @@ import { runStageExecutor, type ExecutorContextLike } from '@helix-release/core'
 
 /** Removes the release folder, dist/manifest and dist/work. */
 export default async function cleanExecutor(_options: unknown, context: ExecutorContextLike) {
-  return runStageExecutor({ name: 'clean' }, {}, context, async (ctx) => {
+  // Untimed: it leaves dist/work empty, timings included.
+  return runStageExecutor({ name: 'clean', timed: false }, {}, context, async (ctx) => {
     for (const dir of [ctx.releaseDir, join(ctx.workspaceRoot, 'dist', 'manifest'), join(ctx.workspaceRoot, 'dist', 'work')]) {
       await rm(dir, { recursive: true, force: true });
       ctx.logger.info(`removed ${dir}`);

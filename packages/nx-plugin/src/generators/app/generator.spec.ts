@@ -215,6 +215,18 @@ describe('appGenerator', () => {
       expect(out).toContain('(qa/pack/cases)');
       expect(out).not.toContain('WARNING');
     });
+
+    it('warns when the config names no conformance pack: the cases it writes would never run', async () => {
+      const bare = await mkdtemp(join(tmpdir(), 'helix-app-nopack-'));
+      try {
+        await symlink(join(REPO_ROOT, 'node_modules'), join(bare, 'node_modules'));
+        await writeFile(join(bare, 'release.config.ts'), "import { defineConfig } from '@helix-release/core';\n\nexport default defineConfig({ apps: { root: 'apps' } });\n");
+        const out = await printed(await appGenerator(new FsTree(bare, false), { name: 'acme-cli', lock: false }));
+        expect(out).toContain("WARNING: release.config.ts names no conformance.pack: set conformance: { pack: 'conformance' }");
+      } finally {
+        await rm(bare, { recursive: true, force: true });
+      }
+    });
   });
 });
 

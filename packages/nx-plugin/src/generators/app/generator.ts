@@ -15,12 +15,12 @@ import { escapeRegExp } from '../../lib/preflight';
 import type { AppGeneratorSchema } from './schema';
 
 /** Where the app and its cases go, from release.config.ts (the defaults of `init` without one). */
-async function layout(tree: Tree): Promise<{ appsRoot: string; pack: string; python: string }> {
+async function layout(tree: Tree): Promise<{ appsRoot: string; pack: string; python: string; packConfigured: boolean }> {
   try {
     const config = await loadConfig(tree.root);
-    return { appsRoot: config.apps.root, pack: config.conformance?.pack ?? 'conformance', python: config.python };
+    return { appsRoot: config.apps.root, pack: config.conformance?.pack ?? 'conformance', python: config.python, packConfigured: config.conformance !== undefined };
   } catch (err) {
-    if (err instanceof ReleaseError && err.code === 'CONFIG_NOT_FOUND') return { appsRoot: 'apps', pack: 'conformance', python: 'python3' };
+    if (err instanceof ReleaseError && err.code === 'CONFIG_NOT_FOUND') return { appsRoot: 'apps', pack: 'conformance', python: 'python3', packConfigured: true }; // init's defaults
     throw err;
   }
 }
@@ -96,7 +96,7 @@ function readExisting(tree: Tree, dir: string, name: string): ExistingApp {
 export default async function appGenerator(tree: Tree, options: AppGeneratorSchema): Promise<() => Promise<void>> {
   const name = options.name;
   if (!APP_NAME.test(name)) throw new Error(`app name ${JSON.stringify(name)}: use lower-case letters and digits with single dashes between them, starting with a letter`);
-  const { appsRoot, pack, python } = await layout(tree);
+  const { appsRoot, pack, python, packConfigured } = await layout(tree);
   const existing = options.from !== undefined ? readExisting(tree, posix.normalize(options.from), name) : undefined;
   const version = existing?.version ?? options.version ?? '0.1.0';
   if (!APP_VERSION.test(version)) throw new Error(`version ${JSON.stringify(version)}: use a PEP 440 version such as 1.0.0, 1.0.0rc1 or 1.0.0+local`);
@@ -140,6 +140,7 @@ export default async function appGenerator(tree: Tree, options: AppGeneratorSche
         ? `Adopted ${name} in ${directory}${added.length ? `, adding ${added.join(', ')}` : ''}, with its conformance cases in ${cases.map((c) => posix.basename(c)).join(', ')} (${pack}/cases).`
         : `Added ${name} in ${directory}, with its conformance cases in ${cases.map((c) => posix.basename(c)).join(', ')} (${pack}/cases).`,
       ...(found ? [] : [`WARNING: ${directory} is not below apps.root (${appsRoot}): the release will not find it; move it, or set apps.root in release.config.ts.`]),
+      ...(packConfigured ? [] : [`WARNING: release.config.ts names no conformance.pack: set conformance: { pack: '${pack}' } so that these cases run (a release without conformance results is refused).`]),
       options.lock === false ? `Lock it before building: see ${directory}/README.md.` : `Locked with uv: ${directory}/uv.lock and ${directory}/requirements.txt (every package with --hash).`,
       ...(existing ? [`The release runs \`${name} --version\` and expects "${name} ${version}": make sure it prints that.`] : []),
       'Next: commit it (the release takes its timestamps from git), then `npx nx run release:all`.',
