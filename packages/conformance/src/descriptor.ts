@@ -1,14 +1,39 @@
-import { ownFileInput, type StageDescriptor } from '@helix-release/core';
+import { appEnv, configDigest, ownFileInput, type StageDescriptor } from '@helix-release/core';
 import { packSources } from './lib/pack';
 import { KIT_TOOLS, PACK_DIR, RELEASE_FILES, TRUST_STORE_FILE } from '@helix-release/format';
 
-/** Stage `conformance`'s contract: after the builds; runs the pack, ships the verification kit. */
+/** The runner of the pack (one of KIT_TOOLS). */
+const RUNNER = 'tools/conformance.sh';
+
+/**
+ * Stage `app-conformance`'s contract: per app, after its installer and every
+ * plugin zip; runs the merged pack against them and records the outcome
+ * (failed cases too), cached per app. It writes nothing into the release.
+ */
+export const appConformanceDescriptor: StageDescriptor = {
+  name: 'app-conformance',
+  executor: '@helix-release/conformance:app-conformance',
+  package: '@helix-release/conformance',
+  scope: 'app',
+  after: ['package'],
+  afterEvery: ['plugin-zip'],
+  describesArtifact: true,
+  cache: true,
+  readsWholeConfig: false,
+  writes: () => [],
+  inputs: ({ config }) => [...packSources(config).map((source) => `{workspaceRoot}/${source.dir}/**/*`), ownFileInput(RUNNER)],
+  options: ({ config, project }) => ({ configDigest: configDigest({ packs: packSources(config), env: project ? appEnv(config, project.name) : {}, releaseDir: config.releaseDir }) }),
+  description: ({ project }) => `Run the conformance pack against ${project?.artifact} and the plugins; release:conformance publishes the outcome.`,
+};
+
+/** Stage `conformance`'s contract: after the builds and the apps' runs; publishes the results, ships the verification kit. */
 export const conformanceDescriptor: StageDescriptor = {
   name: 'conformance',
   executor: '@helix-release/conformance:conformance',
   package: '@helix-release/conformance',
   scope: 'release',
-  after: ['package', 'plugin-zip'],
+  after: ['package', 'plugin-zip', 'app-conformance'],
+  reads: ['app-conformance'],
   evidence: 'artifacts',
   cache: true,
   readsWholeConfig: true,
@@ -19,5 +44,5 @@ export const conformanceDescriptor: StageDescriptor = {
     ...KIT_TOOLS.map((tool) => ownFileInput(tool)),
     'sourceDateEpoch',
   ],
-  description: () => 'Run the conformance pack against the built Studio and plugins.',
+  description: () => "Publish the conformance results of the release's installers and plugins (the apps' runs), and ship the verification kit.",
 };

@@ -92,10 +92,44 @@ export interface PluginZipRecordData {
 /** What `release/conformance` records. */
 export type ConformanceRecordData = { ran: false } | { ran: true; passed: string[]; failed: string[] };
 
+/** A file a conformance run tested, by its path in the release and its sha256. */
+export interface TestedFile {
+  path: string;
+  sha256: string;
+}
+
+/**
+ * What `<app>/app-conformance` records: one run of the merged pack against
+ * the app's installer with the plugins, failed cases included (the release's
+ * conformance stage publishes them and fails the release on them).
+ */
+export type AppConformanceRecordData =
+  | { ran: false; why: string }
+  | {
+      ran: true;
+      installer: TestedFile;
+      plugins: TestedFile[];
+      /** sha256 of the merged pack's `sha256sum`-style listing, as conformance-results.json names it. */
+      pack: string;
+      /** sha256 of tools/conformance.sh. */
+      runner: string;
+      passed: string[];
+      failed: string[];
+      /** Why each failed case failed, by case name. */
+      why: Record<string, string>;
+      /** The runner's case log. */
+      log: string;
+    };
+
 /** What `release/sbom` records. */
 export interface SbomRecordData {
   /** The syft version that wrote the SBOMs. */
   syft: string;
+}
+
+/** What `<project>/artifact-sbom` records: the syft version and the artifact each SBOM describes. */
+export interface ArtifactSbomRecordData extends SbomRecordData {
+  artifacts: TestedFile[];
 }
 
 /** What `release/sign` records. */
@@ -116,7 +150,9 @@ export interface StageDataMap {
   lock: LockReport;
   package: PackageRecordData;
   'plugin-zip': PluginZipRecordData;
+  'app-conformance': AppConformanceRecordData;
   conformance: ConformanceRecordData;
+  'artifact-sbom': ArtifactSbomRecordData;
   sbom: SbomRecordData;
   checksums: undefined;
   'build-meta': BuildMeta;

@@ -22,8 +22,16 @@ import { IMPORT_RECORD, type RecordRef } from './records';
 /** Name of the root project that owns the release-level targets. */
 export const RELEASE_PROJECT = 'release';
 
-/** Which projects get a stage's target. */
-export type StageScope = 'app' | 'plugin' | 'release';
+/** Which projects get a stage's target: apps, plugins, both (`artifact`), or the root project. */
+export type StageScope = 'app' | 'plugin' | 'artifact' | 'release';
+
+/** The kinds of per-project project. */
+export type ProjectKind = 'app' | 'plugin';
+
+/** True when a stage of `scope` has a target in every project of `kind`. */
+export function scopeIncludes(scope: StageScope, kind: ProjectKind): boolean {
+  return scope === kind || scope === 'artifact';
+}
 
 /** An Nx input as a target lists it. */
 export type NxInput = string | Record<string, unknown>;
@@ -101,7 +109,20 @@ export interface StageDescriptor {
    * (tools/release_local.sh) replaces their records by the import record.
    */
   buildsArtifacts?: boolean;
-  /** Records of per-project stages that are not artifact builders which a release stage reads too (e.g. `lock`). */
+  /**
+   * For per-project stages: stages of *other* projects it runs after, in
+   * every project that has them (an app's conformance needs every plugin
+   * zip); their records are handed over too.
+   */
+  afterEvery?: readonly string[];
+  /**
+   * True for a per-project stage that describes the artifact its project
+   * built (its SBOM, its conformance run): the release-level stage of the
+   * same evidence takes over what it recorded, and does the work itself for
+   * an artifact no project built here (an import plan, a custom stage).
+   */
+  describesArtifact?: boolean;
+  /** Records of per-project stages that are not artifact builders which a stage reads too (e.g. `lock`). */
   reads?: readonly string[];
   /** The evidence its run makes stale; undefined when it changes nothing later stages described. */
   evidence?: EvidenceLevel;
@@ -138,6 +159,38 @@ export function artifactClockPaths(stage: Pick<StageDescriptor, 'package' | 'clo
   const ours = [stage.package, '@helix-release/core', '@helix-release/format'].map((pkg) => workspacePackageDir(params.workspaceRoot, pkg));
   const paths = [params.project.root, ...ours, helixSourcePath(params.workspaceRoot, 'tools/toolchain'), ...(stage.clockFiles?.(params) ?? [])];
   return [...new Set(paths.filter((p): p is string => p !== undefined))].sort();
+}
+
+/** The projects a per-project stage of `scope` has a target in. */
+function projectsOf(scope: Exclude<StageScope, 'release'>, projects: PlanProjects): string[] {
+  return scope === 'app' ? projects.apps : scope === 'plugin' ? projects.plugins : [...projects.apps, ...projects.plugins];
+}
+
+/**
+ * The records a per-project stage reads, in plan order: those of the stages
+ * of its own project it runs after (directly or not) that build artifacts or
+ * that it names in `reads`, then those of its `afterEvery` stages in every
+ * project that has them.
+ */
+export function projectStageRecords(stages: readonly StageDescriptor[], stage: StageDescriptor, project: { name: string; kind: ProjectKind }, projects: PlanProjects): RecordRef[] {
+  const byName = new Map(stages.map((s) => [s.name, s]));
+  const before = new Set<string>();
+  const visit = (name: string) => {
+    for (const dep of byName.get(name)?.after ?? []) {
+      const d = byName.get(dep);
+      if (!d || d.scope === 'release' || !scopeIncludes(d.scope, project.kind) || before.has(dep)) continue;
+      before.add(dep);
+      visit(dep);
+    }
+  };
+  visit(stage.name);
+  const reads = new Set(stage.reads ?? []);
+  const own = stages.filter((s) => before.has(s.name) && (s.buildsArtifacts || reads.has(s.name))).map((s): RecordRef => `${project.name}/${s.name}`);
+  const every = (stage.afterEvery ?? []).flatMap((name) => {
+    const d = byName.get(name);
+    return d && d.scope !== 'release' ? projectsOf(d.scope, projects).filter((p) => p !== project.name).map((p): RecordRef => `${p}/${name}`) : [];
+  });
+  return [...own, ...every];
 }
 
 /** A custom stage, placed in the plan by its slot. */
@@ -224,7 +277,9 @@ export function releasePlan(stages: readonly StageDescriptor[], config: Resolved
     dependsOn[stage.name] = after.map((a) => edge(stage.name, a));
   }
 
-  const imported = (name: string) => variant === 'import' && byName.get(name)?.buildsArtifacts === true;
+  // An import plan replaces the builders' records by the import record, and
+  // leaves what describes a built artifact to the release-level stages.
+  const imported = (name: string) => variant === 'import' && (byName.get(name)?.buildsArtifacts === true || byName.get(name)?.describesArtifact === true);
   const stageTargets = order.filter((name) => !imported(name));
   const releaseTargets = order.filter((name) => scopeOf(name) === 'release');
 
@@ -247,7 +302,7 @@ export function releasePlan(stages: readonly StageDescriptor[], config: Resolved
   const refsOf = (name: string): RecordRef[] => {
     const scope = scopeOf(name);
     if (scope === 'release') return [`${RELEASE_PROJECT}/${name}`];
-    return (scope === 'app' ? projects.apps : projects.plugins).map((p): RecordRef => `${p}/${name}`);
+    return projectsOf(scope, projects).map((p): RecordRef => `${p}/${name}`);
   };
   const records: Record<string, RecordRef[]> = {};
   for (const name of releaseTargets) {

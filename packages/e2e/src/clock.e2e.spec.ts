@@ -17,6 +17,21 @@ let ws: string;
 let clean: string;
 let rebuilt: RunResult;
 let cleanBuild: RunResult;
+let appEdit: RunResult;
+let cleanDiffer: { files: string[]; otherFiles: string[]; differ: string[] };
+
+/** The tasks a run executed (not served from the cache). */
+const executed = (output: string) => ranTasks(output).filter((t) => !cachedTasks(output).includes(t));
+
+/** The files of two release folders, and those whose bytes differ. */
+async function differingFiles(a: string, b: string) {
+  const files = await listFiles(a);
+  const differ: string[] = [];
+  for (const f of files) {
+    if (!(await readFile(join(a, f))).equals(await readFile(join(b, f)).catch(() => Buffer.alloc(0)))) differ.push(f);
+  }
+  return { files, otherFiles: await listFiles(b), differ };
+}
 
 /** git with the test identity, committing at `seconds`. */
 function gitAt(cwd: string, seconds: number, ...args: string[]) {
@@ -44,15 +59,28 @@ beforeAll(async () => {
   await mkdir(join(clean, '.helix'), { recursive: true });
   await symlink(join(repoRoot, '.helix', 'toolchain'), join(clean, '.helix', 'toolchain'));
   cleanBuild = await nx(clean, ['run', 'release:all', '--skip-nx-cache']);
-}, 20 * 60_000);
+  // Compared before the next commit changes the first workspace's release.
+  cleanDiffer = await differingFiles(join(ws, 'dist/release'), join(clean, 'dist/release'));
+
+  const greeter = join(ws, 'workspace-fixtures/greeter/README.md');
+  await writeFile(greeter, `${await readFile(greeter, 'utf8')}\nA day and an hour later: changes this app's folder only.\n`);
+  expect((await gitAt(ws, A_DAY_LATER + 3600, 'commit', '-q', '-am', 'greeter: a README line')).code).toBe(0);
+  appEdit = await nx(ws, ['run', 'release:all']);
+}, 25 * 60_000);
 afterAll(async () => removeTemp(root));
 
 describe('a commit to one plugin, a day later', () => {
   it('rebuilds that plugin and the release-level stages, and serves every other artifact from the cache', () => {
     expect(rebuilt.code, rebuilt.output).toBe(0);
-    expect(cachedTasks(rebuilt.output).sort()).toEqual(expect.arrayContaining(['helix-studio:lock', 'helix-studio:package', 'plugin-wordcount:plugin-zip']));
-    expect(ranTasks(rebuilt.output)).toContain('plugin-hello:plugin-zip');
-    expect(cachedTasks(rebuilt.output)).not.toContain('plugin-hello:plugin-zip');
+    // Every other artifact's build and SBOM come from the cache; the release-level SBOM stage takes them over.
+    expect(cachedTasks(rebuilt.output).sort()).toEqual(
+      expect.arrayContaining(['helix-studio:lock', 'helix-studio:package', 'helix-studio:artifact-sbom', 'helix-greeter:package', 'helix-greeter:artifact-sbom', 'plugin-wordcount:plugin-zip', 'plugin-wordcount:artifact-sbom']),
+    );
+    expect(executed(rebuilt.output)).toEqual(expect.arrayContaining(['plugin-hello:plugin-zip', 'plugin-hello:artifact-sbom']));
+    // Each app is tested with the changed plugin; nothing ran syft over an installer.
+    expect(executed(rebuilt.output)).toEqual(expect.arrayContaining(['helix-studio:app-conformance', 'helix-greeter:app-conformance']));
+    expect(rebuilt.output).toMatch(/\[release:sbom\] taking over 4 per-artifact SBOMs/);
+    expect(rebuilt.output).not.toMatch(/\[release:sbom\] syft .* over/);
   });
 
   it("dates each zip by its own inputs' last commit", async () => {
@@ -72,14 +100,17 @@ describe('a commit to one plugin, a day later', () => {
     expect((await readFile(join(ws, 'dist/release/plugins/wordcount-2.1.0.zip'))).equals(await readFile(join(baseWs, 'dist/release/plugins/wordcount-2.1.0.zip')))).toBe(true);
   });
 
+  it('then a commit to one app re-runs no plugin task and none of the other app', async () => {
+    expect(appEdit.code, appEdit.output).toBe(0);
+    const ran = executed(appEdit.output);
+    expect(ran).toEqual(expect.arrayContaining(['helix-greeter:package', 'helix-greeter:artifact-sbom', 'helix-greeter:app-conformance']));
+    expect(ran.filter((t) => t.startsWith('plugin-') || t.startsWith('helix-studio:'))).toEqual([]);
+  });
+
   it('gives a release byte-identical to a clean build of that commit in another clone', async () => {
     expect(cleanBuild.code, cleanBuild.output).toBe(0);
-    const files = await listFiles(join(ws, 'dist/release'));
-    expect(await listFiles(join(clean, 'dist/release'))).toEqual(files);
-    const differ: string[] = [];
-    for (const f of files) {
-      if (!(await readFile(join(ws, 'dist/release', f))).equals(await readFile(join(clean, 'dist/release', f)))) differ.push(f);
-    }
+    const { files, otherFiles, differ } = cleanDiffer;
+    expect(otherFiles).toEqual(files);
     expect(differ).toEqual([]);
     expect(files.length).toBeGreaterThan(20);
   });

@@ -1,19 +1,42 @@
-import type { StageDescriptor } from '@helix-release/core';
+import { configDigest, type StageDescriptor } from '@helix-release/core';
 import { sbomName } from '@helix-release/format';
 
-/** Stage `sbom`'s contract: after conformance; one SBOM per artifact, cross-checked against each app's lock. */
+/**
+ * Stage `artifact-sbom`'s contract: per app and per plugin, after the build;
+ * the SBOM of that one artifact, cached per artifact and dated by its own
+ * clock, so that a change to one artifact re-describes only that one.
+ */
+export const artifactSbomDescriptor: StageDescriptor = {
+  name: 'artifact-sbom',
+  executor: '@helix-release/sbom:artifact-sbom',
+  package: '@helix-release/sbom',
+  scope: 'artifact',
+  after: ['package', 'plugin-zip'],
+  toolchain: true,
+  reads: ['lock'],
+  describesArtifact: true,
+  evidence: 'artifacts',
+  cache: true,
+  readsWholeConfig: false,
+  writes: ({ project }) => (project ? [sbomName(project.artifact)] : []),
+  inputs: () => ['toolchainPins', 'sourceDateEpoch'],
+  options: ({ config }) => ({ configDigest: configDigest({ python: config.python, releaseDir: config.releaseDir }) }),
+  description: ({ project }) => `The SBOM of ${project?.artifact} with syft (SPDX 2.3), cross-checked against the lock.`,
+};
+
+/** Stage `sbom`'s contract: after conformance; one SBOM per artifact (the projects', or its own), cross-checked against each app's lock. */
 export const sbomDescriptor: StageDescriptor = {
   name: 'sbom',
   executor: '@helix-release/sbom:sbom',
   package: '@helix-release/sbom',
   scope: 'release',
-  after: ['conformance'],
+  after: ['conformance', 'artifact-sbom'],
   toolchain: true,
-  reads: ['lock'],
+  reads: ['lock', 'artifact-sbom'],
   evidence: 'artifacts',
   cache: true,
   readsWholeConfig: true,
   writes: () => [sbomName('*')],
   inputs: () => ['toolchainPins', 'sourceDateEpoch'],
-  description: () => 'One deterministic SPDX 2.3 SBOM per artifact with syft, cross-checked against the lock.',
+  description: () => 'One SBOM per artifact: takes over the per-artifact SBOMs, runs syft for any artifact no project described.',
 };

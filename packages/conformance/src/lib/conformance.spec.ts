@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
@@ -16,7 +16,7 @@ import {
   type StageContext,
 } from '@helix-release/core';
 import { KIT_TOOLS, RELEASE_FILES } from '@helix-release/format';
-import { conformanceStage } from './conformance';
+import { appConformanceStage, conformanceStage } from './conformance';
 
 const SDE = 1_700_000_000;
 const PLATFORM = platformTag();
@@ -31,14 +31,14 @@ let ws: string;
 const assets = vi.hoisted(() => ({ root: '' }));
 vi.mock('@helix-release/core', async (original) => ({ ...(await original<typeof import('@helix-release/core')>()), helixFile: (rel: string) => `${assets.root}/${rel}` }));
 
-const context = (config: ResolvedConfig): StageContext => ({
-  stage: 'conformance',
-  project: 'release',
+const context = (config: ResolvedConfig, project = 'release', stage = 'conformance'): StageContext => ({
+  stage,
+  project,
   workspaceRoot: ws,
   projectRoot: ws,
   config,
   releaseDir: join(ws, config.releaseDir),
-  workDir: join(ws, 'dist', 'work', 'release', 'conformance'),
+  workDir: join(ws, 'dist', 'work', project, stage),
   sourceDateEpoch: { seconds: SDE, origin: 'git' },
   variant: 'build',
   env: {},
@@ -122,5 +122,64 @@ describe('conformanceStage', () => {
     for (const m of mentions) expect(message).toContain(m);
     expect(existsSync(join(ctx.releaseDir, RELEASE_FILES.conformanceResults))).toBe(false);
     expect(existsSync(stageRecordPath(ws, 'release', 'conformance'))).toBe(false);
+  });
+});
+
+/**
+ * A fake conformance.sh that counts its runs in `runs.txt`, prints one passing
+ * and one failing case, and writes a log naming the app it ran.
+ */
+const countingConformance = () =>
+  put(
+    'tools/conformance.sh',
+    [
+      '#!/usr/bin/env bash',
+      'while [ $# -gt 0 ]; do case "$1" in --app) studio=$2; shift 2;; --log) log=$2; shift 2;; *) shift;; esac; done',
+      `echo run >> ${JSON.stringify(join('RUNS'))}`,
+      'echo "=== plugin-loads $("$studio" --version)" > "$log"',
+      'echo "PASS plugin-loads"; echo "FAIL rejects-unsigned: exit code 0, expected 3"; echo "1 passed, 1 failed"; exit 1',
+      '',
+    ].join('\n').replace('RUNS', join(ws, 'runs.txt')),
+    0o755,
+  );
+const runs = () => (existsSync(join(ws, 'runs.txt')) ? readFileSync(join(ws, 'runs.txt'), 'utf8').split('\n').filter(Boolean).length : 0);
+
+describe('appConformanceStage, and conformanceStage taking its run over', () => {
+  it("records the app's run, failed cases included, and writes nothing into the release", async () => {
+    await countingConformance();
+    const ctx = context(WITH_PACK, 'helix-studio', 'app-conformance');
+    const before = (await readdir(ctx.releaseDir)).sort();
+    const runsBefore = runs();
+    const data = await appConformanceStage(ctx, await ReleaseRecords.read(ws, ['helix-studio/package']));
+    expect(runs()).toBe(runsBefore + 1);
+    expect(data).toMatchObject({ ran: true, passed: ['plugin-loads'], failed: ['rejects-unsigned'], why: { 'rejects-unsigned': 'exit code 0, expected 3' }, log: '=== plugin-loads helix-studio 1.4.0\n', plugins: [] });
+    expect(data.ran && data.installer.path).toBe(INSTALLER);
+    expect(existsSync(stageRecordPath(ws, 'helix-studio', 'app-conformance'))).toBe(true);
+    expect((await readdir(ctx.releaseDir)).sort()).toEqual(before);
+  });
+
+  it('takes over a run of exactly these bytes without running the pack again, and fails the release on its failed case', async () => {
+    const ctx = context(WITH_PACK);
+    const runsBefore = runs();
+    const err = await conformanceStage(ctx, await ReleaseRecords.read(ws, ['helix-studio/package', 'helix-studio/app-conformance'])).catch((e: unknown) => e);
+    expect(runs()).toBe(runsBefore);
+    expect(err).toMatchObject({ code: 'CONFORMANCE_FAILED' });
+    const results = JSON.parse(readFileSync(join(ctx.releaseDir, RELEASE_FILES.conformanceResults), 'utf8'));
+    expect(results.predicate).toMatchObject({ result: 'FAILED', passedTests: ['plugin-loads'], failedTests: ['rejects-unsigned'] });
+    expect(readFileSync(join(ctx.releaseDir, RELEASE_FILES.conformanceLog), 'utf8')).toBe(`##### ${INSTALLER}\n=== plugin-loads helix-studio 1.4.0\n`);
+  });
+
+  it('runs the pack itself when the recorded run tested other bytes (another pack)', async () => {
+    await put('conformance/pack/cases/another.json', '{"case":"another"}\n');
+    try {
+      const ctx = context(WITH_PACK);
+      const runsBefore = runs();
+      await conformanceStage(ctx, await ReleaseRecords.read(ws, ['helix-studio/package', 'helix-studio/app-conformance'])).catch(() => undefined);
+      expect(runs()).toBe(runsBefore + 1);
+      const results = JSON.parse(readFileSync(join(ctx.releaseDir, RELEASE_FILES.conformanceResults), 'utf8'));
+      expect(results.predicate.failedTests).toEqual(['rejects-unsigned']);
+    } finally {
+      await rm(join(ws, 'conformance/pack/cases/another.json'));
+    }
   });
 });

@@ -86,7 +86,7 @@ describe('inferProjects', () => {
 
   it('gives the app lock and package targets with executor sources and sourceDateEpoch as inputs', () => {
     const app = byName(inferProjects(ws, resolveConfig(BASE), FILES))['helix-studio']!;
-    expect(Object.keys(app.targets)).toEqual(['lock', 'package']);
+    expect(Object.keys(app.targets)).toEqual(['lock', 'package', 'app-conformance', 'artifact-sbom']);
     const { lock, package: pkg } = app.targets as Record<string, InferredTarget>;
     expect(lock!.executor).toBe('@helix-release/lockfile:lock');
     expect(lock!.inputs).toEqual(expect.arrayContaining([...executorInputs(ws, resolveConfig(BASE), '@helix-release/lockfile', false), '{projectRoot}/uv.lock', '{workspaceRoot}/tools/toolchain/**/*']));
@@ -146,20 +146,56 @@ describe('inferProjects', () => {
     expect(zip.outputs).toEqual(['{workspaceRoot}/dist/release/plugins/hello-1.0.0.zip', '{workspaceRoot}/dist/manifest/plugin-hello/plugin-zip.json']);
   });
 
+  it('gives every app and plugin its own SBOM target, and every app its own conformance run, cached per artifact', () => {
+    const projects = byName(inferProjects(ws, resolveConfig(BASE), FILES));
+    const studio = projects['helix-studio']!.targets;
+    const hello = projects['plugin-hello']!.targets;
+    expect(Object.keys(hello)).toEqual(['plugin-zip', 'artifact-sbom']);
+    const toolchain = { target: 'toolchain', projects: ['release'] };
+    // A plugin's SBOM waits for its own zip only; an app's for its installer, and reads its lock report.
+    expect(hello['artifact-sbom']!.dependsOn).toEqual(['plugin-zip', toolchain]);
+    expect(hello['artifact-sbom']!.options!['records']).toEqual(['plugin-hello/plugin-zip']);
+    expect(hello['artifact-sbom']!.outputs).toEqual(['{workspaceRoot}/dist/release/SBOM-hello-1.0.0.zip.spdx.json', '{workspaceRoot}/dist/manifest/plugin-hello/artifact-sbom.json']);
+    expect(studio['artifact-sbom']!.dependsOn).toEqual(['package', toolchain]);
+    expect(studio['artifact-sbom']!.options!['records']).toEqual(['helix-studio/lock', 'helix-studio/package']);
+    // Keyed by what its build wrote and its own clock, not by the whole config or HEAD's time.
+    const sbomClock = { runtime: 'node tools/nx/resolved-source-date-epoch.cjs "apps/studio" "packages/core" "packages/format" "packages/sbom" "tools/toolchain"' };
+    expect(studio['artifact-sbom']!.inputs).toEqual(expect.arrayContaining([{ dependentTasksOutputFiles: '**/*', transitive: true }, sbomClock, '{workspaceRoot}/packages/sbom/src/**/*.ts']));
+    expect(studio['artifact-sbom']!.inputs).not.toContain('{workspaceRoot}/release.config.ts');
+    expect(studio['artifact-sbom']!.inputs).not.toContainEqual(RELEASE_CLOCK[1]);
+    // The app's run needs its installer and every plugin zip; it writes only its record.
+    const run = studio['app-conformance']!;
+    expect(run.executor).toBe('@helix-release/conformance:app-conformance');
+    expect(run.cache).toBe(true);
+    expect(run.dependsOn).toEqual(['package', { target: 'plugin-zip', projects: ['plugin-hello', 'plugin-wordcount'] }]);
+    expect(run.options!['records']).toEqual(['helix-studio/package', 'plugin-hello/plugin-zip', 'plugin-wordcount/plugin-zip']);
+    expect(run.outputs).toEqual(['{workspaceRoot}/dist/manifest/helix-studio/app-conformance.json']);
+    expect(run.inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/conformance/**/*', '{workspaceRoot}/tools/conformance.sh', { dependentTasksOutputFiles: '**/*', transitive: true }]));
+    expect(run.inputs).not.toContain('{workspaceRoot}/release.config.ts');
+    // Another app's environment leaves this app's run alone; its own changes it.
+    const settings = (app: string) => resolveConfig({ ...BASE, apps: { root: 'apps', settings: { [app]: { env: { X: '1' } } } } });
+    expect(byName(inferProjects(ws, settings('other-app'), FILES))['helix-studio']!.targets['app-conformance']!.options).toEqual(run.options);
+    expect(byName(inferProjects(ws, settings('helix-studio'), FILES))['helix-studio']!.targets['app-conformance']!.options!['configDigest']).not.toBe(run.options!['configDigest']);
+    // With no plugin, the run waits for the installer only.
+    const alone = byName(inferProjects(ws, resolveConfig({ ...BASE, plugins: undefined }), FILES))['helix-studio']!.targets['app-conformance']!;
+    expect(alone.dependsOn).toEqual(['package']);
+    expect(alone.options!['records']).toEqual(['helix-studio/package']);
+  });
+
   it('gives release every stage of the plan in order, custom stages in their slots', () => {
     const release = byName(inferProjects(ws, resolveConfig(BASE), FILES))['release']!;
     expect(Object.keys(release.targets)).toEqual(['preflight', 'toolchain', 'license-report', 'notice', 'conformance', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign', 'all', 'clean']);
     const t = release.targets;
     expect(t['license-report']!.dependsOn).toEqual(['^package', '^plugin-zip', 'preflight']);
-    expect(t['conformance']!.dependsOn).toEqual(['^package', '^plugin-zip', 'license-report']);
+    expect(t['conformance']!.dependsOn).toEqual(['^package', '^plugin-zip', '^app-conformance', 'license-report']);
     expect(t['notice']!.dependsOn).toEqual(['conformance']);
-    expect(t['sbom']!.dependsOn).toEqual(['conformance', 'notice', 'toolchain']);
+    expect(t['sbom']!.dependsOn).toEqual(['conformance', '^artifact-sbom', 'notice', 'toolchain']);
     expect(t['checksums']!.dependsOn).toEqual(['sbom']);
     expect(t['build-meta']!.dependsOn).toEqual(['sbom']);
     expect(t['provenance']!.dependsOn).toEqual(['checksums', 'build-meta']);
     expect(t['sign']!.dependsOn).toEqual(['provenance']);
     expect(t['all']!.dependsOn).toEqual(['sign']);
-    expect(release.metadata?.['helix']).toMatchObject({ stageTargets: ['lock', 'package', 'plugin-zip', 'license-report', 'conformance', 'notice', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign'] });
+    expect(release.metadata?.['helix']).toMatchObject({ stageTargets: ['lock', 'package', 'plugin-zip', 'license-report', 'app-conformance', 'conformance', 'notice', 'artifact-sbom', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign'] });
   });
 
   it('runs a custom stage through the custom-stage executor with its records, options and inputs', () => {
@@ -175,8 +211,9 @@ describe('inferProjects', () => {
       records: ['helix-studio/package', 'plugin-hello/plugin-zip', 'plugin-wordcount/plugin-zip'],
       // The import variant of the plan (tools/release_local.sh) hands it the import record instead.
       importRecords: ['imported/import'],
-      // The other custom stage's file: stages of a slot run in parallel and must not flag each other.
-      siblingOutputs: ['reports/NOTICE.txt'],
+      // The other custom stage's file: stages of a slot run in parallel and must not flag each other;
+      // nor the per-artifact SBOMs, written beside every release stage.
+      siblingOutputs: ['reports/NOTICE.txt', `SBOM-helix-studio-1.4.0-${platformTag()}.zip.spdx.json`, 'SBOM-hello-1.0.0.zip.spdx.json', 'SBOM-wordcount-2.1.0.zip.spdx.json'],
     });
     // Its own inputs, the nx-plugin's sources, the executor package's sources (a workspace package), the clock.
     expect(stage.inputs).toEqual(expect.arrayContaining([
@@ -197,14 +234,18 @@ describe('inferProjects', () => {
   it('hands sbom and provenance the lock reports of every app, and every later stage the records before it', () => {
     const t = byName(inferProjects(ws, resolveConfig(BASE), FILES))['release']!.targets;
     const built = ['helix-studio/package', 'plugin-hello/plugin-zip', 'plugin-wordcount/plugin-zip', 'release/license-report', 'release/conformance', 'release/notice'];
-    expect(t['sbom']!.options!['records']).toEqual(['helix-studio/lock', ...built]);
+    expect(t['sbom']!.options!['records']).toEqual(['helix-studio/lock', ...built, 'helix-studio/artifact-sbom', 'plugin-hello/artifact-sbom', 'plugin-wordcount/artifact-sbom']);
+    // conformance takes over the apps' runs; the stages after it read its record, not theirs.
+    expect(t['conformance']!.options!['records']).toEqual(['helix-studio/package', 'plugin-hello/plugin-zip', 'plugin-wordcount/plugin-zip', 'release/license-report', 'helix-studio/app-conformance']);
+    expect(t['conformance']!.options!['importRecords']).toEqual(['imported/import', 'release/license-report']);
+    expect(t['sbom']!.options!['importRecords']).toEqual(['imported/import', 'helix-studio/lock', 'release/license-report', 'release/conformance', 'release/notice']);
     expect(t['checksums']!.options!['records']).toEqual([...built, 'release/sbom']);
     expect(t['build-meta']!.options!['records']).toEqual([...built, 'release/sbom']);
     expect(t['provenance']!.options!['records']).toEqual(['helix-studio/lock', ...built, 'release/sbom', 'release/checksums', 'release/build-meta']);
     expect(t['sign']!.options!['records']).toEqual([...built, 'release/sbom', 'release/checksums', 'release/build-meta', 'release/provenance']);
     // The import variant keeps the lock reports (release_local.sh runs lock) and swaps the builds for the import record.
     expect(t['provenance']!.options!['importRecords']).toEqual(['imported/import', 'helix-studio/lock', 'release/license-report', 'release/conformance', 'release/notice', 'release/sbom', 'release/checksums', 'release/build-meta']);
-    expect(t['provenance']!.options!['targets']).toEqual(['lock', 'package', 'plugin-zip', 'license-report', 'conformance', 'notice', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign']);
+    expect(t['provenance']!.options!['targets']).toEqual(['lock', 'package', 'plugin-zip', 'license-report', 'app-conformance', 'conformance', 'notice', 'artifact-sbom', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign']);
     expect(t['provenance']!.options!['importTargets']).toEqual(['lock', 'license-report', 'conformance', 'notice', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign']);
   });
 

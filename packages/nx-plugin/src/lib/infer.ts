@@ -29,6 +29,9 @@ import {
   releasePlan,
   type NxInput,
   type PlanProject,
+  type ProjectKind,
+  projectStageRecords,
+  scopeIncludes,
   type ResolvedConfig,
   type StageDescriptor,
   type TargetParams,
@@ -234,7 +237,8 @@ export function discover(workspaceRoot: string, config: ResolvedConfig, files: r
 /** The Nx target of one descriptor, for one project (per-project stages) or for `release`. */
 function stageTarget(workspaceRoot: string, stage: StageDescriptor, params: TargetParams, extra: { options?: Record<string, unknown>; dependsOn?: InferredTarget['dependsOn'] }): InferredTarget {
   const project = params.project?.name ?? RELEASE_PROJECT;
-  const upstream = stage.scope === 'release' ? [{ dependentTasksOutputFiles: '**/*', transitive: true }] : [];
+  // A release stage, or a stage describing its project's artifact, is keyed by what the tasks before it wrote.
+  const upstream = stage.scope === 'release' || stage.describesArtifact ? [{ dependentTasksOutputFiles: '**/*', transitive: true }] : [];
   const target: InferredTarget = {
     executor: stage.executor,
     options: { ...(stage.options?.(params) ?? {}), ...extra.options },
@@ -263,12 +267,25 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
   const toolchain = { target: 'toolchain', projects: [RELEASE_PROJECT] };
   // Every task waits for the preflight: through the toolchain, or directly.
   const preflight = { target: 'preflight', projects: [RELEASE_PROJECT] };
-  const names = { apps: apps.map((a) => a.project), plugins: plugins.map((p) => p.project) };
+  const names = { apps: apps.map((a) => a.project), plugins: plugins.map((p) => p.project), all: [...apps, ...plugins].map((p) => p.project) };
+  const builtInByName = new Map(stages.map((s) => [s.name, s]));
   const plans = { build: releasePlan(stages, config, names), import: releasePlan(stages, config, names, 'import') };
-  const perProject = (scope: 'app' | 'plugin', project: PlanProject): Record<string, InferredTarget> => {
+  const perProject = (kind: ProjectKind, project: PlanProject): Record<string, InferredTarget> => {
     const targets: Record<string, InferredTarget> = {};
-    for (const stage of stages.filter((s) => s.scope === scope)) {
-      targets[stage.name] = stageTarget(workspaceRoot, stage, { config, project }, { dependsOn: [...stage.after, ...(stage.toolchain ? [toolchain] : stage.after.length ? [] : [preflight])] });
+    const own = new Set(stages.filter((s) => s.scope !== 'release' && scopeIncludes(s.scope, kind)).map((s) => s.name));
+    for (const stage of stages.filter((s) => own.has(s.name))) {
+      // `after` may name stages of the other kind of project (`package` for a plugin): only this project's count.
+      const after = stage.after.filter((name) => own.has(name));
+      const every = (stage.afterEvery ?? []).flatMap((name) => {
+        const d = builtInByName.get(name);
+        const others = d && d.scope !== 'release' ? names[d.scope === 'app' ? 'apps' : d.scope === 'plugin' ? 'plugins' : 'all'].filter((p) => p !== project.name) : [];
+        return others.length ? [{ target: name, projects: others }] : [];
+      });
+      const records = projectStageRecords(stages, stage, { name: project.name, kind }, names);
+      targets[stage.name] = stageTarget(workspaceRoot, stage, { config, project }, {
+        options: records.length ? { records } : {},
+        dependsOn: [...after, ...every, ...(stage.toolchain ? [toolchain] : after.length || every.length ? [] : [preflight])],
+      });
     }
     return targets;
   };
@@ -294,6 +311,11 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
     });
   }
 
+  // What the stages describing an artifact write into the release, for every project: they run beside the release-level stages.
+  const describedFiles = [
+    ...apps.map((a): [ProjectKind, PlanProject] => ['app', { name: a.project, root: a.root, artifact: a.artifact, spec: a.spec }]),
+    ...plugins.map((p): [ProjectKind, PlanProject] => ['plugin', { name: p.project, root: p.root, artifact: p.artifact }]),
+  ].flatMap(([kind, project]) => stages.filter((s) => s.describesArtifact && s.scope !== 'release' && scopeIncludes(s.scope, kind)).flatMap((s) => s.writes({ config, project })));
   const plan = plans.build;
   const records = (name: string) => ({ records: plan.records[name], importRecords: plans.import.records[name] });
   const targets: Record<string, InferredTarget> = {
@@ -330,7 +352,8 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
         options: custom.options,
         outputs: custom.outputs,
         ...records(name),
-        siblingOutputs: config.stages.filter((s) => s.name !== custom.name).flatMap((s) => s.outputs.map((o) => o.path)),
+        // Files other tasks may write while it runs: the other custom stages', and the per-artifact SBOMs (which run beside every release stage).
+        siblingOutputs: [...config.stages.filter((s) => s.name !== custom.name).flatMap((s) => s.outputs.map((o) => o.path)), ...describedFiles],
       },
       cache: true,
       inputs: [...custom.inputs, ...executorInputs(workspaceRoot, config, '@helix-release/nx-plugin'), ...executorSourcesOf(workspaceRoot, custom.executor), ...expandInputs(workspaceRoot, ['sourceDateEpoch']), { dependentTasksOutputFiles: '**/*', transitive: true }],

@@ -6,12 +6,12 @@
 import type { StageDescriptor } from '@helix-release/core';
 import { buildMetaDescriptor } from '@helix-release/build-meta/src/descriptor';
 import { checksumsDescriptor } from '@helix-release/checksums/src/descriptor';
-import { conformanceDescriptor } from '@helix-release/conformance/src/descriptor';
+import { appConformanceDescriptor, conformanceDescriptor } from '@helix-release/conformance/src/descriptor';
 import { lockDescriptor } from '@helix-release/lockfile/src/descriptor';
 import { pluginZipDescriptor } from '@helix-release/plugin-zip/src/descriptor';
 import { provenanceDescriptor } from '@helix-release/provenance/src/descriptor';
 import { packageDescriptor } from '@helix-release/pyinstaller/src/descriptor';
-import { sbomDescriptor } from '@helix-release/sbom/src/descriptor';
+import { artifactSbomDescriptor, sbomDescriptor } from '@helix-release/sbom/src/descriptor';
 import { signDescriptor } from '@helix-release/sign/src/descriptor';
 
 /** The built-in stages, in the order the release runs them. */
@@ -19,7 +19,9 @@ export const BUILT_IN_STAGES: readonly StageDescriptor[] = [
   lockDescriptor,
   packageDescriptor,
   pluginZipDescriptor,
+  appConformanceDescriptor,
   conformanceDescriptor,
+  artifactSbomDescriptor,
   sbomDescriptor,
   checksumsDescriptor,
   buildMetaDescriptor,

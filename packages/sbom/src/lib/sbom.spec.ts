@@ -19,7 +19,7 @@ import {
   type ToolchainPins,
 } from '@helix-release/core';
 import { sbomName, uuidV5 } from '@helix-release/format';
-import { sbomStage } from './sbom';
+import { artifactSbomStage, sbomStage } from './sbom';
 import { HELIX_CREATOR, NAMESPACE_BASE, type SpdxDocument } from './normalise';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
@@ -253,5 +253,62 @@ describe('sbomStage', () => {
     expect((err as Error).message).toContain(expected.message);
     expect(await sbomFiles()).toEqual(expected.code === 'SBOM_NAME_CLASH' ? ['SBOM-helix-studio-1.3.0-linux-x86_64.zip.spdx.json'] : []);
     expect(existsSync(stageRecordPath(ws, 'release', 'sbom'))).toBe(false);
+  });
+});
+
+describe('artifactSbomStage, and sbomStage taking its SBOMs over', () => {
+  const syftScans = async () => (existsSync(join(fakeDir, 'calls.log')) ? (await readFile(join(fakeDir, 'calls.log'), 'utf8')).trim().split('\n').filter((l) => l.startsWith('scan ')).length : 0);
+  const inProject = (project: string): StageContext => ({ ...ctx, project, stage: 'artifact-sbom', workDir: join(ws, 'dist', 'work', project, 'artifact-sbom') });
+  const ALL_REFS = [...REFS, 'helix-studio/artifact-sbom', 'plugin-hello/artifact-sbom'];
+
+  beforeEach(async () => {
+    await scanOutput(INSTALLER, JSON.stringify(syftDocument(INSTALLER, INSTALLER_PYPI)));
+    await scanOutput(PLUGIN, JSON.stringify(syftDocument('hello-1.0.0.zip', [['hello', '1.0.0']])));
+  });
+
+  it("writes the SBOM of its project's artifact only, records what it describes, and leaves the other SBOMs alone", async () => {
+    const written = await artifactSbomStage(inProject('plugin-hello'), await ReleaseRecords.read(ws, ['plugin-hello/plugin-zip']));
+    expect(written.map((w) => [w.path, w.name])).toEqual([[sbomName(PLUGIN), PLUGIN]]);
+    // The stale SBOM is the release stage's to remove.
+    expect(await sbomFiles()).toEqual([sbomName(PLUGIN), 'SBOM-helix-studio-1.3.0-linux-x86_64.zip.spdx.json'].sort());
+    const record = (await ReleaseRecords.read(ws, ['plugin-hello/artifact-sbom'])).of('artifact-sbom')[0]!;
+    expect(record.data).toEqual({ syft: PINNED_SYFT, artifacts: [{ path: PLUGIN, sha256: artifacts.get(PLUGIN)!.sha256 }] });
+    expect(await syftScans()).toBe(1);
+  });
+
+  it('an app\'s SBOM is cross-checked against its lock like the release stage\'s', async () => {
+    await scanOutput(INSTALLER, JSON.stringify(syftDocument(INSTALLER, [['cffi', '2.1.1']])));
+    const err = await artifactSbomStage(inProject('helix-studio'), await ReleaseRecords.read(ws, INSTALLER_REFS)).catch((e: unknown) => e);
+    const sbom = join(ctx.releaseDir, sbomName(INSTALLER));
+    expect(err).toMatchObject({ code: 'SBOM_LOCK_MISSING', file: sbom });
+    expect(existsSync(sbom)).toBe(false);
+    expect(existsSync(stageRecordPath(ws, 'helix-studio', 'artifact-sbom'))).toBe(false);
+  });
+
+  it('sbomStage takes over SBOMs of exactly the bytes in the release without running syft, and removes the stale one', async () => {
+    await artifactSbomStage(inProject('helix-studio'), await ReleaseRecords.read(ws, INSTALLER_REFS));
+    await artifactSbomStage(inProject('plugin-hello'), await ReleaseRecords.read(ws, ['plugin-hello/plugin-zip']));
+    const perArtifact = await Promise.all([INSTALLER, PLUGIN].map((p) => readFile(join(ctx.releaseDir, sbomName(p)))));
+    expect(await syftScans()).toBe(2);
+    const out = await sbomStage(ctx, await ReleaseRecords.read(ws, ALL_REFS));
+    expect(await syftScans()).toBe(2);
+    expect(out.map((o) => o.path)).toEqual([sbomName(INSTALLER), sbomName(PLUGIN)].sort());
+    expect(await sbomFiles()).toEqual([sbomName(INSTALLER), sbomName(PLUGIN)].sort());
+    expect(await Promise.all([INSTALLER, PLUGIN].map((p) => readFile(join(ctx.releaseDir, sbomName(p)))))).toEqual(perArtifact);
+    expect((await ReleaseRecords.read(ws, ['release/sbom'])).of('sbom')[0]!.data).toEqual({ syft: PINNED_SYFT });
+  });
+
+  it('sbomStage describes anew an artifact whose bytes changed after its SBOM was written', async () => {
+    await artifactSbomStage(inProject('helix-studio'), await ReleaseRecords.read(ws, INSTALLER_REFS));
+    await artifactSbomStage(inProject('plugin-hello'), await ReleaseRecords.read(ws, ['plugin-hello/plugin-zip']));
+    // The plugin is rebuilt (same size, other bytes), its SBOM record is not.
+    await writeFile(join(ctx.releaseDir, PLUGIN), `${PLUGIN} BYTES\n`);
+    const rebuilt = await describeReleaseFile(ctx.releaseDir, PLUGIN, 'plugin', { sbom: true, name: 'hello', version: '1.0.0' });
+    await writeStageRecord(ws, { project: 'plugin-hello', stage: 'plugin-zip', artifacts: [rebuilt], data: { signed: false } });
+    const calls = await syftScans();
+    await sbomStage(ctx, await ReleaseRecords.read(ws, ALL_REFS));
+    expect(await syftScans()).toBe(calls + 1);
+    const doc = JSON.parse(await readFile(join(ctx.releaseDir, sbomName(PLUGIN)), 'utf8')) as SpdxDocument;
+    expect(doc.documentNamespace).toContain(uuidV5(`sha256:${rebuilt.sha256}`));
   });
 });

@@ -1,11 +1,14 @@
 /**
- * Stage `sbom`: for every artifact of the release (installers, plugins and
- * any artifact a custom stage adds with `sbom: true`), run the pinned syft and
- * write `SBOM-<artifact file name>.spdx.json` (SPDX 2.3 JSON), normalised to be
+ * SBOMs, in two stages. Each runs the pinned syft on an artifact and writes
+ * `SBOM-<artifact file name>.spdx.json` (SPDX 2.3 JSON), normalised to be
  * reproducible and, for installers, cross-checked against the lock.
  *
- * Every SBOM the stage wrote before is removed first, so no SBOM of an
- * artifact that no longer exists survives a run.
+ * - `artifact-sbom` (per app and per plugin, cached per artifact): the SBOM
+ *   of the artifact its project built, dated by its own clock.
+ * - `sbom` (release-level): takes over each artifact's SBOM when it describes
+ *   exactly the bytes in the release, runs syft itself for every other
+ *   artifact (imported ones, a custom stage's with `sbom: true`), and removes
+ *   every SBOM whose artifact is no longer part of the release.
  */
 import { readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -19,6 +22,7 @@ import {
   stableJson,
   writeFileAtomic,
   writeStageRecord,
+  type ArtifactSbomRecordData,
   type ReleaseArtifact,
   type ReleaseRecords,
   type StageContext,
@@ -62,7 +66,70 @@ export async function describeArtifact(ctx: StageContext, syft: string, artifact
   return normaliseSpdx(doc, { artifactPath: artifact.path, sha256: artifact.sha256, sourceDateEpoch: ctx.sourceDateEpoch.seconds });
 }
 
-/** Runs the stage over the artifacts of `refs`. */
+/** Describes one artifact: runs syft, cross-checks an installer against its app's lock, writes its SBOM. */
+async function writeSbom(ctx: StageContext, syft: string, artifact: ReleaseArtifact, records: ReleaseRecords): Promise<ReleaseArtifact> {
+  const doc = await describeArtifact(ctx, syft, artifact);
+  const out = join(ctx.releaseDir, sbomName(artifact.path));
+  if (artifact.kind === 'installer' && artifact.name) {
+    // The plan hands the SBOM stages every app's lock report; one missing is RECORD_MISSING.
+    const report = recordData(records.get('lock', artifact.name));
+    const python = await pythonVersionFor(ctx, artifact.name, records);
+    const result = crossCheckLock(doc, report.packages, {
+      platform: artifact.platform ?? 'linux-x86_64',
+      python,
+      sbomFile: out,
+      lockFile: report.lockfiles[0]?.path ?? 'requirements.txt',
+    });
+    ctx.logger.info(`${sbomName(artifact.path)}: lock cross-check passed (${result.checked.join(', ')}${result.notApplicable.length ? `; not for this platform: ${result.notApplicable.join(', ')}` : ''})`);
+    if (result.unlocked.length) ctx.logger.warn(`${artifact.path} bundles Python packages the lock does not list: ${result.unlocked.join(', ')}`);
+  }
+  await writeFileAtomic(out, stableJson(doc));
+  return describeReleaseFile(ctx.releaseDir, sbomName(artifact.path), 'sbom', { name: artifact.path });
+}
+
+/** Stage `artifact-sbom`: the SBOM of the one artifact this project built (none when it built none that wants one). */
+export async function artifactSbomStage(ctx: StageContext, records: ReleaseRecords): Promise<ReleaseArtifact[]> {
+  const artifacts = (await records.checked(ctx.releaseDir, { hash: false })).filter((a) => a.sbom);
+  const syft = await resolveSyft(ctx.workspaceRoot, ctx.env);
+  const written: ReleaseArtifact[] = [];
+  const described: ArtifactSbomRecordData['artifacts'] = [];
+  try {
+    for (const artifact of artifacts) {
+      written.push(await writeSbom(ctx, syft.command, artifact, records));
+      described.push({ path: artifact.path, sha256: artifact.sha256 });
+    }
+  } catch (err) {
+    await Promise.all(artifacts.map((a) => rm(join(ctx.releaseDir, sbomName(a.path)), { force: true })));
+    throw err;
+  }
+  await writeStageRecord(ctx.workspaceRoot, { stage: 'artifact-sbom', project: ctx.project, artifacts: written, data: { syft: syft.version, artifacts: described } });
+  ctx.logger.info(`${written.map((w) => w.path).join(', ') || 'no SBOM'} written with syft ${syft.version}`);
+  return written;
+}
+
+/**
+ * The per-artifact SBOMs that describe exactly the artifacts in the release,
+ * by artifact path, all made by one syft version (else none: the release
+ * stage then describes everything itself, with one syft).
+ */
+function takenOver(records: ReleaseRecords, artifacts: readonly ReleaseArtifact[]): { sboms: Map<string, ReleaseArtifact>; syft?: string } {
+  const digest = new Map(artifacts.map((a) => [a.path, a.sha256]));
+  const sboms = new Map<string, ReleaseArtifact>();
+  const versions = new Set<string>();
+  for (const record of records.of('artifact-sbom')) {
+    const data = recordData(record);
+    for (const sbom of record.artifacts) {
+      const subject = data.artifacts.find((d) => d.path === sbom.name);
+      if (subject && digest.get(subject.path) === subject.sha256 && sbom.path === sbomName(subject.path)) {
+        sboms.set(subject.path, sbom);
+        versions.add(data.syft);
+      }
+    }
+  }
+  return versions.size === 1 ? { sboms, syft: [...versions][0] } : { sboms: new Map() };
+}
+
+/** Runs the release-level stage over the artifacts of the records the plan hands it. */
 export async function sbomStage(ctx: StageContext, records: ReleaseRecords): Promise<ReleaseArtifact[]> {
   const artifacts = (await records.checked(ctx.releaseDir, { hash: false })).filter((a) => a.sbom);
   const names = new Map<string, string>();
@@ -71,43 +138,34 @@ export async function sbomStage(ctx: StageContext, records: ReleaseRecords): Pro
     if (names.has(name)) throw new SbomError('SBOM_NAME_CLASH', `${a.path} and ${names.get(name)} would share ${name}; give them different file names`, { file: a.path });
     names.set(name, a.path);
   }
+  const taken = takenOver(records, artifacts);
+  const syft = taken.sboms.size < artifacts.length ? await resolveSyft(ctx.workspaceRoot, ctx.env) : undefined;
+  // One syft writes every SBOM of a release: a per-artifact one from another syft is written anew.
+  const sboms = syft && taken.syft !== syft.version ? new Map<string, ReleaseArtifact>() : taken.sboms;
+  const todo = artifacts.filter((a) => !sboms.has(a.path));
   const stale = (await readdir(ctx.releaseDir).catch(() => [] as string[])).filter(isSbomFile);
   for (const f of stale) {
-    if (!names.has(f)) ctx.logger.warn(`removing ${f}: its artifact is no longer part of the release`);
+    const artifact = names.get(f);
+    if (artifact !== undefined && sboms.has(artifact)) continue;
+    if (artifact === undefined) ctx.logger.warn(`removing ${f}: its artifact is no longer part of the release`);
     await rm(join(ctx.releaseDir, f), { force: true });
   }
 
-  const syft = await resolveSyft(ctx.workspaceRoot, ctx.env);
-  ctx.logger.info(`syft ${syft.version} (${syft.command}) over ${artifacts.length} artifacts`);
-  let written: ReleaseArtifact[];
-  try {
-    // Two syft runs at a time: each is mostly single-threaded I/O and parsing.
-    written = await mapConcurrent(artifacts, 2, async (artifact) => {
-      const doc = await describeArtifact(ctx, syft.command, artifact);
-      const out = join(ctx.releaseDir, sbomName(artifact.path));
-      if (artifact.kind === 'installer' && artifact.name) {
-        // The plan hands the sbom stage every app's lock report; one missing is RECORD_MISSING.
-        const report = recordData(records.get('lock', artifact.name));
-        const python = await pythonVersionFor(ctx, artifact.name, records);
-        const result = crossCheckLock(doc, report.packages, {
-          platform: artifact.platform ?? 'linux-x86_64',
-          python,
-          sbomFile: out,
-          lockFile: report.lockfiles[0]?.path ?? 'requirements.txt',
-        });
-        ctx.logger.info(`${sbomName(artifact.path)}: lock cross-check passed (${result.checked.join(', ')}${result.notApplicable.length ? `; not for this platform: ${result.notApplicable.join(', ')}` : ''})`);
-        if (result.unlocked.length) ctx.logger.warn(`${artifact.path} bundles Python packages the lock does not list: ${result.unlocked.join(', ')}`);
-      }
-      await writeFileAtomic(out, stableJson(doc));
-      return describeReleaseFile(ctx.releaseDir, sbomName(artifact.path), 'sbom', { name: artifact.path });
-    });
-  } catch (err) {
-    // No partial set of SBOMs is left to look like a finished stage.
-    await Promise.all([...names.keys()].map((f) => rm(join(ctx.releaseDir, f), { force: true })));
-    throw err;
+  let written: ReleaseArtifact[] = [];
+  if (syft && todo.length) {
+    ctx.logger.info(`syft ${syft.version} (${syft.command}) over ${todo.length} artifacts no project described: ${todo.map((a) => a.path).join(', ')}`);
+    try {
+      // Two syft runs at a time: each is mostly single-threaded I/O and parsing.
+      written = await mapConcurrent(todo, 2, (artifact) => writeSbom(ctx, syft.command, artifact, records));
+    } catch (err) {
+      // No partial set of SBOMs is left to look like a finished stage.
+      await Promise.all(todo.map((a) => rm(join(ctx.releaseDir, sbomName(a.path)), { force: true })));
+      throw err;
+    }
   }
-  written.sort((a, b) => (a.path < b.path ? -1 : 1));
-  await writeStageRecord(ctx.workspaceRoot, { stage: 'sbom', project: ctx.project, artifacts: written, data: { syft: syft.version } });
-  ctx.logger.info(`${written.length} SBOMs written`);
-  return written;
+  if (sboms.size) ctx.logger.info(`taking over ${sboms.size} per-artifact SBOMs (syft ${taken.syft})`);
+  const out = [...sboms.values(), ...written].sort((a, b) => (a.path < b.path ? -1 : 1));
+  await writeStageRecord(ctx.workspaceRoot, { stage: 'sbom', project: ctx.project, artifacts: out, data: { syft: syft?.version ?? taken.syft ?? 'none' } });
+  ctx.logger.info(`${out.length} SBOMs in the release`);
+  return out;
 }
