@@ -7,7 +7,9 @@
  *   the tag build job runs exactly the build stages; the publish job runs
  *   tools/release_local.sh;
  * - `release_local.sh --print-plan` equals `helix-release plan --local`, which
- *   is the plan minus package and plugin-zip (and follows a changed config);
+ *   is the plan minus the builders (package, plugin-zip) and the per-artifact
+ *   evidence stages (app-conformance, artifact-sbom), which the release-level
+ *   stages do for imported artifacts (and follows a changed config);
  * - the comparison reports a stage the workflow lacks (a config with one more
  *   custom stage);
  * - actionlint (built by `npx nx run release:toolchain --dev`) passes on the
@@ -33,8 +35,10 @@ import {
 } from '@helix-release/core';
 import { BUILT_IN_STAGES } from '@helix-release/nx-plugin/src/lib/stages';
 
-/** The per-project stages (the matrix build job runs them). */
-const BUILD_STAGES = BUILT_IN_STAGES.filter((s) => s.scope !== 'release').map((s) => s.name);
+/** The per-project stages that make the artifacts (the matrix build job runs them). */
+const BUILD_STAGES = BUILT_IN_STAGES.filter((s) => s.scope !== 'release' && !s.describesArtifact).map((s) => s.name);
+/** What an import plan leaves out: the builders, and what describes a built artifact (the release-level stages do that). */
+const NOT_IMPORTED = new Set(BUILT_IN_STAGES.filter((s) => s.buildsArtifacts || s.describesArtifact).map((s) => s.name));
 
 const ROOT = resolve(__dirname, '..');
 const WORKFLOW = join(ROOT, '.github', 'workflows', 'release.yml');
@@ -190,14 +194,79 @@ describe('the CI workflow runs the plan of release.config.ts', () => {
   });
 });
 
+/** Each job's block of the workflow (its lines, indented under `jobs:`), by job id. */
+export function jobBlocks(text: string): Map<string, string> {
+  const blocks = new Map<string, string>();
+  let inJobs = false;
+  let job: string | undefined;
+  for (const line of text.split(/\r?\n/)) {
+    if (/^\S/.test(line)) {
+      inJobs = /^jobs:\s*(#.*)?$/.test(line);
+      job = undefined;
+      continue;
+    }
+    const head = inJobs ? /^ {2}([A-Za-z_][\w-]*):\s*(#.*)?$/.exec(line) : null;
+    if (head) {
+      job = head[1]!;
+      blocks.set(job, '');
+    } else if (job !== undefined) {
+      blocks.set(job, `${blocks.get(job)}${line}\n`);
+    }
+  }
+  return blocks;
+}
+
+/** What is wrong with the workflow's cache policy (docs/ci-cache.md): empty when it holds. */
+export function cachePolicyProblems(text: string, releaseLocal: string): string[] {
+  const problems: string[] = [];
+  const jobs = jobBlocks(text);
+  const top = text.slice(0, text.search(/^jobs:/m));
+  if (/NX_SELF_HOSTED_REMOTE_CACHE|actions\/cache/.test(top)) problems.push('the workflow-wide env names a shared cache');
+  for (const [job, block] of jobs) {
+    const shares = /actions\/cache(\/restore|\/save)?@|NX_SELF_HOSTED_REMOTE_CACHE_SERVER/.test(block);
+    if (job === 'affected') continue;
+    if (shares) problems.push(`job ${job} reads or writes a shared cache`);
+    if (!/NX_SKIP_REMOTE_CACHE: "true"/.test(block)) problems.push(`job ${job} does not set NX_SKIP_REMOTE_CACHE`);
+    for (const run of workflowRuns(`jobs:\n  ${job}:\n${block}`).get(job) ?? []) {
+      for (const m of run.matchAll(/npx nx (run-many|run|affected)\b[^\n;&|]*/g)) {
+        if (!/release:toolchain/.test(m[0]) && !/--skip-nx-cache/.test(m[0])) problems.push(`job ${job}: ${m[0].trim()} may read the cache`);
+      }
+    }
+  }
+  for (const m of releaseLocal.matchAll(/npx nx (run-many|run)\b[^\n]*/g)) {
+    if (!/release:toolchain|release:all/.test(m[0]) && !/--skip-nx-cache/.test(m[0])) problems.push(`release_local.sh: ${m[0].trim()} may read the cache`);
+  }
+  const affected = jobs.get('affected') ?? '';
+  if (!/actions\/cache\/restore@/.test(affected) || !/actions\/cache\/save@/.test(affected)) problems.push('job affected does not share the Nx cache through actions/cache');
+  if (/NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN:/.test(affected) && !/github\.event_name == 'pull_request' && secrets\.NX_CACHE_READ_TOKEN/.test(affected)) problems.push('job affected gives pull requests a token other than the read-only one');
+  return problems;
+}
+
+describe('the workflow shares the Nx cache on pull requests and main only (docs/ci-cache.md)', () => {
+  it('holds: the PR job restores and saves it; the tag build and the signing job never read a shared or local cache', async () => {
+    expect(cachePolicyProblems(workflow, await readFile(RELEASE_LOCAL, 'utf8'))).toEqual([]);
+  });
+
+  it('reports a tag build that reads the cache, a restore in the publish job, and a PR given the write token', async () => {
+    const local = await readFile(RELEASE_LOCAL, 'utf8');
+    const readsCache = workflow.replace('-t lock,package,plugin-zip --skip-nx-cache', '-t lock,package,plugin-zip');
+    expect(cachePolicyProblems(readsCache, local)).toEqual(['job build: npx nx run-many -t lock,package,plugin-zip may read the cache']);
+    const restoreInPublish = workflow.replace(/(\n  publish:[\s\S]*?\n    steps:\n)/, '$1      - uses: actions/cache/restore@5a3ec84eff668545956fd18022155c47e93e2684 # v4.2.3\n        with: { path: .nx/cache, key: x }\n');
+    expect(cachePolicyProblems(restoreInPublish, local)).toEqual(['job publish reads or writes a shared cache']);
+    const writeToken = workflow.replace("github.event_name == 'pull_request' && secrets.NX_CACHE_READ_TOKEN || secrets.NX_CACHE_WRITE_TOKEN", 'secrets.NX_CACHE_WRITE_TOKEN');
+    expect(cachePolicyProblems(writeToken, local)).toEqual(['job affected gives pull requests a token other than the read-only one']);
+    expect(cachePolicyProblems(workflow, local.replace('--exclude-task-dependencies --skip-nx-cache\n  fi', '--exclude-task-dependencies\n  fi'))).toEqual([expect.stringMatching(/^release_local\.sh: npx nx run "release:\$target" --exclude-task-dependencies may read the cache$/)]);
+  });
+});
+
 describe('tools/release_local.sh runs the plan of release.config.ts', () => {
-  it('--print-plan equals `helix-release plan --local` equals the plan minus package and plugin-zip', () => {
+  it('--print-plan equals `helix-release plan --local` equals the plan minus the builders and the per-artifact evidence', () => {
     const printed = run('bash', [RELEASE_LOCAL, '--print-plan'], scratch); // from another folder on purpose
     expect(printed.status, printed.stderr).toBe(0);
     const cli = run('node', [CLI, 'plan', '--local'], ROOT);
     expect(cli.status, cli.stderr).toBe(0);
     expect(lines(printed.stdout)).toEqual(lines(cli.stdout));
-    expect(lines(printed.stdout)).toEqual(stageTargets.filter((t) => t !== 'package' && t !== 'plugin-zip'));
+    expect(lines(printed.stdout)).toEqual(stageTargets.filter((t) => !NOT_IMPORTED.has(t)));
   });
 
   it('follows a release.config.ts with one more stage (no list of stages in the script)', async () => {
@@ -264,7 +333,7 @@ describe('tools/release_local.sh runs the plan of release.config.ts', () => {
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`imported ${zip.replace(/\./g, '\\.')} \\(installer`));
     expect(existsSync(join(ws, 'dist', 'release', zip))).toBe(true);
-    const local = stageTargets.filter((t) => t !== 'package' && t !== 'plugin-zip');
+    const local = stageTargets.filter((t) => !NOT_IMPORTED.has(t));
     expect(result.npx).toEqual([
       '|nx run release:toolchain',
       ...local.map((t) =>
