@@ -53,23 +53,31 @@ describe('nx affected after a commit to one plugin', () => {
     const r = await nx(ws, ['affected', `--base=${firstCommit}`, '--head=HEAD', '-t', targets.join(',')]);
     expect(r.code, r.output).toBe(0);
     // Nx runs the requested targets that exist on the two affected projects
-    // (plugin-hello:plugin-zip and the release's stages; `lock`/`package` exist
-    // on neither) plus the tasks they depend on: the release's stages depend on
-    // `^package`, `^plugin-zip` and `release:toolchain`, and `^` spans the
-    // release project's implicit dependencies, so the apps' package tasks (with
-    // their locks) and plugin-wordcount:plugin-zip join the run although their
-    // projects are not affected. Their inputs did not change, so the warm
-    // cache serves them: the PyInstaller build does not run.
-    expect(plain(r.output)).toMatch(/for 2 projects and 7 tasks they depend on/);
+    // (plugin-hello's plugin-zip and artifact-sbom, and the release's stages;
+    // `lock`/`package`/`app-conformance` exist on neither) plus the tasks they
+    // depend on: the release's stages depend on `^package`, `^plugin-zip`,
+    // `^app-conformance`, `^artifact-sbom` and `release:toolchain`, and `^`
+    // spans the release project's implicit dependencies, so the apps' tasks
+    // and plugin-wordcount's join the run although their projects are not
+    // affected. Their inputs did not change, so the warm cache serves them
+    // (the PyInstaller builds and every other SBOM); each app's conformance
+    // run is made anew, since it tests the changed plugin.
+    expect(plain(r.output)).toMatch(/for 2 projects and 12 tasks they depend on/);
     const ran = ranTasks(r.output);
     expect([...ran].sort()).toEqual(
       [
         'helix-greeter:lock',
         'helix-greeter:package',
+        'helix-greeter:app-conformance',
+        'helix-greeter:artifact-sbom',
         'helix-studio:lock',
         'helix-studio:package',
+        'helix-studio:app-conformance',
+        'helix-studio:artifact-sbom',
         'plugin-hello:plugin-zip',
+        'plugin-hello:artifact-sbom',
         'plugin-wordcount:plugin-zip',
+        'plugin-wordcount:artifact-sbom',
         'release:build-meta',
         'release:checksums',
         'release:conformance',
@@ -81,11 +89,13 @@ describe('nx affected after a commit to one plugin', () => {
       ].sort(),
     );
     expect(ran).not.toContain('release:sign');
-    expect(cachedTasks(r.output).sort()).toEqual(['helix-greeter:lock', 'helix-greeter:package', 'helix-studio:lock', 'helix-studio:package', 'plugin-wordcount:plugin-zip']);
+    expect(cachedTasks(r.output).sort()).toEqual(
+      ['helix-greeter:lock', 'helix-greeter:package', 'helix-greeter:artifact-sbom', 'helix-studio:lock', 'helix-studio:package', 'helix-studio:artifact-sbom', 'plugin-wordcount:plugin-zip', 'plugin-wordcount:artifact-sbom'].sort(),
+    );
     expect(plain(r.output)).toMatch(/> nx run helix-studio:package\s+\[local cache\]/);
     // Run, not restored: the edited plugin, and every release-level stage
     // (each takes its upstream tasks' output files as inputs).
-    for (const task of ['plugin-hello:plugin-zip', 'release:license-report', 'release:conformance', 'release:sbom', 'release:checksums', 'release:build-meta', 'release:provenance']) {
+    for (const task of ['plugin-hello:plugin-zip', 'plugin-hello:artifact-sbom', 'helix-studio:app-conformance', 'release:license-report', 'release:conformance', 'release:sbom', 'release:checksums', 'release:build-meta', 'release:provenance']) {
       expect(plain(r.output), task).toMatch(new RegExp(`> nx run ${task}\\s*\\n`));
     }
 

@@ -17,6 +17,12 @@ const CACHEABLE = [
   'helix-studio:package',
   'plugin-hello:plugin-zip',
   'plugin-wordcount:plugin-zip',
+  'helix-greeter:app-conformance',
+  'helix-greeter:artifact-sbom',
+  'helix-studio:app-conformance',
+  'helix-studio:artifact-sbom',
+  'plugin-hello:artifact-sbom',
+  'plugin-wordcount:artifact-sbom',
   'release:license-report',
   'release:conformance',
   'release:sbom',
@@ -65,6 +71,10 @@ describe('caching', () => {
     expect(cached).toContain('plugin-wordcount:plugin-zip');
     expect(cached).toContain('helix-studio:lock'); // its inputs are the lockfiles, not the sources
     expect(cached).not.toContain('helix-studio:package');
+    // The Studio's SBOM and run are made anew; the plugins' SBOMs and the other app's run are not.
+    expect(cached).not.toContain('helix-studio:artifact-sbom');
+    expect(cached).not.toContain('helix-studio:app-conformance');
+    expect(cached).toEqual(expect.arrayContaining(['plugin-hello:artifact-sbom', 'plugin-wordcount:artifact-sbom', 'helix-greeter:artifact-sbom', 'helix-greeter:app-conformance']));
     expect(cached).not.toContain('release:sbom');
   });
 

@@ -93,8 +93,11 @@ describe('a failing conformance case', () => {
       expect(before.has(gone), `${gone} existed before the run`).toBe(true);
       expect(after.has(gone), `${gone} was left behind`).toBe(false);
     }
-    // What remains (the SBOMs of the earlier build, until the sbom stage runs) was not written by this run.
-    for (const [f, v] of after) expect(before.get(f), `${f} was written by the failing run`).toEqual(v);
+    // What remains is the SBOMs. Each describes an artifact whose bytes did not
+    // change and does not depend on conformance, so its task may run beside
+    // the failing one: Nx restores it from the cache, with the same bytes.
+    expect([...after.keys()].every((f) => /^SBOM-.*\.spdx\.json$/.test(f)), [...after.keys()].join(', ')).toBe(true);
+    for (const [f, v] of after) expect(before.get(f)?.sha256, `${f} changed in the failing run`).toBe(v.sha256);
     // And the verifier refuses the folder rather than passing a half release.
     const verify = await run(process.execPath, [join(ws, 'packages/cli/bin/helix-release.cjs'), 'verify', release, '--tofu'], { cwd: ws });
     expect(verify.code).not.toBe(0);

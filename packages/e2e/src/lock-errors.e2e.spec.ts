@@ -16,7 +16,9 @@ const REQUIREMENTS = 'workspace-fixtures/studio/requirements.txt';
 const PYPROJECT = 'workspace-fixtures/studio/pyproject.toml';
 const PLUGIN_ZIPS = ['plugins/hello-1.0.0.zip', 'plugins/wordcount-2.1.0.zip'];
 /** What does not depend on the Studio's lock: the other app's installer and the plugins (from the cache). */
-const UNAFFECTED = [`helix-greeter-0.1.0-${platformTag()}.zip`, ...PLUGIN_ZIPS];
+const GREETER = `helix-greeter-0.1.0-${platformTag()}.zip`;
+/** What does not depend on the Studio's lock: the other app's installer, the plugin zips, and their SBOMs. */
+const UNAFFECTED = [GREETER, ...PLUGIN_ZIPS, ...[GREETER, ...PLUGIN_ZIPS].map((zip) => `SBOM-${zip.split('/').pop()}.spdx.json`)].sort();
 const baseWs = inject('baseWorkspace');
 let root: string | undefined;
 let ws: string;
@@ -93,9 +95,11 @@ describe('bad lock states', () => {
       expect(plain(r.output)).toContain(`[helix-studio:lock] error: ${code}: ${file}:${line}: `);
       expect(plain(r.output)).toMatch(/Failed tasks:\s*\n- helix-studio:lock\n/);
       // Nx runs what does not depend on the lock (the other app and the plugin
-      // zips, from the cache; the toolchain) and nothing that does.
-      expect([...ranTasks(r.output)].sort()).toEqual(['helix-greeter:lock', 'helix-greeter:package', 'helix-studio:lock', 'plugin-hello:plugin-zip', 'plugin-wordcount:plugin-zip', 'release:preflight', 'release:toolchain']);
-      expect(cachedTasks(r.output).sort()).toEqual(['helix-greeter:lock', 'helix-greeter:package', 'plugin-hello:plugin-zip', 'plugin-wordcount:plugin-zip']);
+      // zips with their SBOMs and the other app's conformance run, all from the
+      // cache; the toolchain) and nothing that does.
+      const unaffected = ['helix-greeter:lock', 'helix-greeter:package', 'helix-greeter:app-conformance', 'helix-greeter:artifact-sbom', 'plugin-hello:plugin-zip', 'plugin-hello:artifact-sbom', 'plugin-wordcount:plugin-zip', 'plugin-wordcount:artifact-sbom'];
+      expect([...ranTasks(r.output)].sort()).toEqual([...unaffected, 'helix-studio:lock', 'release:preflight', 'release:toolchain'].sort());
+      expect(cachedTasks(r.output).sort()).toEqual(unaffected.sort());
       // The release folder was emptied (dist/ deleted) before the run: all it
       // holds now is what does not depend on the lock, identical to the base build's.
       expect(await listFiles(join(ws, 'dist/release'))).toEqual(UNAFFECTED);

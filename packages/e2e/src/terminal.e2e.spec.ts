@@ -67,7 +67,7 @@ describe('release:all in a terminal', () => {
     for (const line of [
       /\[helix-studio:package\] PyInstaller \S+ on Python \S+: helix-studio\.spec/,
       /\[helix-studio:package\] helix-studio-1\.4\.0-\S+\.zip: \d+ files/,
-      /\[release:sbom\] syft 1\.57\.1 /,
+      /\[helix-studio:artifact-sbom\] SBOM-helix-studio-1\.4\.0-\S+\.zip\.spdx\.json written with syft 1\.57\.1/,
       /!! \[plugin-hello:plugin-zip\] plugins\/hello-1\.0\.0\.zip is signed with the DEVELOPMENT plugin key/,
       /!! \[release:sign\] The release is signed with the DEVELOPMENT key 4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4/,
     ]) {
