@@ -162,7 +162,7 @@ export function artifactClockPaths(stage: Pick<StageDescriptor, 'package' | 'clo
 }
 
 /** The projects a per-project stage of `scope` has a target in. */
-function projectsOf(scope: Exclude<StageScope, 'release'>, projects: PlanProjects): string[] {
+export function projectsOf(scope: Exclude<StageScope, 'release'>, projects: PlanProjects): string[] {
   return scope === 'app' ? projects.apps : scope === 'plugin' ? projects.plugins : [...projects.apps, ...projects.plugins];
 }
 

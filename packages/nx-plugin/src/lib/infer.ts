@@ -31,6 +31,7 @@ import {
   type PlanProject,
   type ProjectKind,
   projectStageRecords,
+  projectsOf,
   scopeIncludes,
   type ResolvedConfig,
   type StageDescriptor,
@@ -267,7 +268,9 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
   const toolchain = { target: 'toolchain', projects: [RELEASE_PROJECT] };
   // Every task waits for the preflight: through the toolchain, or directly.
   const preflight = { target: 'preflight', projects: [RELEASE_PROJECT] };
-  const names = { apps: apps.map((a) => a.project), plugins: plugins.map((p) => p.project), all: [...apps, ...plugins].map((p) => p.project) };
+  const names = { apps: apps.map((a) => a.project), plugins: plugins.map((p) => p.project) };
+  const appProject = (a: AppInfo): PlanProject => ({ name: a.project, root: a.root, artifact: a.artifact, spec: a.spec });
+  const pluginProject = (p: PluginInfo): PlanProject => ({ name: p.project, root: p.root, artifact: p.artifact });
   const builtInByName = new Map(stages.map((s) => [s.name, s]));
   const plans = { build: releasePlan(stages, config, names), import: releasePlan(stages, config, names, 'import') };
   const perProject = (kind: ProjectKind, project: PlanProject): Record<string, InferredTarget> => {
@@ -278,7 +281,7 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
       const after = stage.after.filter((name) => own.has(name));
       const every = (stage.afterEvery ?? []).flatMap((name) => {
         const d = builtInByName.get(name);
-        const others = d && d.scope !== 'release' ? names[d.scope === 'app' ? 'apps' : d.scope === 'plugin' ? 'plugins' : 'all'].filter((p) => p !== project.name) : [];
+        const others = d && d.scope !== 'release' ? projectsOf(d.scope, names).filter((p) => p !== project.name) : [];
         return others.length ? [{ target: name, projects: others }] : [];
       });
       const records = projectStageRecords(stages, stage, { name: project.name, kind }, names);
@@ -297,7 +300,7 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
       projectType: 'application',
       tags: ['helix:app'],
       metadata: { helix: { kind: 'app', name: app.project, version: app.version, artifact: app.artifact } },
-      targets: perProject('app', { name: app.project, root: app.root, artifact: app.artifact, spec: app.spec }),
+      targets: perProject('app', appProject(app)),
     });
   }
   for (const plugin of plugins) {
@@ -307,14 +310,14 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
       projectType: 'library',
       tags: ['helix:plugin'],
       metadata: { helix: { kind: 'plugin', name: plugin.name, version: plugin.version, artifact: plugin.artifact } },
-      targets: perProject('plugin', { name: plugin.project, root: plugin.root, artifact: plugin.artifact }),
+      targets: perProject('plugin', pluginProject(plugin)),
     });
   }
 
   // What the stages describing an artifact write into the release, for every project: they run beside the release-level stages.
   const describedFiles = [
-    ...apps.map((a): [ProjectKind, PlanProject] => ['app', { name: a.project, root: a.root, artifact: a.artifact, spec: a.spec }]),
-    ...plugins.map((p): [ProjectKind, PlanProject] => ['plugin', { name: p.project, root: p.root, artifact: p.artifact }]),
+    ...apps.map((a): [ProjectKind, PlanProject] => ['app', appProject(a)]),
+    ...plugins.map((p): [ProjectKind, PlanProject] => ['plugin', pluginProject(p)]),
   ].flatMap(([kind, project]) => stages.filter((s) => s.describesArtifact && s.scope !== 'release' && scopeIncludes(s.scope, kind)).flatMap((s) => s.writes({ config, project })));
   const plan = plans.build;
   const records = (name: string) => ({ records: plan.records[name], importRecords: plans.import.records[name] });
