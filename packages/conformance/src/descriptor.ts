@@ -1,9 +1,7 @@
 import { appEnv, configDigest, ownFileInput, type StageDescriptor } from '@helix-release/core';
 import { packSources } from './lib/pack';
+import { RUNNER } from './lib/results';
 import { KIT_TOOLS, PACK_DIR, RELEASE_FILES, TRUST_STORE_FILE } from '@helix-release/format';
-
-/** The runner of the pack (one of KIT_TOOLS). */
-const RUNNER = 'tools/conformance.sh';
 
 /**
  * Stage `app-conformance`'s contract: per app, after its installer and every

@@ -41,10 +41,7 @@ import {
 import { KIT_TOOLS, PACK_DIR, RELEASE_FILES, STATEMENT_TYPE, TEST_RESULT_V01, TRUST_STORE_FILE, type ConformanceResults } from '@helix-release/format';
 import { ConformanceError } from './errors';
 import { assemblePack, packSources, type PackSource } from './pack';
-import { parseConformanceOutput } from './results';
-
-/** The pack runner, as shipped in the release (one of KIT_TOOLS). */
-const RUNNER = 'tools/conformance.sh';
+import { RUNNER, parseConformanceOutput } from './results';
 
 /** Copies the kit, the merged pack (see pack.ts) and the trust store into the release; returns their records. */
 async function shipKit(ctx: StageContext, sources: readonly PackSource[]): Promise<ReleaseArtifact[]> {

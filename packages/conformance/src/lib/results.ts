@@ -4,6 +4,9 @@
  * @helix-release/format.
  */
 
+/** The pack runner, as shipped in the release (one of KIT_TOOLS): what both conformance stages run and key on. */
+export const RUNNER = 'tools/conformance.sh';
+
 /** One case line printed by tools/conformance.sh. */
 export interface CaseOutcome {
   name: string;
