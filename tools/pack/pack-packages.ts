@@ -56,7 +56,22 @@ function shipsAsIs(rel: string): boolean {
   if (/\.spec\.[cm]?[jt]s$/.test(rel)) return false;
   // Generator templates are copied verbatim; other TypeScript is compiled (declarations are kept).
   if (rel.endsWith('.ts') && !rel.endsWith('.d.ts') && !parts.includes('files')) return false;
+  if (isSourceEntry(rel)) return false;
   return true;
+}
+
+/**
+ * A source tree's entry: an `x.cjs` under src/ beside its `x.ts`, which loads the
+ * TypeScript (package.json main, executors.json). The tarball has the
+ * compiled `x.js` instead, and the manifests name it.
+ */
+function isSourceEntry(rel: string): boolean {
+  return rel.startsWith('src/') && rel.endsWith('.cjs');
+}
+
+/** An entry path of a manifest, as the tarball has it: the compiled JavaScript. */
+function compiledEntry(path: string): string {
+  return path.replace(/\.(ts|cjs)$/, '.js');
 }
 
 function walk(dir: string, base = dir): string[] {
@@ -66,9 +81,6 @@ function walk(dir: string, base = dir): string[] {
   });
 }
 
-function js(path: string | undefined): string | undefined {
-  return path?.replace(/\.ts$/, '.js');
-}
 
 function main(): void {
   const dirs = readdirSync(packagesDir).filter((d) => !UNPUBLISHED.has(d) && existsSync(join(packagesDir, d, 'package.json'))).sort();
@@ -101,7 +113,13 @@ function main(): void {
         return [name, ours ?? range];
       }),
     );
-    const packed: Manifest = { ...manifest, main: js(manifest.main), ...(manifest.types ? { types: manifest.types.replace(/\.ts$/, '.d.ts') } : {}), dependencies: deps };
+    const executorsFile = join(stage, 'executors.json');
+    if (existsSync(executorsFile)) {
+      const executors = JSON.parse(readFileSync(executorsFile, 'utf8')) as { executors: Record<string, { implementation: string }> };
+      for (const e of Object.values(executors.executors)) e.implementation = compiledEntry(e.implementation);
+      writeFileSync(executorsFile, `${JSON.stringify(executors, null, 2)}\n`);
+    }
+    const packed: Manifest = { ...manifest, ...(manifest.main ? { main: compiledEntry(manifest.main) } : {}), ...(manifest.types ? { types: manifest.types.replace(/\.ts$/, '.d.ts') } : {}), dependencies: deps };
     delete packed.devDependencies;
     // Nothing but our own code and assets: the list is what npm pack takes.
     packed['files'] = readdirSync(stage).filter((f) => f !== 'package.json').sort();

@@ -247,13 +247,10 @@ export function resolveConfig(raw: unknown, file = 'release.config.ts'): Resolve
 export const CONFIG_FILES = ['release.config.ts', 'release.config.js', 'release.config.cjs'] as const;
 
 function requireTs(file: string): unknown {
-  // Nx registers swc-node before it loads our executors and plugins; a bare
-  // Node process (the CLI, vitest) registers it here.
-  if (!require.extensions['.ts']) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { register } = require('@swc-node/register/register') as { register: (o: object) => void };
-    register({ module: 1 /* CommonJS */, target: 9 /* ES2022 */, esModuleInterop: true, sourceMap: true });
-  }
+  // Nx (or our entry points) registered a TypeScript loader before it loaded
+  // our code; a bare Node process (vitest's children, a script) gets the light one.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (!require.extensions['.ts']) require('../source-loader.cjs');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(file) as { default?: unknown };
   return mod.default ?? mod;

@@ -1,4 +1,4 @@
-/** Fixture for config.spec.ts: a valid config loaded through cosmiconfig and swc-node. */
+/** Fixture for config.spec.ts: a valid config loaded through cosmiconfig and the TypeScript loader. */
 import { defineConfig } from '@helix-release/core';
 
 export default defineConfig({
