@@ -1,6 +1,6 @@
 /**
  * The source a release is built from, as git tells it. Used by build-meta and
- * provenance (and hashed into their Nx inputs by tools/nx/git-state.cjs).
+ * provenance (and hashed into their Nx inputs by {@link gitStateCommand}).
  */
 import { HELIX_URI_BASE } from '@helix-release/format';
 import { runTool } from './tool';
@@ -27,6 +27,16 @@ async function git(cwd: string, ...args: string[]): Promise<string | undefined> 
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The Nx runtime input of the stages that record the source: a POSIX shell
+ * line printing what {@link readGitState} reads (HEAD, its tag, the remote,
+ * the ref and the changed paths), with plain git and no Node start-up.
+ */
+export function gitStateCommand(): string {
+  const q = (label: string, args: string) => `${label}=$(git ${args} 2>/dev/null)`;
+  return `echo "${[q('commit', 'rev-parse HEAD'), q('tag', 'describe --tags --exact-match HEAD'), q('remote', 'remote get-url origin'), q('ref', 'symbolic-ref -q HEAD')].join(' ')}"; git status --porcelain --untracked-files=normal 2>/dev/null`;
 }
 
 /** Reads the git state of `cwd`. */

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { epochToIso, resolveSourceDateEpoch } from './sde';
+import { epochToIso, resolveSourceDateEpoch, shellWord, sourceDateEpochCommand } from './sde';
 
 const COMMIT_TIME = 1_700_000_000; // 2023-11-14T22:13:20Z
 
@@ -46,12 +46,23 @@ describe("an artifact's own clock (paths)", () => {
     expect(resolveSourceDateEpoch({}, repo, paths)).toEqual({ seconds, origin: 'git' });
   });
 
+  const runtimeInput = (paths: string[], env: NodeJS.ProcessEnv = {}, cwd = repo) =>
+    execFileSync('sh', ['-c', sourceDateEpochCommand(paths)], { cwd, encoding: 'utf8', env: { ...process.env, SOURCE_DATE_EPOCH: '', ...env } });
+
   it('is what the Nx runtime input reports, so cache entries follow the same clock', () => {
-    const script = join(__dirname, '..', '..', '..', 'tools', 'nx', 'resolved-source-date-epoch.cjs');
-    for (const paths of [['plugins/a', 'packages/core'], ['plugins/b'], ['plugins/new'], []]) {
-      const out = execFileSync(process.execPath, [script, ...paths], { cwd: repo, encoding: 'utf8', env: { ...process.env, SOURCE_DATE_EPOCH: '' } });
-      expect(out, paths.join(' ')).toBe(`SOURCE_DATE_EPOCH=${resolveSourceDateEpoch({}, repo, paths).seconds}\n`);
+    for (const paths of [['plugins/a', 'packages/core'], ['plugins/b'], ['plugins/new']]) {
+      expect(runtimeInput(paths), paths.join(' ')).toBe(`SOURCE_DATE_EPOCH=${resolveSourceDateEpoch({}, repo, paths).seconds} shallow=false\n`);
     }
+    expect(runtimeInput([])).toBe(`SOURCE_DATE_EPOCH=${resolveSourceDateEpoch({}, repo).seconds}\n`);
+    // The variable wins, as in the stage.
+    expect(runtimeInput(['plugins/a'], { SOURCE_DATE_EPOCH: '5' })).toBe('SOURCE_DATE_EPOCH=5 shallow=false\n');
+    expect(runtimeInput([], { SOURCE_DATE_EPOCH: '5' })).toBe('SOURCE_DATE_EPOCH=5\n');
+  });
+
+  it('quotes every path for the shell', () => {
+    expect(shellWord('plugins/a')).toBe('plugins/a');
+    expect(shellWord("it's $HOME `x`")).toBe(`'it'\\''s $HOME \`x\`'`);
+    expect(runtimeInput(["plugins/it's $HOME", 'plugins/a'])).toBe(`SOURCE_DATE_EPOCH=${COMMIT_TIME} shallow=false\n`);
   });
 
   it('refuses to guess in a shallow clone, naming the fix', async () => {
@@ -62,6 +73,8 @@ describe("an artifact's own clock (paths)", () => {
       // HEAD's own time is known to a shallow clone, and the variable still wins.
       expect(resolveSourceDateEpoch({}, shallow).seconds).toBe(COMMIT_TIME + 86_400);
       expect(resolveSourceDateEpoch({ SOURCE_DATE_EPOCH: '5' }, shallow, ['plugins/a'])).toEqual({ seconds: 5, origin: 'environment' });
+      // Its cache key says so: it never takes an entry a full clone built.
+      expect(runtimeInput(['plugins/a'], {}, shallow)).toMatch(/ shallow=true\n$/);
     } finally {
       await rm(shallow, { recursive: true, force: true });
     }

@@ -19,8 +19,8 @@ export interface SourceDateEpoch {
  * `paths`, the time of the last commit that changed any of them (an
  * artifact's own clock: a commit elsewhere leaves its bytes and cache key
  * alone; HEAD's time when no commit touched them yet); else the commit time of
- * HEAD in `cwd`; else a clear error. tools/nx/resolved-source-date-epoch.cjs
- * computes the same for the Nx cache key.
+ * HEAD in `cwd`; else a clear error. {@link sourceDateEpochCommand} computes
+ * the same for the Nx cache key.
  */
 export function resolveSourceDateEpoch(
   env: NodeJS.ProcessEnv = process.env,
@@ -69,6 +69,29 @@ export function resolveSourceDateEpoch(
     );
   }
   return { seconds: Number(out), origin: 'git' };
+}
+
+/** `text` as one word of a POSIX shell command line. */
+export function shellWord(text: string): string {
+  return /^[\w./@+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The Nx runtime input that follows {@link resolveSourceDateEpoch}: a POSIX
+ * shell line (Nx runs runtime inputs through the shell) printing the value a
+ * stage will use, so that cache entries follow it. Plain git, no Node: a warm
+ * run evaluates one of these per artifact and stage, and a Node start-up costs
+ * 40-150 ms where git answers in a few. With `paths` it also prints whether
+ * the clone is shallow (the stage then refuses to guess): a shallow clone never
+ * hashes like a full one, so it never takes an entry built from the full history.
+ */
+export function sourceDateEpochCommand(paths: readonly string[] = []): string {
+  const head = '$(git log -1 --format=%ct 2>/dev/null)';
+  if (!paths.length) return `echo "SOURCE_DATE_EPOCH=\${SOURCE_DATE_EPOCH:-${head}}"`;
+  return [
+    `t=$(git log -1 --format=%ct -- ${paths.map(shellWord).join(' ')} 2>/dev/null)`,
+    `echo "SOURCE_DATE_EPOCH=\${SOURCE_DATE_EPOCH:-\${t:-${head}}} shallow=$(git rev-parse --is-shallow-repository 2>/dev/null)"`,
+  ].join('; ');
 }
 
 /** RFC 3339 UTC form of a SOURCE_DATE_EPOCH, e.g. `2026-11-26T08:56:49Z`. */

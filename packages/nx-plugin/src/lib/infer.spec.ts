@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { helixFile, platformTag, resolveConfig, type ReleaseConfig } from '@helix-release/core';
+import { gitStateCommand, helixFile, platformTag, resolveConfig, sourceDateEpochCommand, type ReleaseConfig } from '@helix-release/core';
 import { checkLayout, configDigest, discover, executorInputs, inferProjects, type InferredProject, type InferredTarget } from './infer';
 
 const LICENSE_STAGE = { name: 'license-report', executor: '@acme/license-stage:report', after: 'build' as const, outputs: [{ path: 'THIRD_PARTY_LICENSES.txt' }], inputs: ['{workspaceRoot}/LICENSE'] };
@@ -33,7 +33,7 @@ let ws: string;
 /** Our packages, as folders of packages/. */
 const OUR_PACKAGES = ['core', 'format', 'nx-plugin', 'lockfile', 'pyinstaller', 'plugin-zip', 'conformance', 'sbom', 'checksums', 'build-meta', 'provenance', 'sign'];
 /** The clock input of release-level stages here. */
-const RELEASE_CLOCK = [{ env: 'SOURCE_DATE_EPOCH' }, { runtime: 'node tools/nx/resolved-source-date-epoch.cjs' }];
+const RELEASE_CLOCK = [{ env: 'SOURCE_DATE_EPOCH' }, { runtime: 'echo "SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null)}"' }];
 
 
 async function put(rel: string, content: string): Promise<void> {
@@ -96,7 +96,7 @@ describe('inferProjects', () => {
     expect(pkg!.executor).toBe('@helix-release/pyinstaller:package');
     expect(pkg!.options).toEqual({ spec: 'helix-studio.spec', configDigest: configDigest({ python: 'python3', releaseDir: 'dist/release', env: {} }) });
     // Its clock is the Studio's own: the variable, else the last commit that changed its folder, its stage's code, the pins or the trust store it bundles.
-    const clock = { runtime: 'node tools/nx/resolved-source-date-epoch.cjs "apps/studio" "packages/core" "packages/format" "packages/pyinstaller" "tools/toolchain" "trust/trust-store.json"' };
+    const clock = { runtime: sourceDateEpochCommand(['apps/studio', 'packages/core', 'packages/format', 'packages/pyinstaller', 'tools/toolchain', 'trust/trust-store.json']) };
     expect(pkg!.inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/packages/pyinstaller/src/**/*.ts', '!{workspaceRoot}/packages/pyinstaller/src/**/*.spec.ts', '{workspaceRoot}/packages/core/src/**/*.ts', { env: 'SOURCE_DATE_EPOCH' }, clock, '{workspaceRoot}/trust/trust-store.json']));
     expect(pkg!.inputs).not.toContainEqual(RELEASE_CLOCK[1]);
     expect(pkg!.inputs).not.toContain('{workspaceRoot}/release.config.ts');
@@ -127,10 +127,11 @@ describe('inferProjects', () => {
       const files = inputs.filter((i): i is string => typeof i === 'string');
       expect(files.filter((f) => f.includes('packages/') || f.includes('tools/'))).toEqual([]);
       expect(files).toEqual(expect.arrayContaining(['{projectRoot}/uv.lock', '{workspaceRoot}/conformance/**/*', '{workspaceRoot}/release.config.ts']));
-      const script = helixFile('tools/nx/resolved-source-date-epoch.cjs');
+      const script = helixFile('tools/nx/toolchain-state.cjs');
       expect(existsSync(script)).toBe(true);
-      expect(projects['helix-studio']!.targets['package']!.inputs).toContainEqual({ runtime: `node ${script} "apps/studio"` });
-      expect(projects['release']!.targets['provenance']!.inputs).toContainEqual({ runtime: `node ${helixFile('tools/nx/git-state.cjs')}` });
+      expect(projects['release']!.targets['toolchain']!.inputs).toContainEqual({ runtime: `node ${script} "python3"` });
+      expect(projects['helix-studio']!.targets['package']!.inputs).toContainEqual({ runtime: sourceDateEpochCommand(['apps/studio']) });
+      expect(projects['release']!.targets['provenance']!.inputs).toContainEqual({ runtime: gitStateCommand() });
     } finally {
       await rm(other, { recursive: true, force: true });
     }
@@ -140,7 +141,7 @@ describe('inferProjects', () => {
     const plugin = byName(inferProjects(ws, resolveConfig({ ...BASE, plugins: { root: 'plugins', developmentKeyFile: 'keys/dev.pem' } }), FILES))['plugin-hello']!;
     const zip = plugin.targets['plugin-zip']!;
     expect(zip.executor).toBe('@helix-release/plugin-zip:plugin-zip');
-    const clock = { runtime: 'node tools/nx/resolved-source-date-epoch.cjs "keys/dev.pem" "packages/core" "packages/format" "packages/plugin-zip" "plugins/hello" "tools/toolchain"' };
+    const clock = { runtime: sourceDateEpochCommand(['keys/dev.pem', 'packages/core', 'packages/format', 'packages/plugin-zip', 'plugins/hello', 'tools/toolchain']) };
     expect(zip.inputs).toEqual(expect.arrayContaining([...executorInputs(ws, resolveConfig(BASE), '@helix-release/plugin-zip', false), { runtime: 'node tools/nx/plugin-signing-key-id.cjs' }, { env: 'SOURCE_DATE_EPOCH' }, clock, '{workspaceRoot}/keys/dev.pem']));
     expect(zip.options!['configDigest']).toMatch(/^[0-9a-f]{64}$/);
     expect(zip.outputs).toEqual(['{workspaceRoot}/dist/release/plugins/hello-1.0.0.zip', '{workspaceRoot}/dist/manifest/plugin-hello/plugin-zip.json']);
@@ -159,7 +160,7 @@ describe('inferProjects', () => {
     expect(studio['artifact-sbom']!.dependsOn).toEqual(['package', toolchain]);
     expect(studio['artifact-sbom']!.options!['records']).toEqual(['helix-studio/lock', 'helix-studio/package']);
     // Keyed by what its build wrote and its own clock, not by the whole config or HEAD's time.
-    const sbomClock = { runtime: 'node tools/nx/resolved-source-date-epoch.cjs "apps/studio" "packages/core" "packages/format" "packages/sbom" "tools/toolchain"' };
+    const sbomClock = { runtime: sourceDateEpochCommand(['apps/studio', 'packages/core', 'packages/format', 'packages/sbom', 'tools/toolchain']) };
     expect(studio['artifact-sbom']!.inputs).toEqual(expect.arrayContaining([{ dependentTasksOutputFiles: '**/*', transitive: true }, sbomClock, '{workspaceRoot}/packages/sbom/src/**/*.ts']));
     expect(studio['artifact-sbom']!.inputs).not.toContain('{workspaceRoot}/release.config.ts');
     expect(studio['artifact-sbom']!.inputs).not.toContainEqual(RELEASE_CLOCK[1]);
@@ -265,18 +266,27 @@ describe('inferProjects', () => {
     }
     for (const target of ['conformance', 'sbom', 'build-meta', 'provenance']) expect(t[target]!.inputs, target).toEqual(expect.arrayContaining(RELEASE_CLOCK));
     expect(t['conformance']!.inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/conformance/**/*', '{workspaceRoot}/trust/trust-store.json']));
-    expect(t['provenance']!.inputs).toEqual(expect.arrayContaining([{ runtime: 'node tools/nx/git-state.cjs' }, { env: 'CI' }, { env: 'GITHUB_RUN_ID' }]));
+    expect(t['provenance']!.inputs).toEqual(expect.arrayContaining([{ runtime: gitStateCommand() }, { env: 'CI' }, { env: 'GITHUB_RUN_ID' }]));
     expect(t['conformance']!.inputs).toEqual(expect.arrayContaining(['{workspaceRoot}/tools/conformance.sh', '{workspaceRoot}/tools/verify_release_signatures.py']));
     // Every symbolic input was expanded: none is left for Nx to look up in nx.json.
     for (const [name, target] of Object.entries(t)) for (const input of target.inputs ?? []) expect(typeof input !== 'string' || input.startsWith('{') || input.startsWith('!{'), `${name}: ${String(input)}`).toBe(true);
   });
 
-  it('never caches sign, toolchain or clean', () => {
+  it('never caches sign or clean', () => {
     const t = byName(inferProjects(ws, resolveConfig(BASE), FILES))['release']!.targets;
     expect(t['sign']).toMatchObject({ executor: '@helix-release/sign:sign', cache: false });
     expect(t['sign']!.outputs).toBeUndefined();
-    expect(t['toolchain']!.cache).toBe(false);
     expect(t['clean']!.cache).toBe(false);
+  });
+
+  it('caches the toolchain on its pins, its code and what .helix/toolchain holds', () => {
+    const t = byName(inferProjects(ws, resolveConfig({ ...BASE, python: 'python3.12' }), FILES))['release']!.targets;
+    expect(t['toolchain']).toMatchObject({ executor: '@helix-release/toolchain:toolchain', cache: true, outputs: [], dependsOn: ['preflight'] });
+    expect(t['toolchain']!.inputs).toEqual(expect.arrayContaining([
+      ...executorInputs(ws, resolveConfig(BASE), '@helix-release/toolchain'),
+      '{workspaceRoot}/tools/toolchain/**/*',
+      { runtime: 'node tools/nx/toolchain-state.cjs "python3.12"' },
+    ]));
   });
 
   it('puts every output under {workspaceRoot}/dist/release (files) or {workspaceRoot}/dist/manifest (records)', () => {

@@ -21,6 +21,7 @@ import {
   OWN_FILE_PREFIX,
   artifactClockPaths,
   configDigest,
+  gitStateCommand,
   helixScriptCommand,
   helixSourcePath,
   installerArtifactName,
@@ -33,6 +34,7 @@ import {
   projectStageRecords,
   projectsOf,
   scopeIncludes,
+  sourceDateEpochCommand,
   type ResolvedConfig,
   type StageDescriptor,
   type TargetParams,
@@ -121,9 +123,9 @@ export function expandInputs(workspaceRoot: string, inputs: readonly NxInput[], 
     if (input.startsWith(OWN_FILE_PREFIX)) return ownFile(input.slice(OWN_FILE_PREFIX.length));
     switch (input as (typeof HELIX_INPUTS)[number]) {
       case 'sourceDateEpoch':
-        return [{ env: 'SOURCE_DATE_EPOCH' }, { runtime: helixScriptCommand(workspaceRoot, 'resolved-source-date-epoch.cjs', clock) }];
+        return [{ env: 'SOURCE_DATE_EPOCH' }, { runtime: sourceDateEpochCommand(clock) }];
       case 'gitState':
-        return [{ runtime: helixScriptCommand(workspaceRoot, 'git-state.cjs') }];
+        return [{ runtime: gitStateCommand() }];
       case 'toolchainPins':
         return ownFile('tools/toolchain/**/*');
       case 'ciEnvironment':
@@ -327,9 +329,17 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
       cache: false,
       metadata: { description: 'Before any stage: the release has one version, and a tag at HEAD names it.' },
     },
+    // Served from the cache while the pins, the code and what .helix/toolchain holds are unchanged:
+    // a warm run starts no process for it. tools/nx/toolchain-state.cjs says why that is safe.
     toolchain: {
       executor: '@helix-release/toolchain:toolchain',
-      cache: false,
+      cache: true,
+      inputs: [
+        ...executorInputs(workspaceRoot, config, '@helix-release/toolchain'),
+        ...expandInputs(workspaceRoot, ['toolchainPins']),
+        { runtime: helixScriptCommand(workspaceRoot, 'toolchain-state.cjs', [config.python]) },
+      ],
+      outputs: [],
       dependsOn: ['preflight'],
       metadata: { description: 'Provision PyInstaller, uv and syft from tools/toolchain (idempotent).' },
     },
