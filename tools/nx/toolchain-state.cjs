@@ -13,7 +13,7 @@
 'use strict';
 const { createHash, randomUUID } = require('node:crypto');
 const { readFileSync, statSync } = require('node:fs');
-const { delimiter, isAbsolute, join } = require('node:path');
+const { delimiter, isAbsolute, join, sep } = require('node:path');
 
 const python = process.argv[2] || 'python3';
 const windows = process.platform === 'win32';
@@ -25,10 +25,12 @@ const venvBin = join(root, 'venv', windows ? 'Scripts' : 'bin');
 
 const lines = [];
 const missing = [];
+// Inside the workspace a path is printed relative to it, so that a copy of the workspace sharing the toolchain hashes the same.
+const shown = (file) => (file.startsWith(`${process.cwd()}${sep}`) ? file.slice(process.cwd().length + 1) : file);
 const statLine = (label, file) => {
   try {
     const s = statSync(file);
-    lines.push(`${label}=${file} ${s.size} ${s.mtimeMs}`);
+    lines.push(`${label}=${shown(file)} ${s.size} ${s.mtimeMs}`);
     return true;
   } catch {
     return false;

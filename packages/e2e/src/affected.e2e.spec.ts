@@ -60,7 +60,7 @@ describe('nx affected after a commit to one plugin', () => {
     // spans the release project's implicit dependencies, so the apps' tasks
     // and plugin-wordcount's join the run although their projects are not
     // affected. Their inputs did not change, so the warm cache serves them
-    // (the PyInstaller builds and every other SBOM); each app's conformance
+    // (the PyInstaller builds, every other SBOM and the toolchain); each app's conformance
     // run is made anew, since it tests the changed plugin.
     expect(plain(r.output)).toMatch(/for 2 projects and 12 tasks they depend on/);
     const ran = ranTasks(r.output);
@@ -90,7 +90,7 @@ describe('nx affected after a commit to one plugin', () => {
     );
     expect(ran).not.toContain('release:sign');
     expect(cachedTasks(r.output).sort()).toEqual(
-      ['helix-greeter:lock', 'helix-greeter:package', 'helix-greeter:artifact-sbom', 'helix-studio:lock', 'helix-studio:package', 'helix-studio:artifact-sbom', 'plugin-wordcount:plugin-zip', 'plugin-wordcount:artifact-sbom'].sort(),
+      ['helix-greeter:lock', 'helix-greeter:package', 'helix-greeter:artifact-sbom', 'helix-studio:lock', 'helix-studio:package', 'helix-studio:artifact-sbom', 'plugin-wordcount:plugin-zip', 'plugin-wordcount:artifact-sbom', 'release:toolchain'].sort(),
     );
     expect(plain(r.output)).toMatch(/> nx run helix-studio:package\s+\[local cache\]/);
     // Run, not restored: the edited plugin, and every release-level stage

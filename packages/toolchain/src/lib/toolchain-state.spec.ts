@@ -47,6 +47,9 @@ describe.skipIf(process.platform === 'win32')('toolchain-state.cjs', () => {
     expect(first).toMatch(/^stamp=3\.11\.7 [0-9a-f]{64}\ndev=false\npython=/);
     for (const line of ['pyinstaller', 'uv', 'base-python', 'syft']) expect(first).toMatch(new RegExp(`^${line}=\\S+ \\d+ [\\d.]+$`, 'm'));
     expect(state()).toBe(first);
+    // The workspace's own paths are relative: a copy sharing the toolchain hashes the same.
+    expect(first).toMatch(/^syft=\.helix\/toolchain\/bin\/syft \d+ /m);
+    expect(first).not.toContain(ws);
   });
 
   it('changes when a binary is rebuilt or the dev tools are installed', () => {
