@@ -202,6 +202,42 @@ MAX_ENTRY_UNCOMPRESSED = 64 * 1024 * 1024
 RATIO_CHECK_MIN_SIZE = 1024 * 1024
 MAX_RATIO = 100
 MAX_METADATA_DEPTH = 64
+# Entry names: UTF-8 bytes of the whole name and of each component (what every file system holds).
+MAX_NAME_BYTES = 1024
+MAX_COMPONENT_BYTES = 255
+# The grammar of plugin.json's required fields (packages/plugin-zip/README.md); the same
+# patterns as packages/format/src/plugin.ts. ASCII only, so that no name, version or entry
+# point can name a path, a control character or a look-alike.
+PLUGIN_NAME_PATTERN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?")
+PLUGIN_VERSION_PATTERN = re.compile(r"[0-9](?:[A-Za-z0-9._+]{0,62}[A-Za-z0-9])?")
+PLUGIN_ENTRY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}(?:\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,7}:[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def entry_module_file(entry: str) -> str:
+    """The zip entry holding an entry point's module: "a.b:run" -> "a/b.py"."""
+    return entry.partition(":")[0].replace(".", "/") + ".py"
+
+
+def check_plugin_metadata(meta: object, files) -> str | None:
+    """Why plugin.json's name, version and entry break the grammar (None when they do not).
+
+    `files` holds the zip's entry names; the entry module must be one of them.
+    """
+    if not isinstance(meta, dict):
+        return "needs a non-empty string 'name'"
+    for key in ("name", "version", "entry"):
+        if not isinstance(meta.get(key), str) or not meta[key]:
+            return "needs a non-empty string %r" % key
+    if not PLUGIN_NAME_PATTERN.fullmatch(meta["name"]):
+        return 'name must be 1 to 64 letters, digits, ".", "_" or "-", starting and ending with a letter or digit'
+    if not PLUGIN_VERSION_PATTERN.fullmatch(meta["version"]):
+        return 'version must be 1 to 64 letters, digits, ".", "_" or "+", starting with a digit and ending with a letter or digit'
+    if not PLUGIN_ENTRY_PATTERN.fullmatch(meta["entry"]):
+        return "entry must be 'module:function' of ASCII identifiers (module dotted, at most 8 parts)"
+    module = entry_module_file(meta["entry"])
+    if module not in files:
+        return "entry module %s is not in the plugin" % module
+    return None
 
 
 class PluginRejected(Exception):
@@ -255,6 +291,10 @@ def _unsafe_reason(name: str) -> str | None:
         return "entry name contains '..'"
     if any(part in ("", ".") for part in parts):
         return "entry name has an empty or '.' component"
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        return "name longer than %d bytes" % MAX_NAME_BYTES
+    if any(len(part.encode("utf-8")) > MAX_COMPONENT_BYTES for part in parts):
+        return "a name component longer than %d bytes" % MAX_COMPONENT_BYTES
     return None
 
 
@@ -468,6 +508,13 @@ def _verify_or_raise(data, trust: dict):
             raise PluginRejected("PLUGIN_DUPLICATE_ENTRY", name, "differs from %r only in case" % folded[key])
         seen.add(name)
         folded[key] = name
+    # A name that is also a folder of another ("a" and "a/b") cannot be extracted, up to case either.
+    for entry in entries:
+        parts = entry.name.split("/")
+        for i in range(1, len(parts)):
+            other = folded.get("/".join(parts[:i]).lower())
+            if other is not None:
+                raise PluginRejected("PLUGIN_DUPLICATE_ENTRY", entry.name, "%r is a file, so it cannot also be a folder" % other)
 
     total = 0
     for entry in entries:
@@ -496,11 +543,9 @@ def _verify_or_raise(data, trust: dict):
         raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "not JSON: %s" % err) from None
     if _nesting_depth(meta) > MAX_METADATA_DEPTH:
         raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "nested deeper than %d levels" % MAX_METADATA_DEPTH)
-    for key in ("name", "version", "entry"):
-        if not isinstance(meta, dict) or not isinstance(meta.get(key), str) or not meta[key]:
-            raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "needs a non-empty string %r" % key)
-    if ":" not in meta["entry"]:
-        raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "entry must be 'module:function'")
+    problem = check_plugin_metadata(meta, files)
+    if problem:
+        raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", problem)
     return trust_result
 
 

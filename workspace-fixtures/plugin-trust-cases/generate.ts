@@ -432,6 +432,26 @@ export async function generate(outDir: string): Promise<TrustCaseTable> {
       const text = JSON.stringify({ ...tinyMeta, weight: 0 }, null, 2).replace('"weight": 0', '"weight": NaN');
       return reproducibleZip(await signItems(replaceItem(tiny, 'plugin.json', metaJson(`${text}\n`)), dev), scratch);
     })());
+    // Signed metadata is checked too (after the signature, before anything is written): a trusted
+    // signature over a hostile plugin.json must not let it name paths or modules outside the plugin.
+    const signedMeta = async (meta: Record<string, unknown> | string) =>
+      reproducibleZip(await signItems(replaceItem(tiny, 'plugin.json', metaJson(typeof meta === 'string' ? meta : `${JSON.stringify(meta, null, 2)}\n`)), dev), scratch);
+    await add('metadata-name-traversal', 'PLUGIN_BAD_METADATA', 'signed by the trusted key, plugin.json "name": "../x"', signedMeta({ ...tinyMeta, name: '../x' }));
+    await add('metadata-name-absolute', 'PLUGIN_BAD_METADATA', 'signed by the trusted key, plugin.json "name": "/tmp/x"', signedMeta({ ...tinyMeta, name: '/tmp/x' }));
+    await add('metadata-name-nul', 'PLUGIN_BAD_METADATA', 'signed by the trusted key, plugin.json "name": "x\\u0000y" (a NUL)', signedMeta({ ...tinyMeta, name: 'x\u0000y' }));
+    await add('metadata-name-lone-surrogate', 'PLUGIN_BAD_METADATA', 'signed by the trusted key, plugin.json "name": "x\\ud800" (a lone surrogate, valid JSON text)', signedMeta(`${JSON.stringify(tinyMeta, null, 2).replace('"name": "tiny"', '"name": "x\\ud800"')}\n`));
+    await add('metadata-name-trailing-dot', 'PLUGIN_BAD_METADATA', 'signed by the trusted key, plugin.json "name": "tiny." (Windows drops the dot)', signedMeta({ ...tinyMeta, name: 'tiny.' }));
+    await add('metadata-name-too-long', 'PLUGIN_BAD_METADATA', 'signed by the trusted key, a 65-character "name"', signedMeta({ ...tinyMeta, name: 'n'.repeat(65) }));
+    await add('metadata-version-traversal', 'PLUGIN_BAD_METADATA', 'signed by the trusted key, plugin.json "version": "1/../../x"', signedMeta({ ...tinyMeta, version: '1/../../x' }));
+    await add('metadata-version-newline', 'PLUGIN_BAD_METADATA', 'signed by the trusted key, plugin.json "version": "1.0.0\\n" (a line break would forge output lines)', signedMeta({ ...tinyMeta, version: '1.0.0\n' }));
+    await add('metadata-entry-path', 'PLUGIN_BAD_METADATA', 'signed by the trusted key, plugin.json "entry": "../../evil:run"', signedMeta({ ...tinyMeta, entry: '../../evil:run' }));
+    await add('metadata-entry-outside-module', 'PLUGIN_BAD_METADATA', 'signed by the trusted key, plugin.json "entry": "os.path:join" (grammatical, but no such module in the plugin)', signedMeta({ ...tinyMeta, entry: 'os.path:join' }));
+    await add('metadata-entry-module-missing', 'PLUGIN_BAD_METADATA', 'signed by the trusted key, plugin.json "entry": "absent_module:run"', signedMeta({ ...tinyMeta, entry: 'absent_module:run' }));
+    await add('metadata-version-build', 'PLUGIN_OK', 'signed plugin.json with "version": "1.0.0+build.5" (the grammar allows "+")', signedMeta({ ...tinyMeta, version: '1.0.0+build.5' }));
+    await add('file-and-folder', 'PLUGIN_DUPLICATE_ENTRY', 'the good plugin plus "tiny_plugin.py/x.py": tiny_plugin.py cannot be a file and a folder', rawZip(rawEntries([...tinySigned, { name: 'tiny_plugin.py/x.py', data: Buffer.from('a = 1\n') }])));
+    await add('file-and-folder-case', 'PLUGIN_DUPLICATE_ENTRY', 'the good plugin plus "TINY_PLUGIN.PY/x.py": the same conflict on a case-insensitive file system', rawZip(rawEntries([...tinySigned, { name: 'TINY_PLUGIN.PY/x.py', data: Buffer.from('a = 1\n') }])));
+    await add('name-component-too-long', 'PLUGIN_UNSAFE_PATH', 'the good plugin plus an entry whose name is 256 bytes (no file system holds it)', rawZip(rawEntries([...tinySigned, { name: `${'a'.repeat(253)}.py`, data: Buffer.from('a = 1\n') }])));
+    await add('name-too-long', 'PLUGIN_UNSAFE_PATH', 'the good plugin plus an entry of five 250-byte components (1254 bytes, over 1024)', rawZip(rawEntries([...tinySigned, { name: Array.from({ length: 5 }, () => 'd'.repeat(250)).join('/'), data: Buffer.from('a = 1\n') }])));
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -8,8 +8,15 @@ export function checkEntryName(name: string): string | undefined {
   const parts = name.split('/');
   if (parts.includes('..')) return "name contains '..'";
   if (parts.some((p) => p === '' || p === '.')) return "name has an empty or '.' component";
+  // What every file system holds: 255 bytes a component (ext4, APFS, NTFS in UTF-16 units, fewer than bytes).
+  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) return `name longer than ${MAX_NAME_BYTES} bytes`;
+  if (parts.some((p) => Buffer.byteLength(p, 'utf8') > MAX_COMPONENT_BYTES)) return `a name component longer than ${MAX_COMPONENT_BYTES} bytes`;
   return undefined;
 }
+
+/** Bounds of an entry or release name, in UTF-8 bytes (the same in the Python verifiers). */
+export const MAX_NAME_BYTES = 1024;
+export const MAX_COMPONENT_BYTES = 255;
 
 /**
  * Checks a release path: relative, `/`-separated, no `.`/`..`, no control

@@ -93,3 +93,40 @@ export async function verifyEd25519(publicKey: Uint8Array, signature: Uint8Array
     return false;
   }
 }
+
+/**
+ * The grammar of plugin.json's required fields (packages/plugin-zip/README.md,
+ * "plugin.json"); the Studio's loader and tools/verify_release_signatures.py
+ * use the same patterns. A name and a version are safe as one file-name
+ * component each (`<name>-<version>.zip`, split at the last `-`: a version has
+ * none), and start and end with a letter or digit. An entry is
+ * `module:function` of ASCII identifiers, so it never names a path.
+ */
+export const PLUGIN_NAME_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
+export const PLUGIN_VERSION_PATTERN = /^[0-9](?:[A-Za-z0-9._+]{0,62}[A-Za-z0-9])?$/;
+export const PLUGIN_ENTRY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}(?:\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,7}:[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** The entry that holds an entry point's module: `a.b:run` → `a/b.py`. */
+export function entryModuleFile(entry: string): string {
+  return `${entry.slice(0, entry.indexOf(':')).split('.').join('/')}.py`;
+}
+
+/**
+ * Why plugin.json's `name`, `version` and `entry` break the grammar, or
+ * undefined; `has` tells whether the zip holds an entry (the entry module must
+ * be one). Checked after the signature, before anything is written anywhere.
+ */
+export function checkPluginMetadata(meta: unknown, has: (entry: string) => boolean): string | undefined {
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) return 'needs a non-empty string "name"';
+  const fields = meta as Record<string, unknown>;
+  for (const key of ['name', 'version', 'entry']) {
+    if (typeof fields[key] !== 'string' || fields[key] === '') return `needs a non-empty string "${key}"`;
+  }
+  const [name, version, entry] = [fields['name'], fields['version'], fields['entry']] as string[];
+  if (!PLUGIN_NAME_PATTERN.test(name!)) return 'name must be 1 to 64 letters, digits, ".", "_" or "-", starting and ending with a letter or digit';
+  if (!PLUGIN_VERSION_PATTERN.test(version!)) return 'version must be 1 to 64 letters, digits, ".", "_" or "+", starting with a digit and ending with a letter or digit';
+  if (!PLUGIN_ENTRY_PATTERN.test(entry!)) return "entry must be 'module:function' of ASCII identifiers (module dotted, at most 8 parts)";
+  if (!has(entryModuleFile(entry!))) return `entry module ${entryModuleFile(entry!)} is not in the plugin`;
+  return undefined;
+}
+

@@ -9,10 +9,18 @@ every zip the same code.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 import json
+import shutil
 import sys
+import tempfile
 import unittest
+import zipfile
 from pathlib import Path
+
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 HERE = Path(__file__).resolve().parent
 STUDIO = HERE.parent
@@ -148,6 +156,73 @@ class PluginTrustCases(unittest.TestCase):
         good = next(c for c in self.table["cases"] if c["name"] == "good")
         _host, _warnings, result = self._load(good, required=True)
         self.assertEqual(result, "tiny: one two")
+
+
+DEV_KEY = STUDIO.parent / "keys" / "DEVELOPMENT-ONLY-plugin-signing-key.pem"
+
+
+def _signed_zip(files: dict[str, bytes]) -> bytes:
+    """A plugin zip signed with the development key, written with zipfile (not our writer)."""
+    key = load_pem_private_key(DEV_KEY.read_bytes(), password=None)
+    names = sorted(files, key=lambda n: n.encode("utf-8"))
+    manifest = "helix-plugin-manifest v1\n" + "".join(f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in names)
+    signature = base64.b64encode(key.sign(manifest.encode("utf-8"))).decode("ascii")
+    sig_text = f"helix-plugin-signature v1\nkey: helix-dev-plugins\ned25519: {signature}\n\n{manifest}"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in [*names, "SIGNATURE.ed25519"]:
+            info = zipfile.ZipInfo(name, (2024, 1, 1, 0, 0, 0))
+            info.external_attr = 0o100644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, files[name] if name in files else sig_text.encode("utf-8"))
+    return out.getvalue()
+
+
+class LoaderFailures(unittest.TestCase):
+    """A validly signed plugin whose code cannot be imported is a coded refusal, never a traceback."""
+
+    def _host_with(self, name: str, files: dict[str, bytes]) -> tuple[PluginHost, list[str]]:
+        folder = Path(self._tmp) / name
+        folder.mkdir()
+        (folder / f"{name}.zip").write_bytes(_signed_zip(files))
+        trust = TrustStore.load(str(CASES_DIR / "trust-store.json"))
+        warnings: list[str] = []
+        host = PluginHost(trust, required=True, warn=warnings.append)
+        self.addCleanup(host.close)
+        with _Isolated():
+            host.load_folder(str(folder))
+        return host, warnings
+
+    def setUp(self) -> None:
+        self._tmp = tempfile.mkdtemp(prefix="helix-loader-test-")
+        self.addCleanup(shutil.rmtree, self._tmp, True)
+
+    def _meta(self, entry: str, name: str = "broken") -> bytes:
+        return json.dumps({"name": name, "version": "1.0.0", "entry": entry}).encode("utf-8")
+
+    def test_a_good_plugin_loads_into_a_folder_the_host_names(self) -> None:
+        host, warnings = self._host_with("ok", {"plugin.json": self._meta("mod:run", name="some.name"), "mod.py": b"def run(args):\n    return 'ran'\n"})
+        self.assertEqual(warnings, [])
+        self.assertEqual(host.loaded["some.name"].run([]), "ran")
+        # Written under the host's own folder name, not the plugin's name.
+        self.assertEqual(sorted(p.name for p in Path(host._workdir).iterdir()), ["plugin-1"])
+
+    def test_refuses_a_missing_function(self) -> None:
+        host, warnings = self._host_with("nofn", {"plugin.json": self._meta("mod:absent"), "mod.py": b"x = 1\n"})
+        self.assertEqual(host.loaded, {})
+        self.assertEqual([(r.code, r.reason) for r in host.refused], [("PLUGIN_LOAD_FAILED", "mod:absent: mod has no function absent")])
+        self.assertIn("refused plugin nofn.zip: PLUGIN_LOAD_FAILED", warnings[0])
+
+    def test_refuses_a_module_that_raises_or_exits(self) -> None:
+        cases = ((b"raise ImportError('no numpy here')\n", "ImportError: no numpy here"), (b"import sys\nsys.exit(3)\n", "SystemExit: 3"), (b"def run(:\n", "SyntaxError"))
+        for index, (body, error) in enumerate(cases):
+            with self.subTest(error=error):
+                host, _warnings = self._host_with(f"bad{index}", {"plugin.json": self._meta("mod:run"), "mod.py": body})
+                self.assertEqual(host.loaded, {})
+                self.assertEqual([r.code for r in host.refused], ["PLUGIN_LOAD_FAILED"])
+                self.assertIn(f"importing mod failed: {error}", host.refused[0].reason)
+                # Nothing of it is left on disk.
+                self.assertEqual(list(Path(host._workdir).iterdir()), [])
 
 
 if __name__ == "__main__":

@@ -341,8 +341,9 @@ describe('discover refuses ambiguous workspaces with CONFIG_INVALID', () => {
 
   it.each([
     ['not JSON', '{ name: hello', /not valid JSON/],
-    ['no version', JSON.stringify({ name: 'x' }), /needs "name" and "version"/],
-    ['a name with a slash', JSON.stringify({ name: '../x', version: '1' }), /needs "name" and "version"/],
+    ['no version', JSON.stringify({ name: 'x' }), /needs a "name" of 1 to 64 letters.* and a "version" of .* starting with a digit/],
+    ['a name with a slash', JSON.stringify({ name: '../x', version: '1' }), /needs a "name" of 1 to 64 letters/],
+    ['a version with a dash (the zip name splits at the last -)', JSON.stringify({ name: 'x', version: '1.0-rc1' }), /a "version" of letters, digits, \. _ \+ starting with a digit/],
   ])('a plugin.json that is %s', async (_what, content, message) => {
     await put('plugins/bad/plugin.json', content);
     try {

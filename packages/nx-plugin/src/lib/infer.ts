@@ -40,6 +40,7 @@ import {
   type TargetParams,
   workspacePackageDir,
 } from '@helix-release/core';
+import { PLUGIN_NAME_PATTERN, PLUGIN_VERSION_PATTERN } from '@helix-release/format';
 import { BUILT_IN_STAGES } from './stages';
 
 /** A project configuration as Nx takes it from createNodes (the subset we use). */
@@ -167,9 +168,10 @@ function readPluginMeta(workspaceRoot: string, file: string): { name: string; ve
   } catch (cause) {
     throw new ReleaseError('CONFIG_INVALID', `not valid JSON: ${(cause as Error).message}`, { file, cause });
   }
-  const ok = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v);
-  if (!ok(meta.name) || !ok(meta.version)) {
-    throw new ReleaseError('CONFIG_INVALID', 'plugin.json needs "name" and "version" made of letters, digits, . _ -', { file });
+  // The grammar of the plugin format (what every verifier accepts); plugin-zip checks the rest of plugin.json.
+  const ok = (v: unknown, pattern: RegExp): v is string => typeof v === 'string' && pattern.test(v);
+  if (!ok(meta.name, PLUGIN_NAME_PATTERN) || !ok(meta.version, PLUGIN_VERSION_PATTERN)) {
+    throw new ReleaseError('CONFIG_INVALID', 'plugin.json needs a "name" of 1 to 64 letters, digits, . _ - and a "version" of letters, digits, . _ + starting with a digit (packages/plugin-zip/README.md)', { file });
   }
   return { name: meta.name, version: meta.version };
 }

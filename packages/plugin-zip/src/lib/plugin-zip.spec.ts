@@ -108,7 +108,7 @@ const cases: Case[] = [
     env: withKey,
     expect: 'PLUGIN_METADATA_INVALID',
     file: pluginJson,
-    message: ['"name" and "version" may hold only letters, digits, . _ -', 'they name the zip'],
+    message: ['name must be 1 to 64 letters, digits, ".", "_" or "-"', 'plugin.json grammar'],
   },
   {
     name: 'a version with a slash',
@@ -116,7 +116,7 @@ const cases: Case[] = [
     env: withKey,
     expect: 'PLUGIN_METADATA_INVALID',
     file: pluginJson,
-    message: ['"name" and "version" may hold only'],
+    message: ['version must be 1 to 64 letters, digits, ".", "_" or "+", starting with a digit'],
   },
   {
     name: 'an entry that is not module:function',
@@ -124,7 +124,15 @@ const cases: Case[] = [
     env: withKey,
     expect: 'PLUGIN_METADATA_INVALID',
     file: pluginJson,
-    message: ['"entry" must be "module:function"'],
+    message: ["entry must be 'module:function' of ASCII identifiers"],
+  },
+  {
+    name: 'an entry whose module is not in the folder',
+    files: { ...SOURCE, 'plugin.json': JSON.stringify({ name: 'tiny', version: '1.0.0', entry: 'tiny.absent:run' }) },
+    env: withKey,
+    expect: 'PLUGIN_METADATA_INVALID',
+    file: pluginJson,
+    message: ['entry module tiny/absent.py is not in the plugin'],
   },
 
   // PLUGIN_SOURCE_UNSAFE

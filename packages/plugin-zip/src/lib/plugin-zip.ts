@@ -7,6 +7,7 @@
  * source file called SIGNATURE.ed25519, and an invalid plugin.json.
  * Symlinks inside the folder are stored as copies (the format has no links).
  */
+import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -23,7 +24,7 @@ import {
   type ZipInput,
 } from '@helix-release/core';
 import { PluginZipError } from './errors';
-import { SIGNATURE_ENTRY, manifestText, signatureFileText } from '@helix-release/format';
+import { SIGNATURE_ENTRY, checkPluginMetadata, manifestText, signatureFileText } from '@helix-release/format';
 import { PLUGIN_KEY_ENV, loadPluginSigningKey, signEd25519, type PluginSigningKey } from './keys';
 
 /** plugin.json as the format requires it. */
@@ -49,18 +50,14 @@ export async function readPluginMetadata(folder: string): Promise<PluginMetadata
   } catch (cause) {
     throw new PluginZipError('PLUGIN_METADATA_INVALID', `cannot read plugin.json: ${(cause as Error).message}`, { file, cause });
   }
-  const token = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
   for (const key of ['name', 'version', 'entry'] as const) {
     if (typeof meta[key] !== 'string' || meta[key] === '') {
       throw new PluginZipError('PLUGIN_METADATA_INVALID', `"${key}" must be a non-empty string`, { file });
     }
   }
-  if (!token.test(meta['name'] as string) || !token.test(meta['version'] as string)) {
-    throw new PluginZipError('PLUGIN_METADATA_INVALID', '"name" and "version" may hold only letters, digits, . _ - (they name the zip)', { file });
-  }
-  if (!/^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$/.test(meta['entry'] as string)) {
-    throw new PluginZipError('PLUGIN_METADATA_INVALID', '"entry" must be "module:function"', { file });
-  }
+  // The grammar every verifier applies: what they would refuse is never packaged.
+  const problem = checkPluginMetadata(meta, (entry) => existsSync(join(folder, entry)));
+  if (problem) throw new PluginZipError('PLUGIN_METADATA_INVALID', `${problem} (see the plugin.json grammar in packages/plugin-zip/README.md)`, { file });
   const description = meta['description'];
   return {
     ...meta,

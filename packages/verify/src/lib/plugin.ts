@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readZipDirectory, readZipEntry, type ZipEntryInfo } from '@helix-release/core';
-import { SIGNATURE_ENTRY, checkEntryName, compareBytes, isReleaseError, parseSignatureFile, verifyEd25519, type PluginCode } from '@helix-release/format';
+import { SIGNATURE_ENTRY, checkEntryName, checkPluginMetadata, compareBytes, isReleaseError, parseSignatureFile, verifyEd25519, type PluginCode } from '@helix-release/format';
 import type { TrustStore } from './trust-store';
 
 /** Zip-bomb bounds (documented in packages/plugin-zip/README.md; same in the Python loader). */
@@ -130,6 +130,14 @@ async function verifyOrThrow(buf: Buffer, trust: TrustStore): Promise<PluginVerd
     seen.add(name);
     folded.set(name.toLowerCase(), name);
   }
+  // A name that is also a folder of another (`a` and `a/b`) cannot be extracted, up to case either.
+  for (const entry of entries) {
+    const parts = entry.name.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const file = folded.get(parts.slice(0, i).join('/').toLowerCase());
+      if (file !== undefined) throw new Rejected('PLUGIN_DUPLICATE_ENTRY', entry.name, `${JSON.stringify(file)} is a file, so it cannot also be a folder`);
+    }
+  }
   let total = 0;
   for (const entry of entries) {
     total += entry.uncompressedSize;
@@ -153,12 +161,8 @@ async function verifyOrThrow(buf: Buffer, trust: TrustStore): Promise<PluginVerd
     throw new Rejected('PLUGIN_BAD_METADATA', 'plugin.json', `not JSON: ${(err as Error).message}`);
   }
   if (nestingDepth(meta) > MAX_METADATA_DEPTH) throw new Rejected('PLUGIN_BAD_METADATA', 'plugin.json', `nested deeper than ${MAX_METADATA_DEPTH} levels`);
-  for (const key of ['name', 'version', 'entry']) {
-    if (typeof meta !== 'object' || meta === null || Array.isArray(meta) || typeof meta[key] !== 'string' || meta[key] === '') {
-      throw new Rejected('PLUGIN_BAD_METADATA', 'plugin.json', `needs a non-empty string "${key}"`);
-    }
-  }
-  if (!(meta['entry'] as string).includes(':')) throw new Rejected('PLUGIN_BAD_METADATA', 'plugin.json', "entry must be 'module:function'");
+  const metaProblem = checkPluginMetadata(meta, (entry) => files.has(entry));
+  if (metaProblem) throw new Rejected('PLUGIN_BAD_METADATA', 'plugin.json', metaProblem);
   return {
     code: trustResult.code,
     entry: trustResult.entry,

@@ -66,6 +66,7 @@ class PluginHost:
         self.loaded: dict[str, LoadedPlugin] = {}
         self.refused: list[Refusal] = []
         self._workdir = tempfile.mkdtemp(prefix="helix-studio-plugins-")
+        self._count = 0
 
     def close(self) -> None:
         """Removes the extracted plugin files."""
@@ -98,34 +99,59 @@ class PluginHost:
         if plugin.name in self.loaded:
             self._refuse(source, "PLUGIN_DUPLICATE_NAME", f"a plugin named {plugin.name!r} is already loaded")
             return
-        self.loaded[plugin.name] = LoadedPlugin(
-            plugin.name, plugin.version, plugin.trust_code, plugin.key_name, self._import(plugin), source
-        )
+        # A folder of our own naming (never from the metadata), one per zip.
+        self._count += 1
+        root = Path(self._workdir) / f"plugin-{self._count}"
+        try:
+            run = self._import(plugin, root)
+        except PluginLoadFailed as err:
+            shutil.rmtree(root, ignore_errors=True)
+            self._refuse(source, "PLUGIN_LOAD_FAILED", str(err))
+            return
+        self.loaded[plugin.name] = LoadedPlugin(plugin.name, plugin.version, plugin.trust_code, plugin.key_name, run, source)
 
     def _refuse(self, source: str, code: str, reason: str) -> None:
         self.refused.append(Refusal(source, code, reason))
         self.warn(f"refused plugin {source}: {code}: {reason}")
 
-    def _import(self, plugin: VerifiedPlugin) -> Callable[[list[str]], str]:
-        # Only verified bytes are written, into a fresh folder of our own.
-        root = Path(self._workdir) / plugin.name
-        for name, content in plugin.files.items():
-            target = root / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-            if name in plugin.executable:
-                target.chmod(0o755)
+    def _import(self, plugin: VerifiedPlugin, root: Path) -> Callable[[list[str]], str]:
+        """Writes the verified bytes under `root` and imports the entry point; PluginLoadFailed otherwise."""
+        base = root.resolve()
+        try:
+            root.mkdir(parents=True)
+            for name, content in plugin.files.items():
+                target = root / name
+                # The verifier refused unsafe names; this holds even if it had not.
+                if not target.resolve().is_relative_to(base):
+                    raise PluginLoadFailed(f"{name}: would be written outside the plugin's folder")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+                if name in plugin.executable:
+                    target.chmod(0o755)
+        except OSError as err:
+            raise PluginLoadFailed(f"cannot write the plugin's files: {err.strerror or err}") from None
         module_name, _, function_name = plugin.entry.partition(":")
         module_file = root / (module_name.replace(".", "/") + ".py")
-        spec = importlib.util.spec_from_file_location(f"helix_plugins.{plugin.name}", module_file)
+        if not module_file.resolve().is_relative_to(base) or not module_file.is_file():
+            raise PluginLoadFailed(f"entry module {module_name} is not a file of the plugin")
+        spec = importlib.util.spec_from_file_location(f"helix_plugins.{root.name.replace('-', '_')}", module_file)
         if spec is None or spec.loader is None:
-            raise RuntimeError(f"plugin {plugin.name}: cannot import entry module {module_name}")
+            raise PluginLoadFailed(f"cannot import entry module {module_name}")
         module = importlib.util.module_from_spec(spec)
         # The plugin's folder stays importable, so that modules it imports
         # lazily (inside its functions) are found too.
         sys.path.insert(0, str(root))
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except (Exception, SystemExit) as err:  # the plugin's own code: any failure is its refusal, never the Studio's crash
+            sys.path.remove(str(root))
+            raise PluginLoadFailed(f"importing {module_name} failed: {type(err).__name__}: {err}") from None
         function = getattr(module, function_name, None)
         if not callable(function):
-            raise RuntimeError(f"plugin {plugin.name}: {plugin.entry} is not a function")
+            sys.path.remove(str(root))
+            raise PluginLoadFailed(f"{plugin.entry}: {module_name} has no function {function_name}")
         return function
+
+
+class PluginLoadFailed(Exception):
+    """A verified plugin could not be written or imported (reported as PLUGIN_LOAD_FAILED)."""
