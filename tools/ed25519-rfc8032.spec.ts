@@ -1,6 +1,7 @@
 /**
  * Runs the RFC 8032 Ed25519 test vectors of the pure-Python verifier
- * (tools/tests/test_ed25519_rfc8032.py, a standard-library unittest) with
+ * (tools/tests/test_ed25519_rfc8032.py, a standard-library unittest) and its
+ * trust-store key checks (tools/tests/test_trust_store_keys.py) with
  * `python3 -m unittest discover -s tools/tests -t tools` and checks that it
  * exits 0 AND ran the expected number of tests, so a file whose tests are
  * gone (or never collected) fails here instead of passing with "Ran 0 tests".
@@ -14,8 +15,8 @@ import { join, resolve } from 'node:path';
 const ROOT = resolve(__dirname, '..');
 const PYTHON = process.env['HELIX_TEST_PYTHON'] || 'python3';
 const UNITTEST: readonly string[] = ['-m', 'unittest', 'discover', '-s', 'tools/tests', '-t', 'tools', '-v'];
-/** 4 vectors (TEST 1, 2, 3, 1024) x 6 checks, plus S + L and wrong lengths. */
-const EXPECTED_TESTS = 26;
+/** 4 vectors (TEST 1, 2, 3, 1024) x 6 checks, plus S + L and wrong lengths (26); test_trust_store_keys.py (3). */
+const EXPECTED_TESTS = 29;
 
 interface UnittestRun {
   status: number;
@@ -48,7 +49,7 @@ function runUnittest(): UnittestRun {
 }
 
 describe('the pure-Python Ed25519 of verify_release_signatures.py', () => {
-  it('passes the RFC 8032 section 7.1 test vectors (python3 -m unittest)', () => {
+  it('passes the RFC 8032 section 7.1 test vectors and the trust-store key table (python3 -m unittest)', () => {
     const run = runUnittest();
     expect(run.status, run.output).toBe(0);
     expect(run.output).toMatch(new RegExp(`^Ran ${EXPECTED_TESTS} tests in `, 'm'));

@@ -168,6 +168,38 @@ def _double_scalar_mult(a: int, p1: tuple, b: int, p2: tuple) -> tuple:
     return acc
 
 
+def _multiply(n: int, point: tuple) -> tuple:
+    """[n]point by double-and-add (public data: variable time is fine)."""
+    acc = _IDENTITY
+    for i in range(n.bit_length() - 1, -1, -1):
+        acc = _point_add(acc, acc)
+        if (n >> i) & 1:
+            acc = _point_add(acc, point)
+    return acc
+
+
+def public_key_fault(data: bytes) -> str | None:
+    """Why a trust-store key must not be trusted, or None (as publicKeyFault in packages/verify).
+
+    Refused: an encoding that is not the canonical one of a curve point (y >= p,
+    or x = 0 with the sign bit set); a point of small order (with one, a
+    signature made without any private key verifies for any content); a point
+    with a small-order component (no key pair makes one).
+    """
+    value = int.from_bytes(data, "little")
+    sign = value >> 255
+    y = value & ((1 << 255) - 1)
+    x = _recover_x(y, sign) if y < _P else None
+    if x is None or (x == 0 and sign == 1):
+        return "not the canonical encoding of a curve point"
+    point = (x, y, 1, x * y % _P)
+    if _encode_point(_multiply(8, point)) == _encode_point(_IDENTITY):
+        return "a point of small order (a degenerate key: a signature made without any private key would verify)"
+    if _encode_point(_multiply(_L, point)) != _encode_point(_IDENTITY):
+        return "not in the prime-order subgroup (it has a small-order component; no key pair makes one)"
+    return None
+
+
 def ed25519_verify(public_key: bytes, signature: bytes, message: bytes) -> bool:
     """Plain Ed25519 verification, RFC 8032 §5.1.7 without the cofactor.
 
@@ -273,6 +305,9 @@ def load_trust_store(path: str) -> dict:
             raise UsageError("%s: keys[%d] (%s): ed25519 is not base64" % (path, index, name)) from None
         if len(raw) != 32:
             raise UsageError("%s: keys[%d] (%s): ed25519 key must be 32 bytes, got %d" % (path, index, name, len(raw)))
+        fault = public_key_fault(raw)
+        if fault:
+            raise UsageError("%s: keys[%d] (%s): ed25519 key is %s; remove it and ask its owner for their real public key" % (path, index, name, fault))
         if name in keys:
             raise UsageError("%s: keys[%d]: duplicate key name %r" % (path, index, name))
         keys[name] = raw

@@ -1,6 +1,7 @@
 /**
  * Generates the shared table of plugin trust cases (see README.md here):
- * `cases.json`, `trust-store.json` and one zip per case under `zips/`.
+ * `cases.json`, `trust-store.json`, one zip per case under `zips/`, and
+ * `key-cases.json` (trust-store keys that must be refused, and two that must not).
  *
  *   node -r @swc-node/register workspace-fixtures/plugin-trust-cases/generate.ts
  *
@@ -270,6 +271,64 @@ async function torsionSignature(seed: Uint8Array, message: Uint8Array): Promise<
 }
 
 // ---------------------------------------------------------------------------
+// Trust-store keys every verifier must refuse when it reads the store
+
+export const KEY_CASES_SCHEMA = 'helix-trust-store-key-cases/v1';
+
+/** What is wrong with a key: the start of the reason every verifier gives (after "ed25519 key is "). */
+export const KEY_FAULTS = {
+  'non-canonical': 'not the canonical encoding of a curve point',
+  'small-order': 'a point of small order',
+  'mixed-order': 'not in the prime-order subgroup',
+} as const;
+
+/** One row of key-cases.json: `fault` null means the key is accepted. */
+export interface KeyCase {
+  name: string;
+  ed25519: string;
+  fault: keyof typeof KEY_FAULTS | null;
+  why: string;
+}
+
+const FIELD_P = 2n ** 255n - 19n;
+
+/** The rows of key-cases.json, computed with noble's point arithmetic. */
+function keyCases(good: Uint8Array, other: Uint8Array): KeyCase[] {
+  const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+  // A point of order 8 generates the whole small-order subgroup.
+  const t8 = ed.Point.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a');
+  const torsion = [ed.Point.ZERO];
+  for (let k = 1; k < 8; k++) torsion.push(torsion[k - 1]!.add(t8));
+  if (!torsion[7]!.add(t8).is0() || torsion.slice(1).some((t) => t.is0())) throw new Error('t8 is not of order 8');
+  // The first y (from 2 up) that is on no point of the curve.
+  let offCurve = 2n;
+  for (; ; offCurve++) {
+    try {
+      ed.Point.fromBytes(bigintTo32Le(offCurve));
+    } catch {
+      break;
+    }
+  }
+  const goodPoint = ed.Point.fromBytes(good);
+  return [
+    { name: 'good', ed25519: b64(good), fault: null, why: 'the DEVELOPMENT plugin key (trust-store.json)' },
+    { name: 'other', ed25519: b64(other), fault: null, why: 'another real key (the untrusted-key case signs with it)' },
+    ...torsion.map((t, k): KeyCase => ({
+      name: `small-order-${k}`,
+      ed25519: b64(t.toBytes()),
+      fault: 'small-order',
+      why: k === 0 ? 'the identity point: (R = identity, S = 0) verifies for any message' : `[${k}]T for a point T of order 8: a forged signature verifies for some messages`,
+    })),
+    { name: 'identity-sign-bit', ed25519: b64(bigintTo32Le(1n | (1n << 255n))), fault: 'non-canonical', why: 'the identity with the sign bit set (x = 0 has no sign)' },
+    { name: 'identity-y-plus-p', ed25519: b64(bigintTo32Le(FIELD_P + 1n)), fault: 'non-canonical', why: 'the identity with y written as p + 1' },
+    { name: 'order-4-y-is-p', ed25519: b64(bigintTo32Le(FIELD_P)), fault: 'non-canonical', why: 'a point of order 4 with y = 0 written as p' },
+    { name: 'off-curve', ed25519: b64(bigintTo32Le(offCurve)), fault: 'non-canonical', why: `y = ${offCurve}: no point of the curve has it` },
+    { name: 'mixed-order-2', ed25519: b64(goodPoint.add(torsion[4]!).toBytes()), fault: 'mixed-order', why: 'the DEVELOPMENT key plus the point of order 2' },
+    { name: 'mixed-order-8', ed25519: b64(goodPoint.add(t8).toBytes()), fault: 'mixed-order', why: 'the DEVELOPMENT key plus a point of order 8' },
+  ];
+}
+
+// ---------------------------------------------------------------------------
 // The cases
 
 /** Writes cases.json, trust-store.json and zips/ into `outDir` (zips/ is replaced). */
@@ -469,6 +528,8 @@ export async function generate(outDir: string): Promise<TrustCaseTable> {
     ],
   };
   await writeFile(join(outDir, 'trust-store.json'), `${JSON.stringify(trustStore, null, 2)}\n`);
+  const keyTable = { schema: KEY_CASES_SCHEMA, cases: keyCases(dev.publicKey, other.publicKey) };
+  await writeFile(join(outDir, 'key-cases.json'), `${JSON.stringify(keyTable, null, 2)}\n`);
   return table;
 }
 

@@ -227,3 +227,59 @@ class LoaderFailures(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TrustStoreKeys(unittest.TestCase):
+    """The shared key table (key-cases.json): TrustStore.load refuses every key with a fault."""
+
+    table = json.loads((CASES_DIR / "key-cases.json").read_text(encoding="utf-8"))
+    fault_text = {
+        "non-canonical": "not the canonical encoding of a curve point",
+        "small-order": "a point of small order",
+        "mixed-order": "not in the prime-order subgroup",
+    }
+
+    def setUp(self) -> None:
+        self._tmp = Path(tempfile.mkdtemp(prefix="helix-key-cases-"))
+        self.addCleanup(shutil.rmtree, self._tmp, True)
+        self.good = next(c["ed25519"] for c in self.table["cases"] if c["name"] == "good")
+
+    def _store(self, data: bytes) -> str:
+        path = self._tmp / f"store-{len(list(self._tmp.iterdir()))}.json"
+        path.write_bytes(data)
+        return str(path)
+
+    def test_every_key_of_the_table(self) -> None:
+        self.assertEqual(self.table["schema"], "helix-trust-store-key-cases/v1")
+        self.assertEqual(len(self.table["cases"]), 16)
+        for case in self.table["cases"]:
+            with self.subTest(case["name"]):
+                keys = [{"name": "release-plugins", "ed25519": self.good}, {"name": case["name"], "ed25519": case["ed25519"]}]
+                path = self._store(json.dumps({"schema": "helix-trust-store/v1", "keys": keys}).encode("utf-8"))
+                if case["fault"] is None:
+                    self.assertEqual(base64.b64encode(TrustStore.load(path).keys[case["name"]]).decode("ascii"), case["ed25519"])
+                    continue
+                with self.assertRaises(ValueError) as caught:
+                    TrustStore.load(path)
+                message = str(caught.exception)
+                self.assertTrue(message.startswith(f"{path}: keys[1] ({case['name']}): ed25519 key is {self.fault_text[case['fault']]}"), message)
+
+    def test_why_the_identity_key_is_refused(self) -> None:
+        # OpenSSL (through cryptography) accepts R = identity, S = 0 for any message under the identity key.
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+        identity = base64.b64decode(next(c["ed25519"] for c in self.table["cases"] if c["name"] == "small-order-0"))
+        for message in (b"anything", b"a plugin manifest"):
+            Ed25519PublicKey.from_public_bytes(identity).verify(identity + bytes(32), message)
+
+    def test_a_store_that_is_not_utf8_json_with_an_array_of_keys(self) -> None:
+        text = json.dumps({"schema": "helix-trust-store/v1", "keys": [{"name": "a", "ed25519": self.good}]})
+        for what, data in (
+            ("a byte-order mark", b"\xef\xbb\xbf" + text.encode("utf-8")),
+            ("UTF-16", ("\ufeff" + text).encode("utf-16-le")),
+            ("keys not an array", json.dumps({"schema": "helix-trust-store/v1", "keys": {"a": self.good}}).encode("utf-8")),
+            ("keys a number", json.dumps({"schema": "helix-trust-store/v1", "keys": 7}).encode("utf-8")),
+        ):
+            with self.subTest(what), self.assertRaises(ValueError):
+                TrustStore.load(self._store(data))
+        self.assertEqual(list(TrustStore.load(self._store(text.encode("utf-8"))).keys), ["a"])

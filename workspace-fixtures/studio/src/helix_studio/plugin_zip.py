@@ -42,6 +42,8 @@ MAX_METADATA_DEPTH = 64
 # Entry names: UTF-8 bytes of the whole name and of each component (what every file system holds).
 MAX_NAME_BYTES = 1024
 MAX_COMPONENT_BYTES = 255
+# A trust store is read whole, up to this size (as the other verifiers do).
+MAX_TRUST_STORE_BYTES = 16 * 1024 * 1024
 # The grammar of plugin.json's required fields (packages/plugin-zip/README.md); the same
 # patterns as packages/format/src/plugin.ts. ASCII only, so that no name, version or entry
 # point can name a path, a control character or a look-alike.
@@ -88,6 +90,56 @@ class PluginRejected(Exception):
         super().__init__(f"{code}: {where}{reason}")
 
 
+# Ed25519 public key checks (edwards25519, a = -1). `cryptography` verifies the
+# signatures; it does not refuse degenerate keys, so the trust store does.
+_P = 2**255 - 19
+_L = 2**252 + 27742317777372353535851937790883648493
+_D = -121665 * pow(121666, _P - 2, _P) % _P
+
+
+def _edwards_add(p1: tuple[int, int], p2: tuple[int, int]) -> tuple[int, int]:
+    """Sum of two affine points: x3 = (x1 y2 + y1 x2) / (1 + d x1 x2 y1 y2), y3 = (y1 y2 + x1 x2) / (1 - d x1 x2 y1 y2)."""
+    (x1, y1), (x2, y2) = p1, p2
+    t = _D * x1 * x2 * y1 * y2 % _P
+    return ((x1 * y2 + y1 * x2) * pow(1 + t, _P - 2, _P) % _P, (y1 * y2 + x1 * x2) * pow(1 - t, _P - 2, _P) % _P)
+
+
+def _edwards_multiply(n: int, point: tuple[int, int]) -> tuple[int, int]:
+    acc = (0, 1)
+    for i in range(n.bit_length() - 1, -1, -1):
+        acc = _edwards_add(acc, acc)
+        if (n >> i) & 1:
+            acc = _edwards_add(acc, point)
+    return acc
+
+
+def public_key_fault(raw: bytes) -> str | None:
+    """Why a trust-store key must not be trusted, or None (as publicKeyFault in packages/verify).
+
+    Refused: an encoding that is not the canonical one of a curve point; a point
+    of small order (with one, a signature made without any private key verifies
+    for any content); a point with a small-order component (no key pair makes one).
+    """
+    value = int.from_bytes(raw, "little")
+    sign, y = value >> 255, value & ((1 << 255) - 1)
+    point = None
+    if y < _P:
+        # x^2 = (y^2 - 1) / (d y^2 + 1); p = 5 (mod 8), so a root is w^((p+3)/8), times sqrt(-1) if need be.
+        xx = (y * y - 1) * pow(_D * y * y + 1, _P - 2, _P) % _P
+        x = pow(xx, (_P + 3) // 8, _P)
+        if x * x % _P != xx:
+            x = x * pow(2, (_P - 1) // 4, _P) % _P
+        if x * x % _P == xx and not (x == 0 and sign == 1):
+            point = (x if x & 1 == sign else (_P - x) % _P, y)
+    if point is None:
+        return "not the canonical encoding of a curve point"
+    if _edwards_multiply(8, point) == (0, 1):
+        return "a point of small order (a degenerate key: a signature made without any private key would verify)"
+    if _edwards_multiply(_L, point) != (0, 1):
+        return "not in the prime-order subgroup (it has a small-order component; no key pair makes one)"
+    return None
+
+
 @dataclass
 class TrustStore:
     """Named Ed25519 public keys (raw 32 bytes each)."""
@@ -99,13 +151,24 @@ class TrustStore:
         """Reads a trust store JSON file (format in packages/plugin-zip/README.md)."""
         try:
             with open(path, "rb") as handle:
-                data = json.load(handle)
+                # UTF-8 without a byte-order mark, as the other verifiers read it (json.load would guess UTF-16 too).
+                text = handle.read(MAX_TRUST_STORE_BYTES + 1)
+            if len(text) > MAX_TRUST_STORE_BYTES:
+                raise ValueError(f"larger than {MAX_TRUST_STORE_BYTES // (1024 * 1024)} MiB")
+            data = json.loads(text.decode("utf-8"))
+        except RecursionError:
+            raise ValueError(f"{path}: cannot read trust store: nested too deeply") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: cannot read trust store: not UTF-8") from None
         except (OSError, ValueError) as err:
             raise ValueError(f"{path}: cannot read trust store: {err}") from err
         if not isinstance(data, dict) or data.get("schema") != "helix-trust-store/v1":
             raise ValueError(f'{path}: not a trust store (expected "schema": "helix-trust-store/v1")')
+        items = data.get("keys", [])
+        if not isinstance(items, list):
+            raise ValueError(f"{path}: keys must be an array")
         keys: dict[str, bytes] = {}
-        for index, item in enumerate(data.get("keys", [])):
+        for index, item in enumerate(items):
             name = item.get("name") if isinstance(item, dict) else None
             encoded = item.get("ed25519") if isinstance(item, dict) else None
             if not isinstance(name, str) or not isinstance(encoded, str):
@@ -116,6 +179,9 @@ class TrustStore:
                 raise ValueError(f"{path}: keys[{index}] ({name}): ed25519 is not base64") from err
             if len(raw) != 32:
                 raise ValueError(f"{path}: keys[{index}] ({name}): ed25519 key must be 32 bytes, got {len(raw)}")
+            fault = public_key_fault(raw)
+            if fault:
+                raise ValueError(f"{path}: keys[{index}] ({name}): ed25519 key is {fault}; remove it and ask its owner for their real public key")
             if name in keys:
                 raise ValueError(f"{path}: keys[{index}]: duplicate key name {name!r}")
             keys[name] = raw
