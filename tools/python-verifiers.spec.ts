@@ -11,9 +11,10 @@
  * signatures script's pure-Python Ed25519 and zip checks.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import * as openpgp from 'openpgp';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { appendFile, copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -90,6 +91,15 @@ class TestGpg implements Signer {
     return fpr;
   }
 
+  /** A detached signature of `file` made with extra gpg options (e.g. no --armor), as bytes. */
+  signWith(file: string, options: readonly string[], signers: readonly string[] = [this.fingerprint]): Buffer {
+    const out = `${file}.variant`;
+    this.gpg(['--yes', ...signers.flatMap((f) => ['--local-user', f]), '--detach-sign', ...options, '--output', out, file]);
+    const bytes = readFileSync(out);
+    rmSync(out);
+    return bytes;
+  }
+
   /** Detached armoured signature `<file>.asc`, by the release key unless `fpr` says otherwise. */
   sign(file: string, fpr = this.fingerprint): void {
     this.gpg(['--yes', '--local-user', fpr, '--detach-sign', '--armor', '--output', `${file}.asc`, file]);
@@ -123,10 +133,23 @@ interface Tweaks {
   conformanceInstallerDigest?: string;
   /** Say in BUILD_META.txt and the provenance that the tree was dirty. */
   dirty?: boolean;
+  /** Edits BUILD_META.txt's text before it is digested and signed. */
+  editMeta?: (text: string) => string;
+  /** Edits the provenance statement before it is written and signed. */
+  editStatement?: (statement: { subject: { name: string; digest: { sha256: string } }[]; predicate: any }) => void;
+  /** Edits the conformance results before they are summed. */
+  editResults?: (results: Record<string, unknown>) => void;
+  /** Edits the installer's SPDX document before it is summed. */
+  editSbom?: (doc: Record<string, unknown>) => void;
+  /** Puts the installer's SBOM into this subfolder (and names it so in the provenance). */
+  sbomFolder?: string;
+  /** Replaces the release key's armoured detached signatures of these files (after signing). */
+  signatures?: Record<string, (file: string) => Buffer | string>;
 }
 
 /** Builds a synthetic release in `dir` (see the file comment), signed by `signer`. */
 async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks = {}): Promise<void> {
+  const sbomInstaller = tweaks.sbomFolder ? `${tweaks.sbomFolder}/${SBOM_INSTALLER}` : SBOM_INSTALLER;
   await mkdir(join(dir, 'plugins'), { recursive: true });
   await mkdir(join(dir, 'tools'), { recursive: true });
   const put = async (rel: string, data: string | Buffer) => {
@@ -155,7 +178,9 @@ async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks = {}): P
     };
     return `${JSON.stringify(normaliseSpdx(doc, { artifactPath: artifact, sha256: digest, sourceDateEpoch: SDE }), null, 2)}\n`;
   };
-  await put(SBOM_INSTALLER, spdx(INSTALLER, installerSha));
+  const installerSpdx = JSON.parse(spdx(INSTALLER, installerSha)) as Record<string, unknown>;
+  tweaks.editSbom?.(installerSpdx);
+  await put(sbomInstaller, `${JSON.stringify(installerSpdx, null, 2)}\n`);
   await put(SBOM_PLUGIN, spdx(PLUGIN, tweaks.pluginSbomDigest ?? pluginSha));
 
   const results = {
@@ -173,29 +198,30 @@ async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks = {}): P
       failedTests: tweaks.conformanceResult === 'FAILED' ? ['smoke'] : [],
     },
   };
+  tweaks.editResults?.(results);
   await put('conformance-results.json', `${JSON.stringify(results, null, 2)}\n`);
   await put('conformance.log', '##### helix-studio-1.0.0-linux-x86_64.zip\nPASS smoke\n');
 
   const kinds: Record<string, string> = {
     [INSTALLER]: 'installer',
     [PLUGIN]: 'plugin',
-    [SBOM_INSTALLER]: 'sbom',
+    [sbomInstaller]: 'sbom',
     [SBOM_PLUGIN]: 'sbom',
     'conformance-results.json': 'conformance',
     'conformance.log': 'conformance',
   };
-  const sbomOf: Record<string, string> = { [INSTALLER]: SBOM_INSTALLER, [PLUGIN]: SBOM_PLUGIN };
-  const listed = [INSTALLER, PLUGIN, SBOM_INSTALLER, SBOM_PLUGIN, 'conformance-results.json', 'conformance.log', 'tools/conformance.sh',
+  const sbomOf: Record<string, string> = { [INSTALLER]: sbomInstaller, [PLUGIN]: SBOM_PLUGIN };
+  const listed = [INSTALLER, PLUGIN, sbomInstaller, SBOM_PLUGIN, 'conformance-results.json', 'conformance.log', 'tools/conformance.sh',
     'tools/verify_release_signatures.py', 'tools/verify_release_provenance.py', 'conformance-pack/cases/smoke/args'];
   const lines = await Promise.all(listed.map(async (path) => ({ path, sha256: await digestOf(path) })));
   const sumsText = formatSums(lines);
   await put('SHA256SUMS.txt', sumsText);
 
-  await put('BUILD_META.txt', formatBuildMeta({
+  await put('BUILD_META.txt', (tweaks.editMeta ?? ((t: string) => t))(formatBuildMeta({
     tag: TAG, tagged: true, version: '1.0.0', commit: COMMIT, dirty: tweaks.dirty ?? false, sourceDateEpoch: SDE, sourceDate: '2024-01-01T00:00:00Z',
     builder: 'local', platform: 'linux-x86_64', python: '3.11.7', pyinstaller: '6.0.0', uv: '0.4.0', syft: '1.0.0', node: process.versions.node,
     zlib: process.versions.zlib ?? 'unknown', files: lines,
-  }));
+  })));
 
   // Subjects: exactly SHA256SUMS.txt's lines, in its order (parsed back from the text, as the provenance stage does).
   const subjects = sumsText
@@ -223,10 +249,13 @@ async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks = {}): P
       },
     },
   };
+  tweaks.editStatement?.(statement);
   await put('release-provenance.intoto.json', `${JSON.stringify(statement, null, 2)}\n`);
 
-  for (const file of ['SHA256SUMS.txt', 'BUILD_META.txt', 'release-provenance.intoto.json', SBOM_INSTALLER, SBOM_PLUGIN, 'conformance-results.json', 'conformance.log']) {
+  for (const file of ['SHA256SUMS.txt', 'BUILD_META.txt', 'release-provenance.intoto.json', sbomInstaller, SBOM_PLUGIN, 'conformance-results.json', 'conformance.log']) {
     await signer.sign(join(dir, file));
+    const replace = tweaks.signatures?.[file];
+    if (replace) await writeFile(join(dir, `${file}.asc`), replace(join(dir, file)));
   }
   await put(PUBLIC_KEY, signer.publicKey());
   await put(FINGERPRINT_FILE, `${signer.fingerprint}\n`);
@@ -779,6 +808,123 @@ const mutations: Mutation[] = [
     file: 'conformance-results.json',
     only: true,
     codes: ['CONFORMANCE_STALE'],
+  },
+  // Strictness classes on which the TypeScript and Python verifiers once disagreed (docs/release-format.md, "Strictness").
+  {
+    name: 'BUILD_META.txt naming the commit twice (and re-signed)',
+    make: () => tweaked({ editMeta: (t) => t.replace(/^commit: .*$/m, (line) => `${line}\ncommit: ${'e'.repeat(40)}`) }),
+    script: 'provenance',
+    code: 'META_MALFORMED',
+    file: 'BUILD_META.txt',
+    only: true,
+  },
+  {
+    name: 'BUILD_META.txt listing an artifact twice, first with a wrong digest (and re-signed)',
+    make: () => tweaked({ editMeta: (t) => t.replace(new RegExp(`^sha256 ${INSTALLER.replace(/\./g, '\\.')}: .*$`, 'm'), (line) => `sha256 ${INSTALLER}: ${sha256('wrong')}\n${line}`) }),
+    script: 'provenance',
+    code: 'META_MALFORMED',
+    file: 'BUILD_META.txt',
+    only: true,
+  },
+  {
+    name: 'a provenance listing one subject twice (and re-signed)',
+    make: () => tweaked({ editStatement: (st) => void st.subject.push({ ...st.subject[0]! }) }),
+    script: 'provenance',
+    code: 'PROVENANCE_SUBJECTS',
+    file: 'release-provenance.intoto.json',
+    only: true,
+  },
+  {
+    name: 'a provenance byproduct outside the release folder (and re-signed)',
+    make: () => tweaked({ editStatement: (st) => void st.predicate.runDetails.byproducts.push({ name: '../outside.txt', digest: { sha256: sha256('outside') } }) }),
+    script: 'provenance',
+    code: 'PROVENANCE_BYPRODUCT',
+    file: 'release-provenance.intoto.json',
+  },
+  {
+    name: 'a provenance naming the commit in upper case (and re-signed)',
+    make: () => tweaked({ editStatement: (st) => { st.predicate.buildDefinition.resolvedDependencies[0].digest.gitCommit = COMMIT.toUpperCase(); } }),
+    script: 'provenance',
+    code: 'PROVENANCE_MALFORMED',
+    file: 'release-provenance.intoto.json',
+    only: true,
+  },
+  {
+    name: 'an SPDX 2.2 SBOM (and re-signed)',
+    make: () => tweaked({ editSbom: (doc) => { doc['spdxVersion'] = 'SPDX-2.2'; } }),
+    script: 'provenance',
+    code: 'SBOM_UNBOUND',
+    file: SBOM_INSTALLER,
+    only: true,
+  },
+  {
+    name: 'conformance results that are not an in-toto v1 Statement (and re-signed)',
+    make: () => tweaked({ editResults: (r) => { r['_type'] = 'https://in-toto.io/Statement/v0.1'; } }),
+    script: 'provenance',
+    code: 'CONFORMANCE_MISSING',
+    file: 'conformance-results.json',
+    only: true,
+  },
+  {
+    name: 'the installer SBOM in a subfolder, named so by its subject (and re-signed)',
+    make: () => tweaked({ sbomFolder: 'sboms' }),
+    script: 'provenance',
+    code: 'SBOM_UNBOUND',
+    file: `sboms/${SBOM_INSTALLER}`,
+  },
+  {
+    name: 'an SBOM no subject names, in a subfolder',
+    make: mutate(async (dir) => {
+      await mkdir(join(dir, 'plugins', 'extra'), { recursive: true });
+      await writeFile(join(dir, 'plugins', 'extra', 'SBOM-stray.zip.spdx.json'), '{}');
+    }),
+    script: 'provenance',
+    code: 'SBOM_ORPHAN',
+    file: 'plugins/extra/SBOM-stray.zip.spdx.json',
+  },
+  {
+    name: 'SHA256SUMS.txt with an upper-case digest (and re-signed)',
+    make: mutate(async (dir) => {
+      const file = join(dir, 'SHA256SUMS.txt');
+      const text = await readFile(file, 'utf8');
+      await writeFile(file, text.replace(/^[0-9a-f]{64}/, (hex) => hex.toUpperCase()));
+      gpg.sign(file);
+    }),
+    script: 'provenance',
+    code: 'SUMS_MALFORMED',
+    file: 'SHA256SUMS.txt',
+  },
+  {
+    name: 'a binary (not armoured) signature',
+    make: () => tweaked({ signatures: { 'SHA256SUMS.txt': (f) => gpg.signWith(f, []) } }),
+    script: 'signatures',
+    code: 'SIGNATURE_BAD',
+    file: 'SHA256SUMS.txt.asc',
+    only: true,
+  },
+  {
+    name: 'a signature with a second signature packet, by another key',
+    make: () => tweaked({ signatures: { 'SHA256SUMS.txt': (f) => gpg.signWith(f, ['--armor'], [gpg.fingerprint, gpg.otherFingerprint]) } }),
+    script: 'signatures',
+    code: 'SIGNATURE_BAD',
+    file: 'SHA256SUMS.txt.asc',
+    only: true,
+  },
+  {
+    name: 'a signature holding two signature packets by the release key',
+    make: () => tweaked({ signatures: { 'SHA256SUMS.txt': (f) => openpgp.armor(openpgp.enums.armor.signature, Buffer.concat([gpg.signWith(f, []), gpg.signWith(f, ['--digest-algo', 'SHA512'])])) } }),
+    script: 'signatures',
+    code: 'SIGNATURE_BAD',
+    file: 'SHA256SUMS.txt.asc',
+    only: true,
+  },
+  {
+    name: 'a text-mode signature',
+    make: () => tweaked({ signatures: { 'SHA256SUMS.txt': (f) => gpg.signWith(f, ['--armor', '--textmode']) } }),
+    script: 'signatures',
+    code: 'SIGNATURE_BAD',
+    file: 'SHA256SUMS.txt.asc',
+    only: true,
   },
   {
     name: 'an unsigned plugin (and re-signed release)',

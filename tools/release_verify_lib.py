@@ -33,6 +33,9 @@ DEVELOPMENT_KEY_RE = re.compile(r"DEVELOPMENT ONLY", re.I)
 
 # Size limit for a JSON file read whole (hostile input must not exhaust memory).
 MAX_JSON_BYTES = 256 * 1024 * 1024
+# Bounds of a release path in UTF-8 bytes: the whole name and each component (as MAX_NAME_BYTES in packages/format).
+MAX_NAME_BYTES = 1024
+MAX_COMPONENT_BYTES = 255
 CHUNK = 1024 * 1024
 USAGE_ERROR = 2
 
@@ -134,6 +137,11 @@ def release_path_problem(path: str) -> str | None:
         return "name contains '..'"
     if any(p in ("", ".") for p in parts):
         return "name has an empty or '.' component"
+    # The bounds of packages/format/src/paths.ts (what every file system holds).
+    if len(path.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+        return "name longer than %d bytes" % MAX_NAME_BYTES
+    if any(len(p.encode("utf-8", "surrogateescape")) > MAX_COMPONENT_BYTES for p in parts):
+        return "a name component longer than %d bytes" % MAX_COMPONENT_BYTES
     return None
 
 

@@ -66,6 +66,8 @@ BUILD_META_FORMAT = "helix-build-meta v1"
 # uuidv5(DNS namespace, "helix-release.invalid"): the namespace of the SBOM binding UUIDs.
 HELIX_UUID_NAMESPACE = uuid.UUID("78532c39-8439-5dc7-a4d7-9434eb53091b")
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
+# A git object name: SHA-1 or SHA-256, lower-case hex (docs/release-format.md, "Strictness").
+GIT_COMMIT_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 # A SHA256SUMS.txt line; `.` of the writer's JavaScript regex excludes \n, \r, U+2028 and U+2029.
 SUMS_LINE_RE = re.compile("([0-9a-f]{64})  ([^\n\r\u2028\u2029]+)")
 
@@ -247,8 +249,11 @@ def provenance_problem(statement) -> str | None:
                 return "subject[%d].annotations[%s] is not a string" % (index, json.dumps(key))
     if not isinstance(get(statement, "predicate", "buildDefinition", "externalParameters"), dict):
         return "predicate.buildDefinition.externalParameters is missing"
-    if not isinstance(get(statement, "predicate", "buildDefinition", "externalParameters", "source", "digest", "gitCommit"), str):
+    commit = get(statement, "predicate", "buildDefinition", "externalParameters", "source", "digest", "gitCommit")
+    if not isinstance(commit, str):
         return "predicate.buildDefinition.externalParameters.source.digest.gitCommit is missing"
+    if not GIT_COMMIT_RE.fullmatch(commit):
+        return "predicate.buildDefinition.externalParameters.source.digest.gitCommit is not 40 or 64 lowercase hex digits"
     tag = get(statement, "predicate", "buildDefinition", "externalParameters", "tag")
     if tag is not None and not isinstance(tag, str):
         return "externalParameters.tag is not a string"
@@ -470,6 +475,11 @@ def check_sbom(report: Report, ctx: Context) -> None:
             report.failed("sbom", "SBOM_UNBOUND", sbom, "named by several subjects (%s); an SBOM describes one artifact" % listing([s["name"] for s in subjects]))
             continue
         subject = subjects[0]
+        # One place for each artifact's SBOM: the top of the release folder, named after the artifact.
+        expected_name = "SBOM-%s.spdx.json" % posixpath.basename(subject["name"])
+        if sbom != expected_name:
+            report.failed("sbom", "SBOM_UNBOUND", sbom, "the SBOM of %s is %s at the top of the release folder, not %s" % (json.dumps(subject["name"]), expected_name, json.dumps(sbom)))
+            continue
         full = os.path.join(root, sbom)
         if not is_regular_file(full):
             report.failed("sbom", "SBOM_MISSING", sbom, "the SBOM of %s, but not in the release" % subject["name"])
@@ -483,7 +493,10 @@ def check_sbom(report: Report, ctx: Context) -> None:
         want = sbom_uuid(digest_of(subject))
         name = doc.get("name") if isinstance(doc, dict) else None
         namespace = doc.get("documentNamespace") if isinstance(doc, dict) else None
-        if name != artifact:
+        version = doc.get("spdxVersion") if isinstance(doc, dict) else None
+        if version != "SPDX-2.3":
+            report.failed("sbom", "SBOM_UNBOUND", sbom, "is %s, not SPDX-2.3 (the version the format publishes)" % (json.dumps(version) if isinstance(version, str) else "no SPDX document"))
+        elif name != artifact:
             report.failed("sbom", "SBOM_UNBOUND", sbom, "describes %s, not %s" % (json.dumps(name) if isinstance(name, str) else "no named artifact", artifact))
         elif not isinstance(namespace, str) or not namespace.endswith("-" + want):
             report.failed("sbom", "SBOM_UNBOUND", sbom, "its documentNamespace does not end with -%s, the UUIDv5 of sha256:%s (the bytes of %s): it describes other bytes"

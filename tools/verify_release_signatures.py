@@ -67,7 +67,8 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from release_verify_lib import (
-        CHUNK, CONFORMANCE_RESULTS, DEVELOPMENT_KEY_RE, FINGERPRINT, META, PROVENANCE, PUBLIC_KEY, SBOM_RE, SUMS, Report, UsageError,
+        CHUNK, CONFORMANCE_RESULTS, DEVELOPMENT_KEY_RE, FINGERPRINT, MAX_COMPONENT_BYTES, MAX_NAME_BYTES, META, PROVENANCE, PUBLIC_KEY, SBOM_RE,
+        SUMS, Report, UsageError,
         add_folder_arguments, is_regular_file, list_files, load_json, main, parse_json_strictly, read_capped, release_folder,
         release_path_problem, run_checks, utf8_key,
     )
@@ -234,9 +235,7 @@ MAX_ENTRY_UNCOMPRESSED = 64 * 1024 * 1024
 RATIO_CHECK_MIN_SIZE = 1024 * 1024
 MAX_RATIO = 100
 MAX_METADATA_DEPTH = 64
-# Entry names: UTF-8 bytes of the whole name and of each component (what every file system holds).
-MAX_NAME_BYTES = 1024
-MAX_COMPONENT_BYTES = 255
+# Entry names are bounded like release paths: MAX_NAME_BYTES and MAX_COMPONENT_BYTES of release_verify_lib.py.
 # The grammar of plugin.json's required fields (packages/plugin-zip/README.md); the same
 # patterns as packages/format/src/plugin.ts. ASCII only, so that no name, version or entry
 # point can name a path, a control character or a look-alike.
@@ -1032,9 +1031,15 @@ def verify_one(report: Report, root: str, asc: str, gpg: Gpg, fingerprint: str) 
     except (OSError, ValueError) as err:
         report.failed("signature", "SIGNATURE_BAD", asc, "not a readable OpenPGP signature: %s" % err)
         return
+    if not kinds:
+        report.failed("signature", "SIGNATURE_BAD", asc, "not ASCII-armoured: a .asc of the release is one armoured PGP SIGNATURE block")
+        return
     if not tags or any(t != 2 for t in tags) or any(k != "SIGNATURE" for k in kinds):
         report.failed("signature", "SIGNATURE_BAD", asc, "not a detached signature (it holds OpenPGP packets of types %s)"
                       % ", ".join(str(t) for t in sorted(set(tags))) if tags else "holds no OpenPGP signature")
+        return
+    if len(tags) != 1:
+        report.failed("signature", "SIGNATURE_BAD", asc, "it holds %d signature packets; a .asc of the release holds exactly one" % len(tags))
         return
     code, status, stderr = gpg.run(["--verify", "--", asc_path, target_path])
     keywords = [s[0] for s in status]

@@ -119,6 +119,11 @@ describe('parseBuildMeta', () => {
     ['a line without ": "', `format: ${BUILD_META_FORMAT}\ntag v1\n`, /line 2 is not "key: value"/],
     ['a missing format line', 'tag: v1\n', /first field must be "format: helix-build-meta v1"/],
     ['another format', 'format: helix-build-meta v2\n', /first field must be/],
+    ['no commit', `format: ${BUILD_META_FORMAT}\ntag: v1\n`, /^it has no commit field$/],
+    // A repeated key is refused, never read first- or last-wins (the Python verifier does the same).
+    ['the commit twice', formatBuildMeta(META).replace(/^commit: .*$/m, (l) => `${l}\ncommit: ${'e'.repeat(40)}`), /^line \d+: commit is given twice$/],
+    ['a file listed twice', formatBuildMeta(META).replace(/^(sha256 [^:]+): .*$/m, (l, k: string) => `${k}: ${'0'.repeat(64)}\n${l}`), /^line \d+: ".+" is listed twice$/],
+    ['a version line twice', formatBuildMeta(META).replace(/^version .*$/m, (l) => `${l}\n${l}`), /^line \d+: version .+ is given twice$/],
   ])('refuses %s with BUILD_META_INVALID', (_what, text, message) => {
     expect(() => parseBuildMeta(text, 'BUILD_META.txt')).toThrow(expect.objectContaining({ code: 'BUILD_META_INVALID', file: 'BUILD_META.txt', message: expect.stringMatching(message) }));
   });

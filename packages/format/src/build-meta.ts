@@ -83,10 +83,17 @@ export function parseBuildMeta(text: string, file: string): { fields: Map<string
     if (sep < 0) throw new ReleaseError('BUILD_META_INVALID', `line ${i + 1} is not "key: value"`, { file });
     const key = line.slice(0, sep);
     const value = line.slice(sep + 2);
-    if (key.startsWith('sha256 ')) files.set(key.slice(7), value);
-    else if (key.startsWith('version ')) versions.set(key.slice(8), value);
-    else fields.set(key, value);
+    // A key given twice is refused, never first- or last-wins (docs/release-format.md, "Strictness").
+    if (key.startsWith('sha256 ')) {
+      if (files.has(key.slice(7))) throw new ReleaseError('BUILD_META_INVALID', `line ${i + 1}: ${JSON.stringify(key.slice(7))} is listed twice`, { file });
+      files.set(key.slice(7), value);
+    } else {
+      const [map, name] = key.startsWith('version ') ? [versions, key.slice(8)] : [fields, key];
+      if (map.has(name)) throw new ReleaseError('BUILD_META_INVALID', `line ${i + 1}: ${key} is given twice`, { file });
+      map.set(name, value);
+    }
   });
   if (fields.get('format') !== BUILD_META_FORMAT) throw new ReleaseError('BUILD_META_INVALID', `first field must be "format: ${BUILD_META_FORMAT}"`, { file });
+  if (!fields.has('commit')) throw new ReleaseError('BUILD_META_INVALID', 'it has no commit field', { file });
   return { fields, versions, files };
 }

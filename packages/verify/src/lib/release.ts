@@ -11,6 +11,8 @@ import {
   DEVELOPMENT_KEY_LABEL,
   RELEASE_FILES,
   SLSA_PROVENANCE_V1,
+  checkReleasePath,
+  compareBytes,
   STATEMENT_TYPE,
   TEST_RESULT_V01,
   isEvidenceFile,
@@ -19,6 +21,7 @@ import {
   isSbomFile,
   isSignatureFile,
   parseBuildMeta,
+  sbomName,
   parseSums,
   uuidV5,
   type ProvenanceStatement,
@@ -211,9 +214,12 @@ const signatureCheck: ReleaseCheck = {
       }
       try {
         const signature = await openpgp.readSignature({ armoredSignature });
+        // Exactly one signature packet, over the file's bytes as they are (type 0x00, not a text-mode 0x01 one).
+        if (signature.packets.length !== 1) throw new Error(`it holds ${signature.packets.length} signature packets; a .asc of the release holds exactly one`);
+        const type = signature.packets[0]!.signatureType;
+        if (type !== openpgp.enums.signature.binary) throw new Error(`signature type 0x${(type ?? 0).toString(16).padStart(2, '0')}; expected 0x00 (a binary document signature)`);
         const result = await openpgp.verify({ message: await openpgp.createMessage({ binary: data }), signature, verificationKeys: key, format: 'binary' });
         await result.signatures[0]!.verified;
-        if (result.signatures.length !== 1) throw new Error('expected exactly one signature');
         r.pass(sig);
       } catch (err) {
         r.fail('SIGNATURE_BAD', sig, `does not verify over ${target} with the pinned key: ${(err as Error).message}`);
@@ -265,6 +271,38 @@ const coverageCheck: ReleaseCheck = {
   },
 };
 
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** A git object name: SHA-1 or SHA-256, lower-case hex (docs/release-format.md, "Strictness"). */
+const GIT_COMMIT_HEX = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const digestOk = (d: unknown) => isObject(d) && isObject(d['digest']) && typeof d['digest']['sha256'] === 'string' && SHA256_HEX.test(d['digest']['sha256']);
+
+/** Why the statement is not of the documented shape, or undefined (as provenance_problem in tools/verify_release_provenance.py). */
+function provenanceProblem(st: unknown): string | undefined {
+  if (!isObject(st)) return 'not a JSON object';
+  if (st['_type'] !== STATEMENT_TYPE) return `_type is not ${STATEMENT_TYPE}`;
+  if (st['predicateType'] !== SLSA_PROVENANCE_V1) return `predicateType is not ${SLSA_PROVENANCE_V1}`;
+  const subjects = st['subject'];
+  if (!Array.isArray(subjects)) return 'subject is not an array';
+  for (const [index, subject] of subjects.entries()) {
+    if (!isObject(subject) || typeof subject['name'] !== 'string' || !digestOk(subject)) return `subject[${index}] needs a name and a digest.sha256 of 64 lowercase hex digits`;
+    const annotations = subject['annotations'] ?? {};
+    if (!isObject(annotations)) return `subject[${index}].annotations is not an object`;
+    for (const key of ['helix.kind', 'helix.sbom']) {
+      if (key in annotations && typeof annotations[key] !== 'string') return `subject[${index}].annotations[${JSON.stringify(key)}] is not a string`;
+    }
+  }
+  const read = st as ReadStatement;
+  if (!isObject(read.predicate?.buildDefinition?.externalParameters)) return 'predicate.buildDefinition.externalParameters is missing';
+  const commit = sourceCommitOf(read);
+  if (typeof commit !== 'string') return 'predicate.buildDefinition.externalParameters.source.digest.gitCommit is missing';
+  if (!GIT_COMMIT_HEX.test(commit)) return 'predicate.buildDefinition.externalParameters.source.digest.gitCommit is not 40 or 64 lowercase hex digits';
+  const tag: unknown = read.predicate?.buildDefinition?.externalParameters?.tag;
+  if (tag !== undefined && tag !== null && typeof tag !== 'string') return 'externalParameters.tag is not a string';
+  if (!Array.isArray(read.predicate?.runDetails?.byproducts)) return 'predicate.runDetails.byproducts is not an array';
+  return undefined;
+}
+
 /** The statement is an in-toto v1 SLSA v1 statement whose subjects are exactly the sums. */
 const provenanceCheck: ReleaseCheck = {
   name: 'provenance',
@@ -277,18 +315,20 @@ const provenanceCheck: ReleaseCheck = {
     } catch {
       return r.fail('PROVENANCE_MALFORMED', RELEASE_FILES.provenance, 'not JSON');
     }
-    if (st?._type !== STATEMENT_TYPE || st.predicateType !== SLSA_PROVENANCE_V1 || !Array.isArray(st.subject)) {
-      return r.fail('PROVENANCE_MALFORMED', RELEASE_FILES.provenance, 'not an in-toto v1 statement with an SLSA v1 predicate');
-    }
+    const problem = provenanceProblem(st);
+    if (problem) return r.fail('PROVENANCE_MALFORMED', RELEASE_FILES.provenance, problem);
     run.statement = st;
-    run.subjects = st.subject;
+    run.subjects = st.subject!;
     if (!run.sums) return r.skip(`subjects not compared: ${RELEASE_FILES.sums} is missing or malformed`);
     const a = run.subjects.map((s) => `${s.digest?.sha256}  ${s.name}`).sort();
     const b = sumsLines(run.sums);
     const missing = b.filter((x) => !a.includes(x));
     const extra = a.filter((x) => !b.includes(x));
-    if (missing.length || extra.length) {
-      r.fail('PROVENANCE_SUBJECTS', RELEASE_FILES.provenance, `subjects differ from SHA256SUMS.txt (${[...missing.map((m) => `not a subject: ${m.slice(66)}`), ...extra.map((m) => `not in the sums: ${m.slice(66)}`)].slice(0, 3).join('; ')})`);
+    const names = run.subjects.map((s) => s.name);
+    const twice = [...new Set(names.filter((n, i) => names.indexOf(n) !== i))].sort(compareBytes);
+    if (missing.length || extra.length || twice.length) {
+      const problems = [...missing.map((m) => `not a subject: ${m.slice(66)}`), ...extra.map((m) => `not in the sums: ${m.slice(66)}`), ...twice.map((n) => `listed twice: ${JSON.stringify(n)}`)];
+      r.fail('PROVENANCE_SUBJECTS', RELEASE_FILES.provenance, `subjects differ from SHA256SUMS.txt (${problems.slice(0, 3).join('; ')})`);
     } else {
       r.pass(RELEASE_FILES.provenance, `${run.subjects.length} subjects equal SHA256SUMS.txt`);
     }
@@ -325,7 +365,17 @@ const provenanceTagCheck: ReleaseCheck = {
 const byproductCheck: ReleaseCheck = {
   name: 'provenance-byproduct',
   async run(run, r) {
-    for (const bp of run.statement?.predicate?.runDetails?.byproducts ?? []) {
+    for (const [index, bp] of (run.statement?.predicate?.runDetails?.byproducts ?? []).entries()) {
+      if (!isObject(bp) || typeof bp.name !== 'string' || !digestOk(bp)) {
+        r.fail('PROVENANCE_BYPRODUCT', RELEASE_FILES.provenance, `byproducts[${index}] needs a name and a digest.sha256`);
+        continue;
+      }
+      // Never read outside the release folder.
+      const problem = checkReleasePath(bp.name);
+      if (problem) {
+        r.fail('PROVENANCE_BYPRODUCT', RELEASE_FILES.provenance, `byproducts[${index}] ${JSON.stringify(bp.name)} is not a release path (${problem})`);
+        continue;
+      }
       const digest = await sha256File(join(run.dir, bp.name)).catch(() => undefined);
       if (digest !== bp.digest?.sha256) r.fail('PROVENANCE_BYPRODUCT', bp.name, digest ? `sha256 ${digest}, the statement says ${bp.digest?.sha256}` : 'missing');
       else r.pass(bp.name);
@@ -381,6 +431,16 @@ const sbomCheck: ReleaseCheck = {
       const sbom = s.annotations?.['helix.sbom'];
       if (!sbom) continue;
       referenced.add(sbom);
+      const unsafe = checkReleasePath(sbom);
+      if (unsafe) {
+        r.fail('SBOM_MISSING', RELEASE_FILES.provenance, `subject ${JSON.stringify(s.name)} names the SBOM ${JSON.stringify(sbom)}, which is not a release path (${unsafe})`);
+        continue;
+      }
+      // One place for each artifact's SBOM: the top of the release folder, named after the artifact.
+      if (sbom !== sbomName(s.name)) {
+        r.fail('SBOM_UNBOUND', sbom, `the SBOM of ${JSON.stringify(s.name)} is ${sbomName(s.name)} at the top of the release folder, not ${JSON.stringify(sbom)}`);
+        continue;
+      }
       const text = await readText(run.dir, sbom);
       if (text === undefined) {
         r.fail('SBOM_MISSING', sbom, `the SBOM of ${s.name} is missing`);
@@ -401,7 +461,8 @@ const sbomCheck: ReleaseCheck = {
       }
     }
     if (!run.statement) return r.skip(`needs the subjects of a usable ${RELEASE_FILES.provenance}`);
-    for (const f of run.present.filter(isSbomFile)) if (!referenced.has(f)) r.fail('SBOM_ORPHAN', f, 'describes no artifact of this release');
+    // An SBOM file name in any folder: one no subject names describes nothing of this release.
+    for (const f of run.present.filter((p) => isSbomFile(p.split('/').pop()!))) if (!referenced.has(f)) r.fail('SBOM_ORPHAN', f, 'describes no artifact of this release');
   },
 };
 
@@ -411,13 +472,15 @@ const conformanceCheck: ReleaseCheck = {
   async run(run, r) {
     const text = await readText(run.dir, RELEASE_FILES.conformanceResults);
     if (text === undefined) return r.fail('CONFORMANCE_MISSING', RELEASE_FILES.conformanceResults, 'the release has no conformance results');
-    let res: { subject?: Subject[]; predicateType?: string; predicate?: { result?: string; failedTests?: string[] } } = {};
+    let res: { _type?: string; subject?: Subject[]; predicateType?: string; predicate?: { result?: string; failedTests?: string[] } } = {};
     try {
       res = JSON.parse(text) as typeof res;
     } catch {
       /* judged below */
     }
-    if (res.predicateType !== TEST_RESULT_V01 || !Array.isArray(res.subject)) return r.fail('CONFORMANCE_MISSING', RELEASE_FILES.conformanceResults, 'not an in-toto test-result statement');
+    if (res?._type !== STATEMENT_TYPE || res.predicateType !== TEST_RESULT_V01 || !Array.isArray(res.subject)) {
+      return r.fail('CONFORMANCE_MISSING', RELEASE_FILES.conformanceResults, `not an in-toto v1 test-result statement (_type ${STATEMENT_TYPE}, predicateType ${TEST_RESULT_V01})`);
+    }
     if (res.predicate?.result !== 'PASSED') return r.fail('CONFORMANCE_FAILED', RELEASE_FILES.conformanceResults, `result ${res.predicate?.result}; failed: ${(res.predicate?.failedTests ?? []).join(', ')}`);
     if (!run.sums) return r.skip(`tested files not compared: ${RELEASE_FILES.sums} is missing or malformed`);
     const byName = new Map(run.sums.map((l) => [l.path, l.sha256]));
