@@ -28,7 +28,7 @@ export function parseTrustStore(text: string, file: string): TrustStore {
   }
   if (data.keys !== undefined && !Array.isArray(data.keys)) throw new ReleaseError('TRUST_STORE_INVALID', 'keys must be an array', { file });
   const store: TrustStore = new Map();
-  const keys = (data.keys ?? []) as unknown[];
+  const keys = (data.keys ?? []) as { name?: unknown; ed25519?: unknown }[];
   keys.forEach((item: { name?: unknown; ed25519?: unknown }, index: number) => {
     if (typeof item?.name !== 'string' || typeof item?.ed25519 !== 'string') {
       throw new ReleaseError('TRUST_STORE_INVALID', `keys[${index}] needs string fields name and ed25519`, { file });
