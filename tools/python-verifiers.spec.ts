@@ -15,7 +15,7 @@ import * as openpgp from 'openpgp';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { appendFile, copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { formatBuildMeta, formatSums, sbomName } from '@helix-release/format';
@@ -220,7 +220,7 @@ async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks = {}): P
   await put('BUILD_META.txt', (tweaks.editMeta ?? ((t: string) => t))(formatBuildMeta({
     tag: TAG, tagged: true, version: '1.0.0', commit: COMMIT, dirty: tweaks.dirty ?? false, sourceDateEpoch: SDE, sourceDate: '2024-01-01T00:00:00Z',
     builder: 'local', platform: 'linux-x86_64', python: '3.11.7', pyinstaller: '6.0.0', uv: '0.4.0', syft: '1.0.0', node: process.versions.node,
-    zlib: process.versions.zlib ?? 'unknown', files: lines,
+    zlib: process.versions.zlib ?? 'unknown', files: lines, versions: [{ path: INSTALLER, version: '1.0.0' }, { path: PLUGIN, version: '1.0.0' }],
   })));
 
   // Subjects: exactly SHA256SUMS.txt's lines, in its order (parsed back from the text, as the provenance stage does).
@@ -229,7 +229,11 @@ async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks = {}): P
     .split('\n')
     .map((line) => ({ sha256: line.slice(0, 64), path: line.slice(66) }))
     .filter((l) => l.path !== tweaks.dropSubject)
-    .map((l) => ({ name: l.path, digest: { sha256: l.sha256 }, annotations: { 'helix.kind': kinds[l.path] ?? 'tool', ...(sbomOf[l.path] ? { 'helix.sbom': sbomOf[l.path] } : {}) } }));
+    .map((l) => ({
+      name: l.path,
+      digest: { sha256: l.sha256 },
+      annotations: { 'helix.kind': kinds[l.path] ?? 'tool', ...(sbomOf[l.path] ? { 'helix.sbom': sbomOf[l.path] } : {}), ...(l.path === INSTALLER || l.path === PLUGIN ? { 'helix.version': '1.0.0' } : {}) },
+    }));
   const source = { uri: `git+https://example.invalid/helix.git@refs/tags/${TAG}`, digest: { gitCommit: COMMIT } };
   const statement = {
     _type: 'https://in-toto.io/Statement/v1',
@@ -926,6 +930,98 @@ const mutations: Mutation[] = [
     file: 'SHA256SUMS.txt.asc',
     only: true,
   },
+  // Only regular files: nothing is opened that could block (a FIFO) or lead outside the folder (a link).
+  {
+    name: 'a FIFO where an SBOM belongs',
+    make: mutate(async (dir) => {
+      await unlink(join(dir, SBOM_PLUGIN));
+      mustRun('mkfifo', [join(dir, SBOM_PLUGIN)]);
+    }),
+    script: 'provenance',
+    code: 'FILE_NOT_REGULAR',
+    file: SBOM_PLUGIN,
+    codes: ['FILE_NOT_REGULAR', 'SBOM_MISSING', 'SIGNATURE_BAD', 'SUMS_MISSING_FILE'],
+  },
+  {
+    name: 'a symbolic link to an identical file outside the release, where conformance.log belongs',
+    make: mutate(async (dir) => {
+      const outside = join(work, `outside-${++counter}.log`);
+      await copyFile(join(dir, 'conformance.log'), outside);
+      await unlink(join(dir, 'conformance.log'));
+      await symlink(outside, join(dir, 'conformance.log'));
+    }),
+    script: 'provenance',
+    code: 'FILE_NOT_REGULAR',
+    file: 'conformance.log',
+    codes: ['FILE_NOT_REGULAR', 'PROVENANCE_BYPRODUCT', 'SIGNATURE_BAD', 'SUMS_MISSING_FILE'],
+  },
+  {
+    name: 'a symbolic link to the plugins folder of another release',
+    make: mutate(async (dir) => {
+      await cp(join(dir, 'plugins'), join(work, `plugins-${++counter}`), { recursive: true });
+      await rm(join(dir, 'plugins'), { recursive: true });
+      await symlink(join(work, `plugins-${counter}`), join(dir, 'plugins'));
+    }),
+    script: 'provenance',
+    code: 'FILE_NOT_REGULAR',
+    file: 'plugins',
+  },
+  {
+    name: 'an empty folder where BUILD_META.txt belongs',
+    make: mutate(async (dir) => {
+      await unlink(join(dir, 'BUILD_META.txt'));
+      await mkdir(join(dir, 'BUILD_META.txt'));
+    }),
+    script: 'provenance',
+    code: 'META_MISSING',
+    file: 'BUILD_META.txt',
+    codes: ['META_MISSING', 'PROVENANCE_BYPRODUCT', 'SIGNATURE_BAD'],
+  },
+  // Versions: BUILD_META.txt, the provenance, the file names and the signed plugin.json must agree.
+  {
+    name: 'BUILD_META.txt saying version 9.9.9 beside artifacts of 1.0.0 (and re-signed)',
+    make: () => tweaked({ editMeta: (t) => t.replace(/^version: 1\.0\.0$/m, 'version: 9.9.9') }),
+    script: 'provenance',
+    code: 'VERSION_MISMATCH',
+    file: 'BUILD_META.txt',
+    only: true,
+  },
+  {
+    name: 'a provenance saying version 0.0.1 of tag v1.0.0 (and re-signed)',
+    make: () => tweaked({ editStatement: (st) => { st.predicate.buildDefinition.externalParameters.version = '0.0.1'; } }),
+    script: 'provenance',
+    code: 'VERSION_MISMATCH',
+    file: 'release-provenance.intoto.json',
+    only: true,
+  },
+  {
+    name: 'a plugin recorded as 2.0.0 in BUILD_META.txt and the provenance, named 1.0.0 (and re-signed)',
+    make: () => tweaked({
+      editMeta: (t) => t.replace(`version ${PLUGIN}: 1.0.0`, `version ${PLUGIN}: 2.0.0`),
+      editStatement: (st) => { (st.subject.find((x) => x.name === PLUGIN) as unknown as { annotations: Record<string, string> }).annotations['helix.version'] = '2.0.0'; },
+    }),
+    script: 'provenance',
+    code: 'VERSION_MISMATCH',
+    file: PLUGIN,
+    only: true,
+  },
+  {
+    name: 'BUILD_META.txt and the provenance disagreeing on an installer version (and re-signed)',
+    make: () => tweaked({ editMeta: (t) => t.replace(`version ${INSTALLER}: 1.0.0`, `version ${INSTALLER}: 1.0.1`) }),
+    script: 'provenance',
+    code: 'VERSION_MISMATCH',
+    file: 'BUILD_META.txt',
+    only: true,
+  },
+  {
+    name: 'a plugin whose signed plugin.json names another version than its file name (and re-signed release)',
+    make: () => tweaked({ pluginZip: join(CASES_DIR, 'zips', 'metadata-version-build.zip') }),
+    script: 'signatures',
+    args: ['--trust-store', TRUST_STORE],
+    code: 'VERSION_MISMATCH',
+    file: PLUGIN,
+    only: true,
+  },
   {
     name: 'an unsigned plugin (and re-signed release)',
     make: () => tweaked({ pluginZip: join(CASES_DIR, 'zips', 'unsigned.zip') }),
@@ -1012,6 +1108,8 @@ describe('the TypeScript verifier and the Python tools give the same verdicts', 
     const ts = await verifyRelease(dir, { fingerprint: o.fingerprint, commit: o.commit, tag: o.tag, trustStore: await loadTrustStore(TRUST_STORE) });
     const tsCodes = [...new Set(ts.filter((r) => r.status === 'FAILED').map((r) => r.code!))].sort();
     const shown = `python:\n${sig.stdout}${prov.stdout}\ntypescript:\n${ts.map(formatResult).join('\n')}`;
+    // Every printed line is one line: hostile names are escaped (as by the Python tools).
+    for (const line of ts.map(formatResult)) expect(line, shown).toMatch(/^(PASSED [a-z-]+: |FAILED [A-Z_]+: |WARN [A-Z_]+: |SKIPPED [a-z-]+: )[^\n\r\u2028\u2029]*$/);
     expect(tsCodes.length === 0, shown).toBe(pyPassed);
     expect(tsCodes, shown).toEqual(pyCodes);
     if (codes) expect(tsCodes, shown).toEqual(codes);

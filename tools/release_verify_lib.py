@@ -178,11 +178,30 @@ def list_files(root: str) -> list[str]:
 
 
 def is_regular_file(path: str) -> bool:
-    """True for a regular file (following a symbolic link)."""
+    """True for a regular file. A symbolic link is never followed (it could lead outside the release)."""
     try:
-        return stat.S_ISREG(os.stat(path).st_mode)
+        return stat.S_ISREG(os.lstat(path).st_mode)
     except (OSError, ValueError):
         return False
+
+
+def not_regular(path: str) -> str | None:
+    """What `path` is when it exists but is not a regular file ("a symbolic link", "a FIFO", ...), else None."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISBLK(mode) or stat.S_ISCHR(mode):
+        return "a device"
+    return "a folder" if stat.S_ISDIR(mode) else "not a regular file"
 
 
 def read_capped(path: str, limit: int) -> bytes:

@@ -48,7 +48,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from release_verify_lib import (
         CHUNK, CONFORMANCE_RESULTS, FINGERPRINT, META, PROVENANCE, PUBLIC_KEY, SBOM_RE, SUMS, Report, UsageError,
-        add_folder_arguments, is_regular_file, list_files, load_json, main, read_capped, release_folder, release_path_problem,
+        add_folder_arguments, is_regular_file, list_files, load_json, main, not_regular, read_capped, release_folder, release_path_problem,
         run_checks, utf8_key,
     )
 except ImportError as _err:  # the kit is incomplete: a usage error, not a traceback
@@ -172,6 +172,16 @@ def parse_sums(text: str) -> list:
     if sorted(paths, key=utf8_key) != paths:
         raise ValueError("lines are not sorted by name (UTF-8 bytes)")
     return out
+
+
+def check_files(report: Report, ctx: Context) -> None:
+    """The `files` check: every entry of the release folder is a regular file (no link, FIFO, socket or device)."""
+    for path in ctx.files:
+        kind = not_regular(os.path.join(ctx.root, path))
+        if kind:
+            report.failed("files", "FILE_NOT_REGULAR", path, "is %s; a release holds regular files only, and no verifier reads through it" % kind)
+    if not report.failures("files"):
+        report.passed("files", ".", "%d regular files" % len(ctx.files))
 
 
 def check_sums(report: Report, ctx: Context) -> None:
@@ -444,6 +454,47 @@ def check_build_clean(report: Report, ctx: Context) -> None:
                    "the commit alone does not rebuild it" % (" and ".join(dirty), "s" if len(dirty) == 1 else ""), "--allow-dirty")
 
 
+def check_versions(report: Report, ctx: Context) -> None:
+    """The `versions` check: BUILD_META.txt, the provenance and the file names tell one story of versions."""
+    statement, fields = ctx.statement, ctx.meta_fields
+    if statement is None or fields is None:
+        report.skipped("versions", "needs a usable %s and %s" % (PROVENANCE, META))
+        return
+    release = get(statement, "predicate", "buildDefinition", "externalParameters", "version")
+    if fields.get("version") != release:
+        report.failed("versions", "VERSION_MISMATCH", META, "version %s, but %s says %s"
+                      % (json.dumps(fields.get("version")), PROVENANCE, json.dumps(release) if isinstance(release, str) else "none"))
+    tag = get(statement, "predicate", "buildDefinition", "externalParameters", "tag")
+    if isinstance(tag, str) and isinstance(release, str) and tag not in (release, "v" + release):
+        report.failed("versions", "VERSION_MISMATCH", PROVENANCE, "built from tag %s, which is not version %s" % (json.dumps(tag), json.dumps(release)))
+    artifacts = set()
+    for subject in statement["subject"]:
+        annotations = subject.get("annotations", {})
+        kind = annotations.get("helix.kind")
+        if kind not in ("installer", "plugin"):
+            continue
+        name = subject["name"]
+        artifacts.add(name)
+        version = annotations.get("helix.version")
+        if fields.get("version " + name) != version:
+            report.failed("versions", "VERSION_MISMATCH", META, "version %s for %s, but %s says %s" % (
+                json.dumps(fields.get("version " + name)) if ("version " + name) in fields else "no version line", json.dumps(name), PROVENANCE,
+                json.dumps(version) if isinstance(version, str) else "none"))
+            continue
+        if not isinstance(version, str):
+            continue
+        base = posixpath.basename(name)
+        named = base.endswith("-%s.zip" % version) if kind == "plugin" else ("-%s-" % version) in base
+        if not named:
+            report.failed("versions", "VERSION_MISMATCH", name, "its recorded version is %s, but the file name says otherwise (%s is <name>-<version>%s)"
+                          % (json.dumps(version), "a plugin" if kind == "plugin" else "an installer", ".zip" if kind == "plugin" else "-<platform>.zip"))
+    for key in sorted(fields, key=utf8_key):
+        if key.startswith("version ") and key[len("version "):] not in artifacts:
+            report.failed("versions", "VERSION_MISMATCH", META, "a version line for %s, which is no installer or plugin subject of %s" % (json.dumps(key[len("version "):]), PROVENANCE))
+    if not report.failures("versions"):
+        report.passed("versions", META, "version %s; %d installers and plugins named for their versions" % (release, len(artifacts)))
+
+
 # --------------------------------------------------------------------------
 # sbom
 # --------------------------------------------------------------------------
@@ -576,11 +627,13 @@ def check_conformance(report: Report, ctx: Context) -> None:
 
 
 CHECKS = [
+    ("files", check_files),
     ("sums", check_sums),
     ("coverage", check_coverage),
     ("provenance", check_provenance),
     ("build-meta", check_build_meta),
     ("build-clean", check_build_clean),
+    ("versions", check_versions),
     ("sbom", check_sbom),
     ("conformance", check_conformance),
 ]
@@ -595,7 +648,7 @@ def parse_args(argv: list) -> argparse.Namespace:
     """The command line; argparse exits with status 2 on a usage error."""
     parser = argparse.ArgumentParser(
         prog="verify_release_provenance.py",
-        description="Checks sums, coverage, provenance, build-meta, sbom and conformance of a helix-release release folder "
+        description="Checks files, sums, coverage, provenance, build-meta, build-clean, versions, sbom and conformance of a helix-release release folder "
         "(docs/release-format.md). Prints PASSED/FAILED/SKIPPED lines; exit 0 only when nothing FAILED, 2 on usage errors.",
     )
     add_folder_arguments(parser)

@@ -51,6 +51,7 @@ import dataclasses
 import hashlib
 import mmap
 import os
+import posixpath
 import re
 import shutil
 import stat
@@ -580,7 +581,7 @@ def _verify_or_raise(data, trust: dict):
     problem = check_plugin_metadata(meta, files)
     if problem:
         raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", problem)
-    return trust_result
+    return trust_result + (meta["name"], meta["version"])
 
 
 def verify_plugin_bytes(data, trust: dict) -> dict:
@@ -591,8 +592,8 @@ def verify_plugin_bytes(data, trust: dict) -> dict:
     missing entry), exactly as in the shared plugin trust-case table.
     """
     try:
-        code, entry, reason = _verify_or_raise(data, trust)
-        return {"code": code, "entry": entry, "reason": reason, "structural": False}
+        code, entry, reason, name, version = _verify_or_raise(data, trust)
+        return {"code": code, "entry": entry, "reason": reason, "structural": False, "name": name, "version": version}
     except PluginRejected as err:
         return {"code": err.code, "entry": err.entry, "reason": err.reason, "structural": True}
     except MemoryError:
@@ -1112,7 +1113,12 @@ def check_plugins(report: Report, ctx: Context) -> None:
         if not is_regular_file(full):
             report.failed("plugin", "PLUGIN_MALFORMED", path, "listed as a plugin but not a file of the release")
             continue
-        plugin_line(report, path, verify_plugin_file(full, trust))
+        verdict = verify_plugin_file(full, trust)
+        plugin_line(report, path, verdict)
+        # The signed plugin.json says which plugin and version this is: the file name must say the same.
+        if verdict["code"] == "PLUGIN_OK" and posixpath.basename(path) != "%s-%s.zip" % (verdict["name"], verdict["version"]):
+            report.failed("plugin", "VERSION_MISMATCH", path, "its signed plugin.json says %s %s: the file would be %s-%s.zip"
+                          % (verdict["name"], verdict["version"], verdict["name"], verdict["version"]))
 
 
 CHECKS = [

@@ -12,6 +12,8 @@ export const VERDICT_CODES = [
   'KEY_DEVELOPMENT',
   'SIGNATURE_MISSING',
   'SIGNATURE_BAD',
+  // the folder holds regular files only
+  'FILE_NOT_REGULAR',
   // sums and coverage
   'SUMS_MISSING',
   'SUMS_MALFORMED',
@@ -31,6 +33,8 @@ export const VERDICT_CODES = [
   'META_MISMATCH',
   // the build's tree
   'BUILD_DIRTY',
+  // versions: BUILD_META.txt, the provenance, file names and plugin.json agree
+  'VERSION_MISMATCH',
   // SBOMs
   'SBOM_MISSING',
   'SBOM_UNBOUND',
@@ -45,7 +49,7 @@ export const VERDICT_CODES = [
 export type VerdictCode = (typeof VERDICT_CODES)[number];
 
 /** The checks of a release, in the order of the verified install flow. */
-export const RELEASE_CHECKS = ['key', 'signature', 'sums', 'coverage', 'provenance', 'provenance-commit', 'provenance-tag', 'provenance-byproduct', 'build-meta', 'build-clean', 'sbom', 'conformance', 'plugin'] as const;
+export const RELEASE_CHECKS = ['key', 'signature', 'files', 'sums', 'coverage', 'provenance', 'provenance-commit', 'provenance-tag', 'provenance-byproduct', 'build-meta', 'build-clean', 'versions', 'sbom', 'conformance', 'plugin'] as const;
 
 /** The name of a release check. */
 export type ReleaseCheckName = (typeof RELEASE_CHECKS)[number];

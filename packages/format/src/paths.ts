@@ -26,3 +26,17 @@ export function checkReleasePath(path: string): string | undefined {
   if (/[\u0000-\u001f\u007f]/.test(path)) return 'control character (newline, tab, …) in the name';
   return checkEntryName(path);
 }
+
+/**
+ * `text` with control, format, line- and paragraph-separator characters and
+ * lone surrogates escaped (`\x0a`, `\u202e`, `\U000e0001`), exactly as
+ * `printable` in tools/release_verify_lib.py. Names come from the release
+ * (hostile input): a newline in one must not forge an output line such as
+ * "verification PASSED", nor a bidi override or byte-order mark hide a character.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu, (ch) => {
+    const o = ch.codePointAt(0)!;
+    return o < 0x100 ? `\\x${o.toString(16).padStart(2, '0')}` : o < 0x10000 ? `\\u${o.toString(16).padStart(4, '0')}` : `\\U${o.toString(16).padStart(8, '0')}`;
+  });
+}

@@ -3,7 +3,9 @@
  * docs/release-format.md, one result line per check. Needs no network, no
  * git checkout and no Nx: only the published files.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { lstat, readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import { listFiles, sha256File } from '@helix-release/core';
@@ -21,6 +23,7 @@ import {
   isSbomFile,
   isSignatureFile,
   parseBuildMeta,
+  printable,
   sbomName,
   parseSums,
   uuidV5,
@@ -82,14 +85,42 @@ const REQUIRED_SIGNED = [RELEASE_FILES.sums, RELEASE_FILES.meta, RELEASE_FILES.p
 
 /** Formats a result as its output line. */
 export function formatResult(r: CheckResult): string {
-  if (r.status === 'FAILED') return `FAILED ${r.code}: ${r.file ?? '-'}: ${r.reason}`;
-  if (r.status === 'SKIPPED') return `SKIPPED ${r.check}: ${r.reason}`;
-  if (r.status === 'WARN') return `WARN ${r.code}: ${r.file ?? '-'}: ${r.reason}`;
-  return `PASSED ${r.check}: ${r.file ?? '-'}${r.reason ? ` (${r.reason})` : ''}`;
+  // Names and reasons quote the release's own file names: escaped, so that none can forge a line.
+  const file = printable(r.file ?? '-');
+  const reason = printable(r.reason ?? '');
+  if (r.status === 'FAILED') return `FAILED ${r.code}: ${file}: ${reason}`;
+  if (r.status === 'SKIPPED') return `SKIPPED ${r.check}: ${reason}`;
+  if (r.status === 'WARN') return `WARN ${r.code}: ${file}: ${reason}`;
+  return `PASSED ${r.check}: ${file}${reason ? ` (${reason})` : ''}`;
 }
+
+/**
+ * What the entry `rel` of the release is when it is not a regular file
+ * ("missing", "a symbolic link", "a FIFO", ...), or undefined for a regular
+ * file. A symbolic link is never followed, and nothing but a regular file is
+ * opened: a FIFO would block the verifier, a link could lead outside the folder.
+ */
+async function notRegular(dir: string, rel: string): Promise<string | undefined> {
+  let info;
+  try {
+    info = await lstat(join(dir, rel));
+  } catch {
+    return 'missing';
+  }
+  if (info.isFile()) return undefined;
+  if (info.isSymbolicLink()) return 'a symbolic link';
+  if (info.isFIFO()) return 'a FIFO';
+  if (info.isSocket()) return 'a socket';
+  if (info.isBlockDevice() || info.isCharacterDevice()) return 'a device';
+  return info.isDirectory() ? 'a folder' : 'not a regular file';
+}
+
+/** A .asc is read whole up to this size (as MAX_SIGNATURE_BYTES in the Python tool). */
+const MAX_SIGNATURE_BYTES = 1024 * 1024;
 
 async function readText(dir: string, name: string): Promise<string | undefined> {
   try {
+    if (await notRegular(dir, name)) return undefined;
     return await readFile(join(dir, name), 'utf8');
   } catch {
     return undefined;
@@ -117,6 +148,8 @@ interface VerifyRun {
   statement?: ReadStatement;
   /** BUILD_META.txt's fields, once parsed. */
   metaFields?: Map<string, string>;
+  /** BUILD_META.txt's `version <path>` lines, by path, once parsed. */
+  metaVersions?: Map<string, string>;
 }
 
 /** One named check of the verified install flow. */
@@ -199,11 +232,16 @@ const signatureCheck: ReleaseCheck = {
     if (!key) return;
     for (const sig of sigs) {
       const target = sig.slice(0, -4);
-      let data: Buffer;
-      try {
-        data = await readFile(join(dir, target));
-      } catch {
-        r.fail('SIGNATURE_BAD', sig, `signs ${target}, which is missing`);
+      if (await notRegular(dir, sig)) {
+        r.fail('SIGNATURE_BAD', sig, 'not a regular file');
+        continue;
+      }
+      if (target === '' || target.endsWith('/') || (await notRegular(dir, target))) {
+        r.fail('SIGNATURE_BAD', sig, `signs ${target || 'nothing'}, which is not in the release`);
+        continue;
+      }
+      if ((await lstat(join(dir, sig))).size > MAX_SIGNATURE_BYTES) {
+        r.fail('SIGNATURE_BAD', sig, `larger than ${MAX_SIGNATURE_BYTES} bytes: not a detached signature`);
         continue;
       }
       const armoredSignature = await readFile(join(dir, sig), 'utf8');
@@ -218,13 +256,33 @@ const signatureCheck: ReleaseCheck = {
         if (signature.packets.length !== 1) throw new Error(`it holds ${signature.packets.length} signature packets; a .asc of the release holds exactly one`);
         const type = signature.packets[0]!.signatureType;
         if (type !== openpgp.enums.signature.binary) throw new Error(`signature type 0x${(type ?? 0).toString(16).padStart(2, '0')}; expected 0x00 (a binary document signature)`);
-        const result = await openpgp.verify({ message: await openpgp.createMessage({ binary: data }), signature, verificationKeys: key, format: 'binary' });
+        // The signed file is streamed, never read whole (it may be larger than memory, or than a Buffer can be).
+        const stream = Readable.toWeb(createReadStream(join(dir, target))) as ReadableStream<Uint8Array>;
+        const result = await openpgp.verify({ message: await openpgp.createMessage({ binary: stream }), signature, verificationKeys: key, format: 'binary' });
+        const reader = result.data.getReader();
+        while (!(await reader.read()).done);
         await result.signatures[0]!.verified;
         r.pass(sig);
       } catch (err) {
         r.fail('SIGNATURE_BAD', sig, `does not verify over ${target} with the pinned key: ${(err as Error).message}`);
       }
     }
+  },
+};
+
+/** Every entry of the release folder is a regular file: no symbolic link, FIFO, socket or device. */
+const filesCheck: ReleaseCheck = {
+  name: 'files',
+  async run(run, r) {
+    let ok = true;
+    for (const f of run.present) {
+      const kind = await notRegular(run.dir, f);
+      if (kind && kind !== 'missing') {
+        r.fail('FILE_NOT_REGULAR', f, `is ${kind}; a release holds regular files only, and no verifier reads through it`);
+        ok = false;
+      }
+    }
+    if (ok) r.pass('.', `${run.present.length} regular files`);
   },
 };
 
@@ -243,10 +301,11 @@ const sumsCheck: ReleaseCheck = {
     for (const line of run.sums) {
       let digest: string;
       try {
-        if (!(await stat(join(run.dir, line.path))).isFile()) throw new Error('not a file');
+        const kind = await notRegular(run.dir, line.path);
+        if (kind) throw new Error(kind === 'missing' ? 'missing' : `not a regular file (${kind})`);
         digest = await sha256File(join(run.dir, line.path));
-      } catch {
-        r.fail('SUMS_MISSING_FILE', line.path, 'listed in SHA256SUMS.txt but missing');
+      } catch (err) {
+        r.fail('SUMS_MISSING_FILE', line.path, `listed in SHA256SUMS.txt but ${(err as Error).message.startsWith('not a regular') ? (err as Error).message : 'missing'}`);
         ok = false;
         continue;
       }
@@ -376,7 +435,7 @@ const byproductCheck: ReleaseCheck = {
         r.fail('PROVENANCE_BYPRODUCT', RELEASE_FILES.provenance, `byproducts[${index}] ${JSON.stringify(bp.name)} is not a release path (${problem})`);
         continue;
       }
-      const digest = await sha256File(join(run.dir, bp.name)).catch(() => undefined);
+      const digest = (await notRegular(run.dir, bp.name)) ? undefined : await sha256File(join(run.dir, bp.name)).catch(() => undefined);
       if (digest !== bp.digest?.sha256) r.fail('PROVENANCE_BYPRODUCT', bp.name, digest ? `sha256 ${digest}, the statement says ${bp.digest?.sha256}` : 'missing');
       else r.pass(bp.name);
     }
@@ -396,6 +455,7 @@ const buildMetaCheck: ReleaseCheck = {
       return r.fail('META_MALFORMED', RELEASE_FILES.meta, isReleaseError(err) ? err.message : String(err));
     }
     run.metaFields = meta.fields;
+    run.metaVersions = meta.versions;
     if (!run.sums) return r.skip(`sha256 lines not compared: ${RELEASE_FILES.sums} is missing or malformed`);
     const a = [...meta.files].map(([p, h]) => `${h}  ${p}`).sort();
     const b = sumsLines(run.sums);
@@ -419,6 +479,44 @@ const buildCleanCheck: ReleaseCheck = {
     ];
     if (dirty.length === 0) return r.pass(run.metaFields ? RELEASE_FILES.meta : RELEASE_FILES.provenance, 'built from a clean tree');
     r.refuse(run.options.allowDirty, 'BUILD_DIRTY', dirty[0]!, `built from a working tree with uncommitted changes (${dirty.join(' and ')} say${dirty.length === 1 ? 's' : ''} dirty): the commit alone does not rebuild it`, '--allow-dirty');
+  },
+};
+
+/** BUILD_META.txt, the provenance and the file names tell one story of versions (as check_versions in the Python tool). */
+const versionsCheck: ReleaseCheck = {
+  name: 'versions',
+  async run(run, r) {
+    const fields = run.metaFields;
+    const lines = run.metaVersions ?? new Map<string, string>();
+    if (!run.statement || !fields) return r.skip(`needs a usable ${RELEASE_FILES.provenance} and ${RELEASE_FILES.meta}`);
+    const before = run.out.length;
+    const params = run.statement.predicate?.buildDefinition?.externalParameters as { version?: unknown; tag?: unknown } | undefined;
+    const release = params?.version;
+    const json = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : 'none');
+    if (fields.get('version') !== release) r.fail('VERSION_MISMATCH', RELEASE_FILES.meta, `version ${json(fields.get('version'))}, but ${RELEASE_FILES.provenance} says ${json(release)}`);
+    if (typeof params?.tag === 'string' && typeof release === 'string' && params.tag !== release && params.tag !== `v${release}`) {
+      r.fail('VERSION_MISMATCH', RELEASE_FILES.provenance, `built from tag ${JSON.stringify(params.tag)}, which is not version ${JSON.stringify(release)}`);
+    }
+    const artifacts = new Set<string>();
+    for (const s of run.subjects) {
+      const kind = s.annotations?.['helix.kind'];
+      if (kind !== 'installer' && kind !== 'plugin') continue;
+      artifacts.add(s.name);
+      const version = s.annotations?.['helix.version'];
+      const line = lines.get(s.name);
+      if (line !== version) {
+        r.fail('VERSION_MISMATCH', RELEASE_FILES.meta, `version ${line === undefined ? 'no version line' : JSON.stringify(line)} for ${JSON.stringify(s.name)}, but ${RELEASE_FILES.provenance} says ${json(version)}`);
+        continue;
+      }
+      if (typeof version !== 'string') continue;
+      const base = s.name.split('/').pop()!;
+      const named = kind === 'plugin' ? base.endsWith(`-${version}.zip`) : base.includes(`-${version}-`);
+      if (!named) r.fail('VERSION_MISMATCH', s.name, `its recorded version is ${JSON.stringify(version)}, but the file name says otherwise`);
+    }
+    for (const path of [...lines.keys()].sort(compareBytes)) {
+      if (!artifacts.has(path)) r.fail('VERSION_MISMATCH', RELEASE_FILES.meta, `a version line for ${JSON.stringify(path)}, which is no installer or plugin subject of ${RELEASE_FILES.provenance}`);
+    }
+    if (!run.out.slice(before).some((o) => o.status === 'FAILED')) r.pass(RELEASE_FILES.meta, `version ${release}; ${artifacts.size} installers and plugins named for their versions`);
   },
 };
 
@@ -506,11 +604,23 @@ const pluginCheck: ReleaseCheck = {
     const trustStore = run.options.trustStore;
     if (!trustStore) return r.skip(`${plugins.length} plugin signatures not checked; pass --trust-store`);
     for (const name of plugins) {
-      const buf = await readFile(join(run.dir, name)).catch(() => undefined);
-      if (!buf) continue;
+      const unsafe = checkReleasePath(name);
+      if (unsafe) {
+        run.out.push({ status: 'FAILED', check: 'plugin', code: 'PLUGIN_MALFORMED', file: name, reason: `not a release path (${unsafe})` });
+        continue;
+      }
+      const buf = (await notRegular(run.dir, name)) ? undefined : await readFile(join(run.dir, name)).catch(() => undefined);
+      if (!buf) {
+        run.out.push({ status: 'FAILED', check: 'plugin', code: 'PLUGIN_MALFORMED', file: name, reason: 'listed as a plugin but not a file of the release' });
+        continue;
+      }
       const verdict = await verifyPluginZip(buf, trustStore);
       if (verdict.code === 'PLUGIN_OK') run.out.push({ status: 'PASSED', check: 'plugin', file: name, reason: verdict.reason });
       else run.out.push({ status: 'FAILED', check: 'plugin', code: verdict.code, file: name, reason: `${verdict.entry ? `${verdict.entry}: ` : ''}${verdict.reason}` });
+      // The signed plugin.json says which plugin and version this is: the file name must say the same.
+      if (verdict.code === 'PLUGIN_OK' && name.split('/').pop() !== `${verdict.name}-${verdict.version}.zip`) {
+        r.fail('VERSION_MISMATCH', name, `its signed plugin.json says ${verdict.name} ${verdict.version}: the file would be ${verdict.name}-${verdict.version}.zip`);
+      }
     }
   },
 };
@@ -519,6 +629,7 @@ const pluginCheck: ReleaseCheck = {
 export const RELEASE_VERIFY_CHECKS: readonly ReleaseCheck[] = [
   keyCheck,
   signatureCheck,
+  filesCheck,
   sumsCheck,
   coverageCheck,
   provenanceCheck,
@@ -527,6 +638,7 @@ export const RELEASE_VERIFY_CHECKS: readonly ReleaseCheck[] = [
   byproductCheck,
   buildMetaCheck,
   buildCleanCheck,
+  versionsCheck,
   sbomCheck,
   conformanceCheck,
   pluginCheck,
