@@ -137,6 +137,8 @@ def release_path_problem(path: str) -> str | None:
         return "name contains '..'"
     if any(p in ("", ".") for p in parts):
         return "name has an empty or '.' component"
+    if any(p.endswith((".", " ")) for p in parts):
+        return "a name component ends with a dot or a space (Windows drops it)"
     # The bounds of packages/format/src/paths.ts (what every file system holds).
     if len(path.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
         return "name longer than %d bytes" % MAX_NAME_BYTES

@@ -49,6 +49,7 @@ import base64
 import binascii
 import dataclasses
 import hashlib
+import json
 import mmap
 import os
 import posixpath
@@ -56,6 +57,7 @@ import re
 import shutil
 import stat
 import struct
+import unicodedata
 import subprocess
 import sys
 import tempfile
@@ -314,6 +316,11 @@ def load_trust_store(path: str) -> dict:
     return keys
 
 
+def _fold(name: str) -> str:
+    """The key under which two names are one file on macOS or Windows: NFC, then lower case (as in packages/verify)."""
+    return unicodedata.normalize("NFC", name).lower()
+
+
 def _unsafe_reason(name: str) -> str | None:
     if name == "":
         return "empty entry name"
@@ -326,6 +333,8 @@ def _unsafe_reason(name: str) -> str | None:
         return "entry name contains '..'"
     if any(part in ("", ".") for part in parts):
         return "entry name has an empty or '.' component"
+    if any(part.endswith((".", " ")) for part in parts):
+        return "a name component ends with a dot or a space (Windows drops it)"
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:
         return "name longer than %d bytes" % MAX_NAME_BYTES
     if any(len(part.encode("utf-8")) > MAX_COMPONENT_BYTES for part in parts):
@@ -336,9 +345,9 @@ def _unsafe_reason(name: str) -> str | None:
 class _Entry:
     """One central-directory record."""
 
-    __slots__ = ("name", "method", "flags", "crc", "compressed_size", "file_size", "header_offset", "unix_mode")
+    __slots__ = ("name", "method", "flags", "crc", "compressed_size", "file_size", "header_offset", "unix_mode", "raw", "external")
 
-    def __init__(self, name, method, flags, crc, compressed_size, file_size, header_offset, unix_mode) -> None:
+    def __init__(self, name, method, flags, crc, compressed_size, file_size, header_offset, unix_mode, raw=b"", external=0) -> None:
         self.name = name
         self.method = method
         self.flags = flags
@@ -347,13 +356,14 @@ class _Entry:
         self.file_size = file_size
         self.header_offset = header_offset
         self.unix_mode = unix_mode
+        self.raw = raw
+        self.external = external
 
 
 def _read_directory(data) -> list:
     """The central directory, read straight from the bytes (no zipfile: it normalises names)."""
     size = len(data)
-    start = max(0, size - 22 - 0xFFFF)
-    end = data.rfind(b"PK\x05\x06", start, max(0, size - 18))
+    end = _end_record(data)
     if end < 0 or size - end < 22:
         raise PluginRejected("PLUGIN_MALFORMED", None, "not a readable zip: no end-of-central-directory record")
     disk, cd_disk, count_here, count, cd_size, cd_offset = struct.unpack("<HHHHII", data[end + 4 : end + 20])
@@ -386,8 +396,13 @@ def _read_directory(data) -> list:
         if 0xFFFFFFFF in (compressed_size, file_size, header_offset):
             raise PluginRejected("PLUGIN_MALFORMED", name, "ZIP64 entries are not supported")
         unix_mode = external >> 16 if made_by >> 8 == 3 else None
-        entries.append(_Entry(name, method, flags, crc, compressed_size, file_size, header_offset, unix_mode))
+        entries.append(_Entry(name, method, flags, crc, compressed_size, file_size, header_offset, unix_mode, bytes(raw), external))
         pos += 46 + name_len + extra_len + comment_len
+    # The directory is exactly its records, right before its end record (as readZipDirectory in packages/core).
+    if pos != cd_offset + cd_size:
+        raise PluginRejected("PLUGIN_MALFORMED", None, "not a readable zip: the central directory holds other bytes than its %d records (more entries than the end record counts?)" % count)
+    if pos != end:
+        raise PluginRejected("PLUGIN_MALFORMED", None, "not a readable zip: bytes between the central directory and its end record (a ZIP64 record, or hidden entries)")
     return entries
 
 
@@ -409,6 +424,55 @@ def _inflate(data, begin: int, length: int, limit: int):
             produced += len(piece)
             chunk = inflater.unconsumed_tail
     return b"".join(parts), inflater.eof
+
+
+def _end_record(data) -> int:
+    """The offset of the end-of-central-directory record (the last one with room for its 22 bytes), or -1."""
+    return data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 0xFFFF), max(0, len(data) - 18))
+
+
+def _layout_problem(data, entries):
+    """(code, entry, reason) when other zip readers could see other entries than the directory lists, else None.
+
+    As zipLayoutProblem in packages/core: each local header agrees with its
+    central record (name bytes, flags, method; CRC-32 and sizes, or zeros and a
+    data descriptor that agrees); the entries tile the bytes before the
+    directory from offset 0 (no prefix, gap or overlap); no mode, under any
+    host, names anything but a regular file or a folder.
+    """
+    expected = 0
+    for entry in sorted(entries, key=lambda e: e.header_offset):
+        at = entry.header_offset
+        shown = json.dumps(entry.name)
+        if at != expected:
+            return "PLUGIN_MALFORMED", entry.name, "%s: starts at byte %d, not %d (data before it, or entries that overlap)" % (shown, at, expected)
+        if at + 30 > len(data) or data[at : at + 4] != b"PK\x03\x04":
+            return "PLUGIN_MALFORMED", entry.name, "%s: bad local header" % shown
+        flags, method = struct.unpack("<HH", data[at + 6 : at + 10])
+        crc, compressed, size, name_len, extra_len = struct.unpack("<IIIHH", data[at + 14 : at + 30])
+        if bytes(data[at + 30 : at + 30 + name_len]) != entry.raw:
+            return "PLUGIN_MALFORMED", entry.name, "%s: its local header names it otherwise" % shown
+        if flags != entry.flags or method != entry.method:
+            return "PLUGIN_MALFORMED", entry.name, "%s: its local header has other flags or another method" % shown
+        end = at + 30 + name_len + extra_len + entry.compressed_size
+        central = (entry.crc, entry.compressed_size, entry.file_size)
+        if flags & 0x8:
+            if (crc, compressed, size) not in (central, (0, 0, 0)):
+                return "PLUGIN_MALFORMED", entry.name, "%s: its local header has another CRC-32 or size" % shown
+            signed = 4 if data[end : end + 4] == b"PK\x07\x08" else 0
+            if end + signed + 12 > len(data) or struct.unpack("<III", data[end + signed : end + signed + 12]) != central:
+                return "PLUGIN_MALFORMED", entry.name, "%s: its data descriptor has another CRC-32 or size" % shown
+            end += signed + 12
+        elif (crc, compressed, size) != central:
+            return "PLUGIN_MALFORMED", entry.name, "%s: its local header has another CRC-32 or size" % shown
+        kind = (entry.external >> 16) & 0o170000
+        if kind not in (0, 0o100000, 0o040000):
+            return "PLUGIN_SYMLINK", entry.name, "%s: mode %o is a link or special file" % (shown, entry.external >> 16)
+        expected = end
+    directory = struct.unpack("<I", data[_end_record(data) + 16 : _end_record(data) + 20])[0]
+    if expected != directory:
+        return "PLUGIN_MALFORMED", None, "bytes %d to %d belong to no entry" % (expected, directory)
+    return None
 
 
 def _read_entry(data, entry: _Entry) -> bytes:
@@ -525,6 +589,10 @@ def _verify_or_raise(data, trust: dict):
     entries = _read_directory(data)
     if len(entries) > MAX_ENTRIES:
         raise PluginRejected("PLUGIN_ZIP_BOMB", None, "%d entries (limit %d)" % (len(entries), MAX_ENTRIES))
+    # Every reader must see the entries that are signed: a hand unzip reads local headers.
+    layout = _layout_problem(data, entries)
+    if layout:
+        raise PluginRejected(layout[0], layout[1], "other zip readers would see other entries: " + layout[2])
     seen = set()
     folded: dict = {}
     for entry in entries:
@@ -538,16 +606,16 @@ def _verify_or_raise(data, trust: dict):
             raise PluginRejected("PLUGIN_NOT_IN_MANIFEST", name, "directory entries are not part of the plugin format")
         if name in seen:
             raise PluginRejected("PLUGIN_DUPLICATE_ENTRY", name, "the name occurs twice")
-        key = name.lower()
+        key = _fold(name)
         if key in folded:
-            raise PluginRejected("PLUGIN_DUPLICATE_ENTRY", name, "differs from %r only in case" % folded[key])
+            raise PluginRejected("PLUGIN_DUPLICATE_ENTRY", name, "differs from %r only in case or Unicode normalisation" % folded[key])
         seen.add(name)
         folded[key] = name
     # A name that is also a folder of another ("a" and "a/b") cannot be extracted, up to case either.
     for entry in entries:
         parts = entry.name.split("/")
         for i in range(1, len(parts)):
-            other = folded.get("/".join(parts[:i]).lower())
+            other = folded.get(_fold("/".join(parts[:i])))
             if other is not None:
                 raise PluginRejected("PLUGIN_DUPLICATE_ENTRY", entry.name, "%r is a file, so it cannot also be a folder" % other)
 

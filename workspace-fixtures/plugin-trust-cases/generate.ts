@@ -90,13 +90,30 @@ interface RawEntry {
   crc?: number;
   /** Declared uncompressed size; default `data.length`. */
   size?: number;
+  /** What the local header says instead of the central record: another name, method or compressed size. */
+  local?: { name?: string; method?: number; compressedSize?: number };
+  /** The central record's "version made by" (default 0x031e: Unix). */
+  madeBy?: number;
+  /** The central record points at the local header of this earlier entry (an overlap). */
+  sameDataAs?: number;
+}
+
+/** Layout faults of the whole archive, for the raw writer. */
+interface RawLayout {
+  /** Bytes before the first local header (offsets count them). */
+  prefix?: Buffer;
+  /** The entry count the end record states (default: the number of records). */
+  count?: number;
+  /** Bytes between the central directory and the end record. */
+  beforeEnd?: Buffer;
 }
 
 /** A zip with a local header, central record and EOCD: no data descriptors, no extra fields. */
-function rawZip(entries: readonly RawEntry[], comment: Buffer = Buffer.alloc(0)): Buffer {
-  const locals: Buffer[] = [];
+function rawZip(entries: readonly RawEntry[], comment: Buffer = Buffer.alloc(0), layout: RawLayout = {}): Buffer {
+  const locals: Buffer[] = layout.prefix ? [layout.prefix] : [];
   const centrals: Buffer[] = [];
-  let offset = 0;
+  const offsets: number[] = [];
+  let offset = layout.prefix?.length ?? 0;
   for (const entry of entries) {
     const name = typeof entry.name === 'string' ? Buffer.from(entry.name, 'utf8') : entry.name;
     const method = entry.method ?? 8;
@@ -109,23 +126,25 @@ function rawZip(entries: readonly RawEntry[], comment: Buffer = Buffer.alloc(0))
     const isDir = name.length > 0 && name[name.length - 1] === 0x2f;
     const external = ((mode & 0xffff) * 0x10000 + (isDir ? 0x10 : 0)) >>> 0;
 
+    const localName = entry.local?.name !== undefined ? Buffer.from(entry.local.name, 'utf8') : name;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(needed, 4);
     local.writeUInt16LE(flags, 6);
-    local.writeUInt16LE(method, 8);
+    local.writeUInt16LE(entry.local?.method ?? method, 8);
     local.writeUInt16LE(DOS_TIME, 10);
     local.writeUInt16LE(DOS_DATE, 12);
     local.writeUInt32LE(crc >>> 0, 14);
-    local.writeUInt32LE(payload.length, 18);
+    local.writeUInt32LE(entry.local?.compressedSize ?? payload.length, 18);
     local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(localName.length, 26);
     local.writeUInt16LE(0, 28);
-    locals.push(local, name, payload);
+    const sharesData = entry.sameDataAs !== undefined;
+    if (!sharesData) locals.push(local, localName, payload);
 
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(0x031e, 4); // made by: Unix, spec 3.0
+    central.writeUInt16LE(entry.madeBy ?? 0x031e, 4); // made by: Unix, spec 3.0
     central.writeUInt16LE(needed, 6);
     central.writeUInt16LE(flags, 8);
     central.writeUInt16LE(method, 10);
@@ -137,20 +156,22 @@ function rawZip(entries: readonly RawEntry[], comment: Buffer = Buffer.alloc(0))
     central.writeUInt16LE(name.length, 28);
     // extra length, comment length, disk number, internal attributes: 0
     central.writeUInt32LE(external, 38);
-    central.writeUInt32LE(offset, 42);
+    const at = sharesData ? offsets[entry.sameDataAs!]! : offset;
+    offsets.push(at);
+    central.writeUInt32LE(at, 42);
     centrals.push(central, name);
 
-    offset += 30 + name.length + payload.length;
+    if (!sharesData) offset += 30 + localName.length + payload.length;
   }
   const directory = Buffer.concat(centrals);
   const eocd = Buffer.alloc(22);
   eocd.writeUInt32LE(0x06054b50, 0);
-  eocd.writeUInt16LE(entries.length, 8);
-  eocd.writeUInt16LE(entries.length, 10);
+  eocd.writeUInt16LE(layout.count ?? entries.length, 8);
+  eocd.writeUInt16LE(layout.count ?? entries.length, 10);
   eocd.writeUInt32LE(directory.length, 12);
   eocd.writeUInt32LE(offset, 16);
   eocd.writeUInt16LE(comment.length, 20);
-  return Buffer.concat([...locals, directory, eocd, comment]);
+  return Buffer.concat([...locals, directory, ...(layout.beforeEnd ? [layout.beforeEnd] : []), eocd, comment]);
 }
 
 // ---------------------------------------------------------------------------
@@ -422,6 +443,22 @@ export async function generate(outDir: string): Promise<TrustCaseTable> {
     await add('backslash-path', 'PLUGIN_UNSAFE_PATH', 'an entry named "..\\evil.py" (a traversal on Windows)', rawZip(rawEntries([...tinySigned, { name: '..\\evil.py', data: Buffer.from('print("evil")\n') }])));
     await add('drive-letter-path', 'PLUGIN_UNSAFE_PATH', 'an entry named "C:/evil.py" (a colon)', rawZip(rawEntries([...tinySigned, { name: 'C:/evil.py', data: Buffer.from('print("evil")\n') }])));
     await add('dot-segment-path', 'PLUGIN_UNSAFE_PATH', 'an entry named "lib/./evil.py"', rawZip(rawEntries([...tinySigned, { name: 'lib/./evil.py', data: Buffer.from('print("evil")\n') }])));
+    // --- other readers would see other entries (local headers, layout, modes) ---
+    const tinyRaw = rawEntries(tinySigned);
+    const withEntry = (i: number, extra: Partial<RawEntry>) => tinyRaw.map((e, j) => (j === i ? { ...e, ...extra } : e));
+    const moduleIndex = tinyRaw.findIndex((e) => e.name === 'tiny_plugin.py');
+    await add('local-header-other-name', 'PLUGIN_MALFORMED', 'tiny_plugin.py whose local header names it evil_plugin.py (unzip by hand would write that name)', rawZip(withEntry(moduleIndex, { local: { name: 'evil_plugin.py' } })));
+    await add('local-header-other-method', 'PLUGIN_MALFORMED', 'tiny_plugin.py deflated, its local header saying stored', rawZip(withEntry(moduleIndex, { local: { method: 0 } })));
+    await add('local-header-other-size', 'PLUGIN_MALFORMED', 'tiny_plugin.py whose local header states a compressed size 1 byte larger', rawZip(withEntry(moduleIndex, { local: { compressedSize: deflateRawSync(tinyRaw[moduleIndex]!.data, { level: 9 }).length + 1 } })));
+    await add('count-hides-an-entry', 'PLUGIN_MALFORMED', 'the good plugin plus evil.py, whose central record follows the ones the end record counts', rawZip([...tinyRaw, { name: 'evil.py', data: Buffer.from('print("evil")\n') }], Buffer.alloc(0), { count: tinyRaw.length }));
+    await add('overlapping-entries', 'PLUGIN_MALFORMED', 'the good plugin plus a second central record "copy.py" pointing at the data of tiny_plugin.py', rawZip([...tinyRaw, { ...tinyRaw[moduleIndex]!, name: 'copy.py', sameDataAs: moduleIndex }]));
+    await add('prefixed-data', 'PLUGIN_MALFORMED', 'the good plugin after 64 bytes of other data (offsets count them, as in a self-extracting archive)', rawZip(tinyRaw, Buffer.alloc(0), { prefix: Buffer.alloc(64, 0x41) }));
+    await add('bytes-before-end-record', 'PLUGIN_MALFORMED', 'the good plugin with a ZIP64 end-of-directory locator between its directory and end record', rawZip(tinyRaw, Buffer.alloc(0), { beforeEnd: Buffer.concat([Buffer.from([0x50, 0x4b, 0x06, 0x07]), Buffer.alloc(16)]) }));
+    await add('symlink-mode-dos-host', 'PLUGIN_SYMLINK', 'an entry "passwd" with symlink mode 0120777 under an MS-DOS "made by" host (some extractors honour it)', rawZip([...tinyRaw, { name: 'passwd', data: Buffer.from('/etc/passwd'), method: 0, mode: 0o120777, madeBy: 0x0014 }]));
+    await add('fifo-mode', 'PLUGIN_SYMLINK', 'an entry "pipe" with Unix mode 010644 (a FIFO)', rawZip([...tinyRaw, { name: 'pipe', data: Buffer.alloc(0), method: 0, mode: 0o010644 }]));
+    await add('names-equal-after-nfc', 'PLUGIN_DUPLICATE_ENTRY', 'entries "caf\\u00e9.txt" (NFC) and "cafe\\u0301.txt" (NFD): one file on macOS', rawZip([...tinyRaw, { name: 'caf\u00e9.txt', data: Buffer.from('a\n') }, { name: 'cafe\u0301.txt', data: Buffer.from('b\n') }]));
+    await add('trailing-dot-name', 'PLUGIN_UNSAFE_PATH', 'an entry "data." (Windows writes it as "data")', rawZip([...tinyRaw, { name: 'data.', data: Buffer.from('a\n') }]));
+    await add('trailing-space-name', 'PLUGIN_UNSAFE_PATH', 'an entry "lib /x.py" (Windows drops the space)', rawZip([...tinyRaw, { name: 'lib /x.py', data: Buffer.from('a = 1\n') }]));
     await add('symlink', 'PLUGIN_SYMLINK', 'an entry "passwd" with Unix mode 0120777 (a symlink to /etc/passwd)', rawZip([...rawEntries(tinySigned), { name: 'passwd', data: Buffer.from('/etc/passwd'), method: 0, mode: 0o120777 }]));
     await add('duplicate-name', 'PLUGIN_DUPLICATE_ENTRY', 'tiny_plugin.py twice, the second one different', rawZip(rawEntries([...tinySigned, { name: 'tiny_plugin.py', data: Buffer.from('print("evil")\n') }])));
     await add('case-duplicate', 'PLUGIN_DUPLICATE_ENTRY', '"Plugin.py" and "plugin.py": one file on Windows and macOS', rawZip(rawEntries([...tinySigned, { name: 'Plugin.py', data: Buffer.from('a = 1\n') }, { name: 'plugin.py', data: Buffer.from('a = 2\n') }])));

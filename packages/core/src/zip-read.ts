@@ -17,6 +17,8 @@ import { checkEntryName } from '@helix-release/format';
 export interface ZipEntryInfo {
   /** Decoded name (UTF-8 when flagged; otherwise only ASCII is accepted). */
   name: string;
+  /** The name's bytes as the central directory holds them. */
+  rawName: Buffer;
   method: number;
   flags: number;
   crc32: number;
@@ -39,16 +41,15 @@ function malformed(what: string, why: string): ReleaseError {
   return new ReleaseError('ZIP_MALFORMED', `not a readable zip: ${why}`, { file: what });
 }
 
+/** The offset of the end-of-central-directory record (the last one with room for its 22 bytes), or -1. */
+function findEndRecord(buf: Buffer): number {
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) if (buf.readUInt32LE(i) === EOCD_SIG) return i;
+  return -1;
+}
+
 /** Parses the central directory of `buf`. `what` names the archive in errors. */
 export function readZipDirectory(buf: Buffer, what: string): ZipEntryInfo[] {
-  const earliest = Math.max(0, buf.length - 22 - 0xffff);
-  let eocd = -1;
-  for (let i = buf.length - 22; i >= earliest; i--) {
-    if (buf.readUInt32LE(i) === EOCD_SIG) {
-      eocd = i;
-      break;
-    }
-  }
+  const eocd = findEndRecord(buf);
   if (eocd < 0) throw malformed(what, 'no end-of-central-directory record');
   const disk = buf.readUInt16LE(eocd + 4);
   const cdDisk = buf.readUInt16LE(eocd + 6);
@@ -94,6 +95,7 @@ export function readZipDirectory(buf: Buffer, what: string): ZipEntryInfo[] {
     const unixMode = unix ? externalAttributes >>> 16 : undefined;
     entries.push({
       name,
+      rawName,
       method,
       flags,
       crc32: crc,
@@ -108,7 +110,63 @@ export function readZipDirectory(buf: Buffer, what: string): ZipEntryInfo[] {
     });
     pos += 46 + nameLen + extraLen + commentLen;
   }
+  // The directory is exactly its records, right before its end record: nothing a
+  // reader that scans for records (or looks for a ZIP64 record there) would see otherwise.
+  if (pos !== cdOffset + cdSize) throw malformed(what, `the central directory holds other bytes than its ${count} records (more entries than the end record counts?)`);
+  if (pos !== eocd) throw malformed(what, 'bytes between the central directory and its end record (a ZIP64 record, or hidden entries)');
   return entries;
+}
+
+/** A way other zip readers could see other entries: `special` when it is a link or special-file mode. */
+export interface ZipLayoutProblem {
+  entry?: string;
+  reason: string;
+  special: boolean;
+}
+
+/**
+ * Why other zip readers could see other entries than the central directory
+ * lists, or undefined. Each entry's local header must agree with its central
+ * record (name bytes, flags, method; CRC-32 and sizes, or zeros and a data
+ * descriptor that agrees); the entries must tile the bytes before the
+ * directory, in order, from offset 0 (no prefix, gap or overlap); and no mode
+ * may name anything but a regular file or a folder, whatever host made it
+ * (some extractors read Unix modes under other hosts too). Written for
+ * hostile plugins; the Python verifiers make the same checks in the same order.
+ */
+export function zipLayoutProblem(buf: Buffer, entries: readonly ZipEntryInfo[], directoryOffset: number): ZipLayoutProblem | undefined {
+  let expected = 0;
+  for (const entry of [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset)) {
+    const at = entry.localHeaderOffset;
+    const name = JSON.stringify(entry.name);
+    const fault = (reason: string, special = false): ZipLayoutProblem => ({ entry: entry.name, reason: `${name}: ${reason}`, special });
+    if (at !== expected) return fault(`starts at byte ${at}, not ${expected} (data before it, or entries that overlap)`);
+    if (at + 30 > buf.length || buf.readUInt32LE(at) !== LOCAL_SIG) return fault(`bad local header`);
+    const [flags, method, crc, compressed, size, nameLen, extraLen] = [buf.readUInt16LE(at + 6), buf.readUInt16LE(at + 8), buf.readUInt32LE(at + 14), buf.readUInt32LE(at + 18), buf.readUInt32LE(at + 22), buf.readUInt16LE(at + 26), buf.readUInt16LE(at + 28)];
+    if (!buf.subarray(at + 30, at + 30 + nameLen).equals(entry.rawName)) return fault(`its local header names it otherwise`);
+    if (flags !== entry.flags || method !== entry.method) return fault(`its local header has other flags or another method`);
+    let end = at + 30 + nameLen + extraLen + entry.compressedSize;
+    const agrees = (c: number, z: number, u: number) => c === entry.crc32 && z === entry.compressedSize && u === entry.uncompressedSize;
+    if (flags & 0x8) {
+      if (!(agrees(crc, compressed, size) || (crc === 0 && compressed === 0 && size === 0))) return fault(`its local header has another CRC-32 or size`);
+      const signed = end + 4 <= buf.length && buf.readUInt32LE(end) === 0x08074b50 ? 4 : 0;
+      if (end + signed + 12 > buf.length || !agrees(buf.readUInt32LE(end + signed), buf.readUInt32LE(end + signed + 4), buf.readUInt32LE(end + signed + 8))) return fault(`its data descriptor has another CRC-32 or size`);
+      end += signed + 12;
+    } else if (!agrees(crc, compressed, size)) {
+      return fault(`its local header has another CRC-32 or size`);
+    }
+    const type = (entry.externalAttributes >>> 16) & 0o170000;
+    if (type !== 0 && type !== 0o100000 && type !== 0o040000) return fault(`mode ${(entry.externalAttributes >>> 16).toString(8)} is a link or special file`, true);
+    expected = end;
+  }
+  if (expected !== directoryOffset) return { reason: `bytes ${expected} to ${directoryOffset} belong to no entry`, special: false };
+  return undefined;
+}
+
+/** Where the central directory starts (after readZipDirectory accepted `buf`). */
+export function zipDirectoryOffset(buf: Buffer): number {
+  const eocd = findEndRecord(buf);
+  return eocd < 0 ? -1 : buf.readUInt32LE(eocd + 16);
 }
 
 /**

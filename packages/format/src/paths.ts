@@ -8,6 +8,7 @@ export function checkEntryName(name: string): string | undefined {
   const parts = name.split('/');
   if (parts.includes('..')) return "name contains '..'";
   if (parts.some((p) => p === '' || p === '.')) return "name has an empty or '.' component";
+  if (parts.some((p) => p.endsWith('.') || p.endsWith(' '))) return 'a name component ends with a dot or a space (Windows drops it)';
   // What every file system holds: 255 bytes a component (ext4, APFS, NTFS in UTF-16 units, fewer than bytes).
   if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) return `name longer than ${MAX_NAME_BYTES} bytes`;
   if (parts.some((p) => Buffer.byteLength(p, 'utf8') > MAX_COMPONENT_BYTES)) return `a name component longer than ${MAX_COMPONENT_BYTES} bytes`;

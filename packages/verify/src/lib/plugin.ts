@@ -8,7 +8,7 @@
  * Everything is judged from the bytes in memory; nothing is extracted.
  */
 import { createHash } from 'node:crypto';
-import { readZipDirectory, readZipEntry, type ZipEntryInfo } from '@helix-release/core';
+import { readZipDirectory, readZipEntry, zipDirectoryOffset, zipLayoutProblem, type ZipEntryInfo } from '@helix-release/core';
 import { SIGNATURE_ENTRY, checkEntryName, checkPluginMetadata, compareBytes, isReleaseError, parseSignatureFile, verifyEd25519, type PluginCode } from '@helix-release/format';
 import type { TrustStore } from './trust-store';
 
@@ -36,6 +36,9 @@ function nestingDepth(value: unknown): number {
   }
   return max;
 }
+
+/** The key under which two names are one file on macOS or Windows: NFC, then lower case (as `_fold` in the Python verifiers). */
+const fold = (name: string) => name.normalize('NFC').toLowerCase();
 
 /** Strict UTF-8 that keeps a leading U+FEFF (the Python side does not drop it either). */
 function decodeUtf8(bytes: Uint8Array): string {
@@ -116,6 +119,9 @@ async function verifyOrThrow(buf: Buffer, trust: TrustStore): Promise<PluginVerd
   const entries = readEntries(buf);
   const L = PLUGIN_LIMITS;
   if (entries.length > L.maxEntries) throw new Rejected('PLUGIN_ZIP_BOMB', undefined, `${entries.length} entries (limit ${L.maxEntries})`);
+  // Every reader must see the entries that are signed: a hand unzip reads local headers.
+  const layout = zipLayoutProblem(buf, entries, zipDirectoryOffset(buf));
+  if (layout) throw new Rejected(layout.special ? 'PLUGIN_SYMLINK' : 'PLUGIN_MALFORMED', layout.entry, `other zip readers would see other entries: ${layout.reason}`);
   const seen = new Set<string>();
   const folded = new Map<string, string>();
   for (const entry of entries) {
@@ -125,16 +131,16 @@ async function verifyOrThrow(buf: Buffer, trust: TrustStore): Promise<PluginVerd
     if (entry.isSymlink) throw new Rejected('PLUGIN_SYMLINK', name, 'symbolic link entries are not allowed');
     if (entry.isDirectory) throw new Rejected('PLUGIN_NOT_IN_MANIFEST', name, 'directory entries are not part of the plugin format');
     if (seen.has(name)) throw new Rejected('PLUGIN_DUPLICATE_ENTRY', name, 'the name occurs twice');
-    const other = folded.get(name.toLowerCase());
-    if (other !== undefined) throw new Rejected('PLUGIN_DUPLICATE_ENTRY', name, `differs from ${JSON.stringify(other)} only in case`);
+    const other = folded.get(fold(name));
+    if (other !== undefined) throw new Rejected('PLUGIN_DUPLICATE_ENTRY', name, `differs from ${JSON.stringify(other)} only in case or Unicode normalisation`);
     seen.add(name);
-    folded.set(name.toLowerCase(), name);
+    folded.set(fold(name), name);
   }
   // A name that is also a folder of another (`a` and `a/b`) cannot be extracted, up to case either.
   for (const entry of entries) {
     const parts = entry.name.split('/');
     for (let i = 1; i < parts.length; i++) {
-      const file = folded.get(parts.slice(0, i).join('/').toLowerCase());
+      const file = folded.get(fold(parts.slice(0, i).join('/')));
       if (file !== undefined) throw new Rejected('PLUGIN_DUPLICATE_ENTRY', entry.name, `${JSON.stringify(file)} is a file, so it cannot also be a folder`);
     }
   }
