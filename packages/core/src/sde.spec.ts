@@ -72,7 +72,7 @@ describe("an artifact's own clock (paths)", () => {
       expect(() => resolveSourceDateEpoch({}, shallow, ['plugins/a'])).toThrow(expect.objectContaining({ code: 'SOURCE_DATE_EPOCH_UNAVAILABLE', message: expect.stringMatching(/shallow clone.*fetch-depth: 0.*or set SOURCE_DATE_EPOCH/) }));
       // HEAD's own time is known to a shallow clone, and the variable still wins.
       expect(resolveSourceDateEpoch({}, shallow).seconds).toBe(COMMIT_TIME + 86_400);
-      expect(resolveSourceDateEpoch({ SOURCE_DATE_EPOCH: '5' }, shallow, ['plugins/a'])).toEqual({ seconds: 5, origin: 'environment' });
+      expect(resolveSourceDateEpoch({ SOURCE_DATE_EPOCH: '315532805' }, shallow, ['plugins/a'])).toEqual({ seconds: 315_532_805, origin: 'environment' });
       // Its cache key says so: it never takes an entry a full clone built.
       expect(runtimeInput(['plugins/a'], {}, shallow)).toMatch(/ shallow=true\n$/);
     } finally {
@@ -99,8 +99,8 @@ describe('resolveSourceDateEpoch', () => {
 
   it.each([
     ['1700000000', 1_700_000_000],
-    ['0', 0],
     ['315532800', 315_532_800],
+    ['4294967295', 4_294_967_295],
   ])('takes SOURCE_DATE_EPOCH=%s from the environment', (raw, seconds) => {
     // Even inside a repository, the environment wins.
     expect(resolveSourceDateEpoch({ SOURCE_DATE_EPOCH: raw }, repo)).toEqual({ seconds, origin: 'environment' });
@@ -110,6 +110,32 @@ describe('resolveSourceDateEpoch', () => {
     expect(() => resolveSourceDateEpoch({ SOURCE_DATE_EPOCH: raw }, repo)).toThrow(
       expect.objectContaining({ code: 'SOURCE_DATE_EPOCH_INVALID', message: expect.stringContaining(JSON.stringify(raw)) }),
     );
+  });
+
+  // A zip's DOS date starts in 1980; an OpenPGP signature's 32-bit time ends in 2106. Nothing in between is clamped.
+  it.each([
+    ['0', /before 1980-01-01T00:00:00Z/],
+    ['315532799', /before 1980-01-01T00:00:00Z/],
+    ['4294967296', /after 2106-02-07T06:28:15Z/],
+    ['4354819200', /after 2106-02-07T06:28:15Z/],
+  ])('refuses SOURCE_DATE_EPOCH=%s, which no zip or signature can state', (raw, when) => {
+    expect(() => resolveSourceDateEpoch({ SOURCE_DATE_EPOCH: raw }, repo)).toThrow(
+      expect.objectContaining({ code: 'SOURCE_DATE_EPOCH_INVALID', message: expect.stringMatching(new RegExp(`^SOURCE_DATE_EPOCH=${raw} is ${when.source}.*; set SOURCE_DATE_EPOCH to a time between`)) }),
+    );
+  });
+
+  it('refuses a commit time before 1980 too, saying where it came from', async () => {
+    const old = await mkdtemp(join(tmpdir(), 'helix-sde-1970-'));
+    try {
+      git(old, 'init', '-q', '-b', 'main');
+      execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', '-c', 'commit.gpgsign=false', 'commit', '-q', '--allow-empty', '-m', '1970'], {
+        cwd: old,
+        env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_DATE: '@86400 +0000', GIT_COMMITTER_DATE: '@86400 +0000' },
+      });
+      expect(() => resolveSourceDateEpoch({}, old)).toThrow(expect.objectContaining({ code: 'SOURCE_DATE_EPOCH_INVALID', message: expect.stringMatching(/^the commit time 86400 \(git log -1 --format=%ct in .*\) is before 1980/) }));
+    } finally {
+      await rm(old, { recursive: true, force: true });
+    }
   });
 
   it('uses the committer time of HEAD (not the author time, not the zone) when the variable is unset or empty', () => {

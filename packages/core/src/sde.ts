@@ -15,6 +15,22 @@ export interface SourceDateEpoch {
 }
 
 /**
+ * The clocks a release can state: from 1980-01-01T00:00:00Z, the first time a
+ * zip's DOS date holds, to 2106-02-07T06:28:15Z, the last an OpenPGP
+ * signature's 32-bit creation time holds. Outside them a zip would state
+ * another date than BUILD_META.txt, or a signature a wrapped one.
+ */
+export const SOURCE_DATE_EPOCH_MIN = 315_532_800;
+export const SOURCE_DATE_EPOCH_MAX = 4_294_967_295;
+
+/** `seconds`, once it is a clock a release can state; SOURCE_DATE_EPOCH_INVALID naming `where` otherwise. */
+function withinRange(seconds: number, where: string): number {
+  if (seconds >= SOURCE_DATE_EPOCH_MIN && seconds <= SOURCE_DATE_EPOCH_MAX) return seconds;
+  const when = seconds < SOURCE_DATE_EPOCH_MIN ? 'before 1980-01-01T00:00:00Z (315532800), the first time a zip can hold' : 'after 2106-02-07T06:28:15Z (4294967295), the last time an OpenPGP signature can hold';
+  throw new ReleaseError('SOURCE_DATE_EPOCH_INVALID', `${where} is ${when}; set SOURCE_DATE_EPOCH to a time between the two (e.g. $(git log -1 --format=%ct))`);
+}
+
+/**
  * Resolves SOURCE_DATE_EPOCH: the environment variable when set; else, with
  * `paths`, the time of the last commit that changed any of them (an
  * artifact's own clock: a commit elsewhere leaves its bytes and cache key
@@ -36,7 +52,7 @@ export function resolveSourceDateEpoch(
           'set it to e.g. $(git log -1 --format=%ct) or unset it to use the commit time of HEAD',
       );
     }
-    return { seconds: Number(raw), origin: 'environment' };
+    return { seconds: withinRange(Number(raw), `SOURCE_DATE_EPOCH=${raw}`), origin: 'environment' };
   }
   const git = (args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   let out: string;
@@ -68,7 +84,7 @@ export function resolveSourceDateEpoch(
       `git log -1 --format=%ct in ${cwd} printed ${JSON.stringify(out)}, not a time; set SOURCE_DATE_EPOCH`,
     );
   }
-  return { seconds: Number(out), origin: 'git' };
+  return { seconds: withinRange(Number(out), `the commit time ${out} (git log -1 --format=%ct${paths?.length ? ' of the artifact\'s inputs' : ''} in ${cwd})`), origin: 'git' };
 }
 
 /** `text` as one word of a POSIX shell command line. */

@@ -8,7 +8,17 @@
 import { appendFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { cachedTasks, cloneWorkspace, nx, ranTasks, removeTemp, tempRoot } from './workspace';
+import { cachedTasks, cloneWorkspace, nx, plain, ranTasks, removeTemp, tempRoot } from './workspace';
+
+/** Every file of `dir` with its bytes, to compare before and after a refused run. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const f of (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile())) {
+    const full = join(f.parentPath, f.name);
+    out[full.slice(dir.length + 1)] = (await readFile(full)).toString('base64');
+  }
+  return out;
+}
 
 const CACHEABLE = [
   'helix-greeter:lock',
@@ -51,6 +61,17 @@ describe('caching', () => {
     // Nothing signed is left to make the folder look finished.
     expect((await readdir(join(ws, 'dist', 'release'))).filter((f) => f.endsWith('.asc'))).toEqual([]);
     await rm(join(ws, 'dist', 'release', 'stray.txt'));
+  });
+
+  // README.md, "Reproducibility": a zip's DOS date starts in 1980, an OpenPGP signature's time ends in 2106.
+  it.each(['0', '315532799', '4354819200', '1.5e9'])('stops at the preflight with SOURCE_DATE_EPOCH=%s, leaving the release folder as it was', async (sde) => {
+    const release = join(ws, 'dist', 'release');
+    const before = await snapshot(release);
+    const r = await nx(ws, ['run', 'release:all'], { SOURCE_DATE_EPOCH: sde });
+    expect(r.code, r.output).not.toBe(0);
+    expect(plain(r.output)).toMatch(/Failed tasks:\s*\n- release:preflight\n/);
+    expect(r.output).toContain(`SOURCE_DATE_EPOCH_INVALID: SOURCE_DATE_EPOCH${sde === '1.5e9' ? '="1.5e9" is not a whole number' : `=${sde} is ${Number(sde) < 315532800 ? 'before 1980' : 'after 2106'}`}`);
+    expect(await snapshot(release)).toEqual(before);
   });
 
   it('takes every cacheable task from the cache on a second run, and never caches signing', async () => {

@@ -39,6 +39,9 @@ export default async function preflightExecutor(_options: unknown, context: Exec
     const version = releaseVersion(ctx.config, apps);
     const git = await readGitState(ctx.workspaceRoot);
     checkReleaseTag(git.tag, version, ctx.config.file);
+    // The clock too, before any stage deletes what it replaces: a SOURCE_DATE_EPOCH no zip or
+    // signature can state (or that is not a number) stops the release with the folder as it was.
+    void ctx.sourceDateEpoch;
     // Only once every check has passed: a refused release leaves the folder as it was.
     await removeSuperseded(ctx.releaseDir, artifacts, ctx.logger);
     ctx.logger.info(`release ${version}${git.tag ? ` from tag ${git.tag}` : ' (HEAD is not tagged)'}`);
