@@ -99,6 +99,18 @@ export async function loadSigningKey(source: KeySource, signingSeconds: number):
   if (expires instanceof Date && expires.getTime() <= Math.max(at.getTime(), parsed.getCreationTime().getTime())) {
     throw new SignError('SIGN_KEY_EXPIRED', `the key ${fingerprint} expired on ${expires.toISOString()}; extend it (gpg --quick-set-expire) or use another key`);
   }
+  // Valid at the release's clock is not enough: gpg, sqv and our verifiers judge the key as of the
+  // day they run, so a key expired or revoked by now would give a release nobody can verify.
+  const now = new Date();
+  if (expires instanceof Date && expires.getTime() <= now.getTime()) {
+    throw new SignError(
+      'SIGN_KEY_EXPIRED',
+      `the key ${fingerprint} was valid at the release's clock (${at.toISOString()}) but expired on ${expires.toISOString()}, and verifiers check it as of today; extend it (gpg --quick-set-expire ${fingerprint} 2y, then export it again) or use another key`,
+    );
+  }
+  if (await parsed.isRevoked(undefined, undefined, now)) {
+    throw new SignError('SIGN_KEY_REVOKED', `the key ${fingerprint} has been revoked since the release's clock (${at.toISOString()}); sign with another key`);
+  }
   let key = parsed as openpgp.PrivateKey;
   if (!key.isDecrypted()) {
     if (source.passphrase === undefined) {
@@ -115,6 +127,8 @@ export async function loadSigningKey(source: KeySource, signingSeconds: number):
   let signingKey;
   try {
     signingKey = await key.getSigningKey(undefined, new Date(Math.max(at.getTime(), key.getCreationTime().getTime())));
+    // The signing subkey must still be valid today too (see above).
+    await key.getSigningKey(signingKey.getKeyID(), now);
   } catch (err) {
     const why = (err as Error).message;
     if (/expired/i.test(why)) throw new SignError('SIGN_KEY_EXPIRED', `the key ${fingerprint} has no signing key valid at the release date (${why})`);

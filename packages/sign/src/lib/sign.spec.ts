@@ -119,7 +119,14 @@ describe('loadSigningKey on GnuPG-made keys', () => {
       expect: 'PASS',
     },
     { name: 'ed25519, SOURCE_DATE_EPOCH before the key was made', source: source({ fixture: 'ed25519' }), at: EARLIER, expect: 'PASS' },
-    { name: 'expired key, signing before it expired', source: source({ fixture: 'expired' }), at: EXPIRES - 86_400, expect: 'PASS' },
+    // Valid at the release's clock, expired by now: verifiers judge the key as of today, so it must not sign.
+    {
+      name: 'expired key, signing at a clock before it expired',
+      source: source({ fixture: 'expired' }),
+      at: EXPIRES - 86_400,
+      expect: 'SIGN_KEY_EXPIRED',
+      message: [FIXTURES.expired.fingerprint, 'was valid at the release\'s clock', 'expired on 2021-01-01T00:00:00.000Z', 'as of today', 'gpg --quick-set-expire'],
+    },
     { name: 'ed25519, wrong passphrase', source: source({ fixture: 'ed25519', passphrase: 'not the passphrase' }), expect: 'SIGN_BAD_PASSPHRASE', message: ['GPG_PASSPHRASE', ed.fingerprint] },
     { name: 'rsa3072, wrong passphrase', source: source({ fixture: 'rsa3072', passphrase: 'not the passphrase' }), expect: 'SIGN_BAD_PASSPHRASE', message: ['GPG_PASSPHRASE', rsa.fingerprint] },
     { name: 'rsa3072, the passphrase of the ed25519 key', source: source({ fixture: 'rsa3072', passphrase: ed.passphrase }), expect: 'SIGN_BAD_PASSPHRASE' },
