@@ -72,7 +72,7 @@ export interface TrustCaseTable {
 // The raw zip writer (for zips the real writer refuses to produce)
 
 /** One entry for the raw writer. Defaults give an honest, deflated, 0644 UTF-8 entry. */
-interface RawEntry {
+export interface RawEntry {
   /** A string is written as UTF-8; a Buffer is written as is. */
   name: string | Buffer;
   data: Buffer;
@@ -99,7 +99,7 @@ interface RawEntry {
 }
 
 /** Layout faults of the whole archive, for the raw writer. */
-interface RawLayout {
+export interface RawLayout {
   /** Bytes before the first local header (offsets count them). */
   prefix?: Buffer;
   /** The entry count the end record states (default: the number of records). */
@@ -109,7 +109,7 @@ interface RawLayout {
 }
 
 /** A zip with a local header, central record and EOCD: no data descriptors, no extra fields. */
-function rawZip(entries: readonly RawEntry[], comment: Buffer = Buffer.alloc(0), layout: RawLayout = {}): Buffer {
+export function rawZip(entries: readonly RawEntry[], comment: Buffer = Buffer.alloc(0), layout: RawLayout = {}): Buffer {
   const locals: Buffer[] = layout.prefix ? [layout.prefix] : [];
   const centrals: Buffer[] = [];
   const offsets: number[] = [];

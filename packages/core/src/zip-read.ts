@@ -7,7 +7,7 @@
  * Supported: stored and deflated entries, no encryption, no ZIP64 (the
  * release's zips stay far below 4 GiB; a larger one is reported as such).
  */
-import { crc32, inflateRawSync } from 'node:zlib';
+import { constants as zlibConstants, crc32, inflateRawSync } from 'node:zlib';
 import { lstat, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ReleaseError } from './errors';
@@ -170,6 +170,33 @@ export function zipDirectoryOffset(buf: Buffer): number {
 }
 
 /**
+ * Whether deflate data that fails to inflate yields more than `size` bytes
+ * before its first bad byte: readers that stop one byte past the declared size
+ * (the Python verifiers) report that as a zip bomb, never reaching the bad
+ * byte, and a stream that is only unfinished (no final block) is no error to
+ * them either. The longest prefix that inflates without an error is found by
+ * bisection (inflating a cut stream with Z_SYNC_FLUSH is not an error).
+ */
+function inflatesPastBeforeError(raw: Buffer, size: number): boolean {
+  const outputOf = (n: number): number | undefined => {
+    try {
+      return inflateRawSync(raw.subarray(0, n), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: size + 1 }).length;
+    } catch (cause) {
+      return (cause as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? size + 1 : undefined;
+    }
+  };
+  // The whole stream may be fine but unfinished (no final block): that too is no error here.
+  if ((outputOf(raw.length) ?? 0) > size) return true;
+  let [good, bad] = [0, raw.length];
+  while (bad - good > 1) {
+    const mid = (good + bad) >> 1;
+    if (outputOf(mid) === undefined) bad = mid;
+    else good = mid;
+  }
+  return (outputOf(good) ?? 0) > size;
+}
+
+/**
  * Reads one entry's content, checking method, encryption, declared size
  * (inflation stops at `uncompressedSize + 1` bytes) and CRC-32.
  */
@@ -188,7 +215,7 @@ export function readZipEntry(buf: Buffer, entry: ZipEntryInfo, what: string): Bu
     try {
       data = inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize + 1) });
     } catch (cause) {
-      const tooBig = (cause as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+      const tooBig = (cause as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || inflatesPastBeforeError(raw, entry.uncompressedSize);
       throw tooBig
         ? new ReleaseError('ZIP_UNSAFE', `${entry.name}: inflates to more than its declared ${entry.uncompressedSize} bytes`, { file: what })
         : malformed(what, `${entry.name}: bad deflate data`);

@@ -1,8 +1,10 @@
 /**
  * Global setup of both vitest projects: provisions the pinned toolchain with
  * the test-only tools (`npx nx run release:toolchain --dev`), so `npm test`
- * works on a fresh clone. Idempotent: a provisioned toolchain takes seconds.
+ * works on a fresh clone, and the Studio's test venv (test-python.ts).
+ * Idempotent: a provisioned toolchain takes seconds.
  */
+import { testPython } from '../../../workspace-fixtures/studio/tests/test-python';
 import { nx, repoRoot } from './workspace';
 
 /** Provisions the toolchain or fails the run with Nx's output. */
@@ -13,4 +15,6 @@ export async function provisionToolchain(): Promise<void> {
 
 export default async function setup(): Promise<void> {
   await provisionToolchain();
+  // The Studio's test venv, made here once rather than by whichever spec runs first.
+  await testPython();
 }
