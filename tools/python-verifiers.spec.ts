@@ -15,13 +15,13 @@ import * as openpgp from 'openpgp';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { appendFile, copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, truncate, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { formatBuildMeta, formatSums, sbomName } from '@helix-release/format';
 import { normaliseSpdx, type SpdxDocument } from '@helix-release/sbom';
 import { detachedSignature, loadSigningKey, publicKeyArmor } from '@helix-release/sign';
-import { formatResult, loadTrustStore, verifyRelease } from '@helix-release/verify';
+import { MAX_PLUGIN_FILE_BYTES, formatResult, loadTrustStore, verifyPluginFile, verifyRelease } from '@helix-release/verify';
 
 const REPO_ROOT = resolve(__dirname, '..');
 const SIGNATURES_PY = join(REPO_ROOT, 'tools', 'verify_release_signatures.py');
@@ -1055,6 +1055,17 @@ describe('the shared plugin trust-case table through verify_release_signatures.p
     expect(got).toEqual(want);
     for (const [i, c] of table.cases.entries()) expect(results[i]!.status, c.name).toBe(c.expect === 'PLUGIN_OK' ? 'PASSED' : 'FAILED');
     expect(run.status).toBe(1);
+  });
+
+  it('refuses a file larger than any plugin zip before reading it, as the TypeScript verifier does', async () => {
+    const huge = join(work, 'huge-plugin.zip');
+    await writeFile(huge, '');
+    await truncate(huge, MAX_PLUGIN_FILE_BYTES + 1); // sparse
+    const run = python(SIGNATURES_PY, ['--check-plugin', huge, '--trust-store', TRUST_STORE]);
+    expect(run.stdout).toContain(`FAILED PLUGIN_ZIP_BOMB: ${huge}: ${MAX_PLUGIN_FILE_BYTES + 1} bytes: larger than any plugin zip can be (limit ${MAX_PLUGIN_FILE_BYTES})`);
+    const ts = await verifyPluginFile(huge, await loadTrustStore(TRUST_STORE));
+    expect([ts.code, ts.reason]).toEqual(['PLUGIN_ZIP_BOMB', `${MAX_PLUGIN_FILE_BYTES + 1} bytes: larger than any plugin zip can be (limit ${MAX_PLUGIN_FILE_BYTES})`]);
+    await unlink(huge);
   });
 
   it('checks the plugins of a release folder the same way', async () => {

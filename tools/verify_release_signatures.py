@@ -234,6 +234,8 @@ SIGNATURE_HEADER = "helix-plugin-signature v1"
 MANIFEST_HEADER = "helix-plugin-manifest v1"
 MAX_ENTRIES = 10000
 MAX_TOTAL_UNCOMPRESSED = 256 * 1024 * 1024
+# No plugin zip is larger (its entries hold at most MAX_TOTAL_UNCOMPRESSED bytes); checked before reading.
+MAX_PLUGIN_FILE_BYTES = 2 * MAX_TOTAL_UNCOMPRESSED
 MAX_ENTRY_UNCOMPRESSED = 64 * 1024 * 1024
 RATIO_CHECK_MIN_SIZE = 1024 * 1024
 MAX_RATIO = 100
@@ -652,6 +654,10 @@ def _verify_or_raise(data, trust: dict):
     return trust_result + (meta["name"], meta["version"])
 
 
+def _too_large(size: int) -> dict:
+    return {"code": "PLUGIN_ZIP_BOMB", "entry": None, "reason": "%d bytes: larger than any plugin zip can be (limit %d)" % (size, MAX_PLUGIN_FILE_BYTES), "structural": True}
+
+
 def verify_plugin_bytes(data, trust: dict) -> dict:
     """Verdict on one plugin zip held in `data` (bytes or mmap): {code, entry, reason, structural}.
 
@@ -659,6 +665,8 @@ def verify_plugin_bytes(data, trust: dict) -> dict:
     results (PLUGIN_OK, unsigned, untrusted key, bad signature, digest mismatch,
     missing entry), exactly as in the shared plugin trust-case table.
     """
+    if len(data) > MAX_PLUGIN_FILE_BYTES:
+        return _too_large(len(data))
     try:
         code, entry, reason, name, version = _verify_or_raise(data, trust)
         return {"code": code, "entry": entry, "reason": reason, "structural": False, "name": name, "version": version}
@@ -675,11 +683,11 @@ def verify_plugin_file(path: str, trust: dict) -> dict:
             size = os.fstat(handle.fileno()).st_size
             if size == 0:
                 return verify_plugin_bytes(b"", trust)
+            if size > MAX_PLUGIN_FILE_BYTES:
+                return _too_large(size)
             try:
                 mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
             except (OSError, ValueError):
-                if size > MAX_TOTAL_UNCOMPRESSED * 2:
-                    return {"code": "PLUGIN_ZIP_BOMB", "entry": None, "reason": "%d bytes: too large to be a plugin" % size, "structural": True}
                 return verify_plugin_bytes(handle.read(), trust)
             try:
                 return verify_plugin_bytes(mapped, trust)

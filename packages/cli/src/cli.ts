@@ -8,12 +8,12 @@
  * passed, 1 when a check or the command failed, 2 on a usage error.
  */
 import { readFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describeError, isReleaseError, loadConfig, releasePlan } from '@helix-release/core';
 import { BUILT_IN_STAGES } from '@helix-release/nx-plugin/src/lib/stages';
-import { formatResult, loadTrustStore, verifyPluginZip, verifyRelease, type CheckResult } from '@helix-release/verify';
+import { formatResult, loadTrustStore, verifyPluginFile, verifyRelease, type CheckResult } from '@helix-release/verify';
 import { importArtifacts } from './import';
 
 /** A bad command line: exit status 2, with the usage of the command. */
@@ -202,7 +202,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: (s) => pr
         const store = await loadTrustStore(trust);
         const results: CheckResult[] = [];
         for (const zip of positionals) {
-          const verdict = await verifyPluginZip(await readFile(zip), store);
+          const verdict = await verifyPluginFile(zip, store);
           results.push(
             verdict.code === 'PLUGIN_OK'
               ? { status: 'PASSED', check: 'plugin', file: zip, reason: verdict.reason }

@@ -207,6 +207,18 @@ class LoaderFailures(unittest.TestCase):
         # Written under the host's own folder name, not the plugin's name.
         self.assertEqual(sorted(p.name for p in Path(host._workdir).iterdir()), ["plugin-1"])
 
+    def test_refuses_a_file_larger_than_any_plugin_unread(self) -> None:
+        from helix_studio.plugin_zip import MAX_PLUGIN_FILE_BYTES
+
+        folder = Path(self._tmp) / "huge"
+        folder.mkdir()
+        with open(folder / "huge.zip", "wb") as handle:
+            handle.truncate(MAX_PLUGIN_FILE_BYTES + 1)  # sparse: nothing is written, and nothing may be read
+        host = PluginHost(TrustStore.load(str(CASES_DIR / "trust-store.json")), required=True, warn=lambda _m: None)
+        self.addCleanup(host.close)
+        host.load_folder(str(folder))
+        self.assertEqual([(r.code, r.reason) for r in host.refused], [("PLUGIN_ZIP_BOMB", f"{MAX_PLUGIN_FILE_BYTES + 1} bytes: larger than any plugin zip can be (limit {MAX_PLUGIN_FILE_BYTES})")])
+
     def test_refuses_a_missing_function(self) -> None:
         host, warnings = self._host_with("nofn", {"plugin.json": self._meta("mod:absent"), "mod.py": b"x = 1\n"})
         self.assertEqual(host.loaded, {})

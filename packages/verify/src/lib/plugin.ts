@@ -8,6 +8,7 @@
  * Everything is judged from the bytes in memory; nothing is extracted.
  */
 import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import { readZipDirectory, readZipEntry, zipDirectoryOffset, zipLayoutProblem, type ZipEntryInfo } from '@helix-release/core';
 import { SIGNATURE_ENTRY, checkEntryName, checkPluginMetadata, compareBytes, isReleaseError, parseSignatureFile, verifyEd25519, type PluginCode } from '@helix-release/format';
 import type { TrustStore } from './trust-store';
@@ -20,6 +21,13 @@ export const PLUGIN_LIMITS = {
   ratioCheckMinSize: 1024 * 1024,
   maxRatio: 100,
 } as const;
+
+/**
+ * No plugin zip is larger: its entries hold at most maxTotalUncompressed bytes,
+ * and headers little more. A larger file is refused before it is read (the
+ * Python verifiers use the same bound).
+ */
+export const MAX_PLUGIN_FILE_BYTES = 2 * PLUGIN_LIMITS.maxTotalUncompressed;
 
 /** plugin.json may nest objects and arrays this deep at most (same in the Python loader, whose parser recurses). */
 export const MAX_METADATA_DEPTH = 64;
@@ -115,7 +123,10 @@ async function checkTrust(files: Map<string, Buffer>, trust: TrustStore): Promis
   return { code: 'PLUGIN_OK', reason: `signed by trusted key ${JSON.stringify(parsed.keyName)}`, keyName: parsed.keyName };
 }
 
+const tooLarge = (bytes: number): PluginVerdict => ({ code: 'PLUGIN_ZIP_BOMB', reason: `${bytes} bytes: larger than any plugin zip can be (limit ${MAX_PLUGIN_FILE_BYTES})`, structural: true });
+
 async function verifyOrThrow(buf: Buffer, trust: TrustStore): Promise<PluginVerdict> {
+  if (buf.length > MAX_PLUGIN_FILE_BYTES) return tooLarge(buf.length);
   const entries = readEntries(buf);
   const L = PLUGIN_LIMITS;
   if (entries.length > L.maxEntries) throw new Rejected('PLUGIN_ZIP_BOMB', undefined, `${entries.length} entries (limit ${L.maxEntries})`);
@@ -188,4 +199,11 @@ export async function verifyPluginZip(buf: Buffer, trust: TrustStore): Promise<P
     if (err instanceof Rejected) return { code: err.code, entry: err.entry, reason: err.reason, structural: true };
     throw err;
   }
+}
+
+/** Verifies the plugin zip at `path`: a file too large to be a plugin is refused before it is read. */
+export async function verifyPluginFile(path: string, trust: TrustStore): Promise<PluginVerdict> {
+  const size = (await stat(path)).size;
+  if (size > MAX_PLUGIN_FILE_BYTES) return tooLarge(size);
+  return verifyPluginZip(await readFile(path), trust);
 }

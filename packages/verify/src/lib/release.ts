@@ -33,7 +33,7 @@ import {
   type VerdictCode,
 } from '@helix-release/format';
 import { armorProblem } from './armor';
-import { verifyPluginZip } from './plugin';
+import { verifyPluginFile } from './plugin';
 import type { TrustStore } from './trust-store';
 
 /** One result line. */
@@ -609,12 +609,11 @@ const pluginCheck: ReleaseCheck = {
         run.out.push({ status: 'FAILED', check: 'plugin', code: 'PLUGIN_MALFORMED', file: name, reason: `not a release path (${unsafe})` });
         continue;
       }
-      const buf = (await notRegular(run.dir, name)) ? undefined : await readFile(join(run.dir, name)).catch(() => undefined);
-      if (!buf) {
+      const verdict = (await notRegular(run.dir, name)) ? undefined : await verifyPluginFile(join(run.dir, name), trustStore).catch(() => undefined);
+      if (!verdict) {
         run.out.push({ status: 'FAILED', check: 'plugin', code: 'PLUGIN_MALFORMED', file: name, reason: 'listed as a plugin but not a file of the release' });
         continue;
       }
-      const verdict = await verifyPluginZip(buf, trustStore);
       if (verdict.code === 'PLUGIN_OK') run.out.push({ status: 'PASSED', check: 'plugin', file: name, reason: verdict.reason });
       else run.out.push({ status: 'FAILED', check: 'plugin', code: verdict.code, file: name, reason: `${verdict.entry ? `${verdict.entry}: ` : ''}${verdict.reason}` });
       // The signed plugin.json says which plugin and version this is: the file name must say the same.

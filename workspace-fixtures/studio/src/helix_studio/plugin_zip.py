@@ -35,6 +35,8 @@ MANIFEST_HEADER = "helix-plugin-manifest v1"
 # Zip-bomb bounds, documented in packages/plugin-zip/README.md.
 MAX_ENTRIES = 10_000
 MAX_TOTAL_UNCOMPRESSED = 256 * 1024 * 1024
+# No plugin zip is larger (its entries hold at most MAX_TOTAL_UNCOMPRESSED bytes); the loader checks it before reading.
+MAX_PLUGIN_FILE_BYTES = 2 * MAX_TOTAL_UNCOMPRESSED
 MAX_ENTRY_UNCOMPRESSED = 64 * 1024 * 1024
 RATIO_CHECK_MIN_SIZE = 1024 * 1024
 MAX_RATIO = 100
@@ -418,6 +420,8 @@ def verify_plugin_zip(data: bytes, trust: TrustStore) -> VerifiedPlugin:
     from the signed manifest) do not raise: they are reported in `trust_code`
     so that the loader's policy can decide.
     """
+    if len(data) > MAX_PLUGIN_FILE_BYTES:
+        raise PluginRejected("PLUGIN_ZIP_BOMB", None, f"{len(data)} bytes: larger than any plugin zip can be (limit {MAX_PLUGIN_FILE_BYTES})")
     entries = _read_directory(data)
     if len(entries) > MAX_ENTRIES:
         raise PluginRejected("PLUGIN_ZIP_BOMB", None, f"{len(entries)} entries (limit {MAX_ENTRIES})")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from helix_studio.plugin_zip import PluginRejected, TrustStore, VerifiedPlugin, verify_plugin_zip
+from helix_studio.plugin_zip import MAX_PLUGIN_FILE_BYTES, PluginRejected, TrustStore, VerifiedPlugin, verify_plugin_zip
 
 REQUIRE_SIGNED_VAR = "OMNIS_HELIX_PLUGIN_REQUIRE_SIGNED"
 
@@ -82,7 +82,11 @@ class PluginHost:
         source = os.path.basename(path)
         try:
             with open(path, "rb") as handle:
-                data = handle.read()
+                # A file larger than any plugin zip is refused unread (it is never held in memory).
+                size = os.fstat(handle.fileno()).st_size
+                if size > MAX_PLUGIN_FILE_BYTES:
+                    raise PluginRejected("PLUGIN_ZIP_BOMB", None, f"{size} bytes: larger than any plugin zip can be (limit {MAX_PLUGIN_FILE_BYTES})")
+                data = handle.read(MAX_PLUGIN_FILE_BYTES + 1)
             plugin = verify_plugin_zip(data, self.trust)
         except OSError as err:
             self._refuse(source, "PLUGIN_UNREADABLE", str(err))
