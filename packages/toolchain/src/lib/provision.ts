@@ -14,7 +14,8 @@
  * A stamp file records the digest of what was installed, so a second run with
  * unchanged pins does nothing.
  */
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
   ReleaseError,
@@ -154,30 +155,62 @@ export async function provisionActionlint(args: { workspaceRoot: string; logger:
   );
 }
 
+/** Who holds a lock: written into the lock directory by its owner. */
+interface LockOwner {
+  pid: number;
+  host: string;
+  started: string;
+}
+
+/** True unless the process `pid` of this host is known to be gone. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Runs `fn` holding an exclusive lock on the toolchain folder (a lock
- * directory, created atomically), so that two provisioning runs at once (two
- * test projects, two terminals) never build into the same venv together. A
- * lock older than `staleMs` is taken over (a crashed run).
+ * directory, created atomically, with its owner's PID and host in owner.json),
+ * so that two provisioning runs at once (two test projects, two terminals)
+ * never build into the same venv together. A lock whose owner is gone (a run
+ * killed on this host) is taken over at once, saying so; one without an owner
+ * after a minute; one of another host once it is older than `staleMs`.
  */
 export async function withToolchainLock<T>(root: string, logger: Logger, fn: () => Promise<T>, staleMs = 30 * 60_000): Promise<T> {
   // Inside the toolchain folder, so a test workspace that links it shares the lock.
   const lock = join(root, '.lock');
+  const ownerFile = join(lock, 'owner.json');
   await mkdir(root, { recursive: true });
   let waited = false;
   for (;;) {
     try {
       await mkdir(lock);
+      const me: LockOwner = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
+      await writeFile(ownerFile, `${JSON.stringify(me)}\n`);
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = await readFile(ownerFile, 'utf8').then((t) => JSON.parse(t) as LockOwner).catch(() => undefined);
       const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-      if (age > staleMs) {
-        logger.warn(`taking over a stale toolchain lock (${Math.round(age / 60_000)} min old): ${lock}`);
+      if (owner && owner.host === hostname() && !isAlive(owner.pid)) {
+        logger.warn(`taking over the toolchain lock of process ${owner.pid}, which is gone (interrupted since ${owner.started}): ${lock}`);
         await rm(lock, { recursive: true, force: true });
         continue;
       }
-      if (!waited) logger.info(`another run is provisioning the toolchain; waiting for ${lock}`);
+      // No owner a minute after the lock was made: its maker died between the two steps.
+      if (age > staleMs || (!owner && age > 60_000)) {
+        logger.warn(`taking over a stale toolchain lock (${Math.round(age / 60_000)} min old${owner ? `, process ${owner.pid} on ${owner.host}` : ''}): ${lock}`);
+        await rm(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (!waited) {
+        const who = owner ? `process ${owner.pid} on ${owner.host}, since ${owner.started}` : 'a run that has not written its owner yet';
+        logger.info(`another run is provisioning the toolchain (${who}); waiting for it to finish (${lock})`);
+      }
       waited = true;
       await new Promise((r) => setTimeout(r, 1000));
     }
