@@ -19,5 +19,6 @@ export type CoreErrorCode =
   | 'ZIP_UNSAFE'
   | 'MANIFEST_INVALID'
   | 'FILE_MISSING'
-  | 'PATH_OUTSIDE';
+  | 'PATH_OUTSIDE'
+  | 'RELEASE_BUSY';
 

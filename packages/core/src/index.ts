@@ -22,3 +22,4 @@ export * from './records';
 export * from './git';
 export * from './custom-stage';
 export * from './timings';
+export * from './run-lock';

@@ -5,7 +5,10 @@
  * plugin's target (and the release-level stages), and the rebuilt zip of an
  * unchanged plugin is byte-identical.
  */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { appendFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cachedTasks, cloneWorkspace, nx, plain, ranTasks, removeTemp, tempRoot } from './workspace';
@@ -72,6 +75,29 @@ describe('caching', () => {
     expect(plain(r.output)).toMatch(/Failed tasks:\s*\n- release:preflight\n/);
     expect(r.output).toContain(`SOURCE_DATE_EPOCH_INVALID: SOURCE_DATE_EPOCH${sde === '1.5e9' ? '="1.5e9" is not a whole number' : `=${sde} is ${Number(sde) < 315532800 ? 'before 1980' : 'after 2106'}`}`);
     expect(await snapshot(release)).toEqual(before);
+  });
+
+  it('stops at the preflight while another release run holds the workspace, naming it, and goes on once it is gone', async () => {
+    const release = join(ws, 'dist', 'release');
+    const before = await snapshot(release);
+    // Another run, as the lock sees one: a live process of this host holding .helix/release-run.json.
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], { stdio: 'ignore' });
+    try {
+      await writeFile(join(ws, '.helix', 'release-run.json'), `${JSON.stringify({ pid: other.pid, host: hostname(), started: '2026-12-03T07:00:00.000Z' })}\n`);
+      const busy = await nx(ws, ['run', 'release:all']);
+      expect(busy.code, busy.output).not.toBe(0);
+      expect(plain(busy.output)).toMatch(/Failed tasks:\s*\n- release:preflight\n/);
+      expect(busy.output).toContain(`RELEASE_BUSY: ${join(ws, '.helix', 'release-run.json')}: another release run (process ${other.pid} on ${hostname()}, started 2026-12-03T07:00:00.000Z) is running in this workspace`);
+      expect(await snapshot(release)).toEqual(before);
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((r) => other.once('exit', r));
+    }
+    const after = await nx(ws, ['run', 'release:all']);
+    expect(after.code, after.output).toBe(0);
+    expect(after.output).toContain(`taking over the workspace from a release run that is no longer running (process ${other.pid}`);
+    // A finished run gives the workspace back.
+    expect(existsSync(join(ws, '.helix', 'release-run.json'))).toBe(false);
   });
 
   it('takes every cacheable task from the cache on a second run, and never caches signing', async () => {

@@ -21,6 +21,7 @@ import {
   ReleaseError,
   exists,
   helixFile,
+  isProcessAlive,
   readPins,
   runTool,
   sha256Hex,
@@ -162,16 +163,6 @@ interface LockOwner {
   started: string;
 }
 
-/** True unless the process `pid` of this host is known to be gone. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Runs `fn` holding an exclusive lock on the toolchain folder (a lock
  * directory, created atomically, with its owner's PID and host in owner.json),
@@ -196,7 +187,7 @@ export async function withToolchainLock<T>(root: string, logger: Logger, fn: () 
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = await readFile(ownerFile, 'utf8').then((t) => JSON.parse(t) as LockOwner).catch(() => undefined);
       const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-      if (owner && owner.host === hostname() && !isAlive(owner.pid)) {
+      if (owner && owner.host === hostname() && !isProcessAlive(owner.pid)) {
         logger.warn(`taking over the toolchain lock of process ${owner.pid}, which is gone (interrupted since ${owner.started}): ${lock}`);
         await rm(lock, { recursive: true, force: true });
         continue;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { listFiles, platformTag, readGitState, runStageExecutor, startTimings, type ExecutorContextLike } from '@helix-release/core';
+import { claimReleaseRun, currentRunOwner, listFiles, platformTag, readGitState, runStageExecutor, startTimings, type ExecutorContextLike } from '@helix-release/core';
 import { checkLayout } from '../../lib/infer';
 import { checkReleaseTag, releaseVersion, supersededFiles, type AppVersion, type CurrentArtifact } from '../../lib/preflight';
 
@@ -42,6 +42,8 @@ export default async function preflightExecutor(_options: unknown, context: Exec
     // The clock too, before any stage deletes what it replaces: a SOURCE_DATE_EPOCH no zip or
     // signature can state (or that is not a number) stops the release with the folder as it was.
     void ctx.sourceDateEpoch;
+    // One run at a time in a workspace: a second one stops here, naming the first.
+    await claimReleaseRun(ctx.workspaceRoot, currentRunOwner(), (m) => ctx.logger.info(m));
     // Only once every check has passed: a refused release leaves the folder as it was.
     await removeSuperseded(ctx.releaseDir, artifacts, ctx.logger);
     ctx.logger.info(`release ${version}${git.tag ? ` from tag ${git.tag}` : ' (HEAD is not tagged)'}`);
