@@ -1084,6 +1084,55 @@ describe('the shared plugin trust-case table through verify_release_signatures.p
   });
 });
 
+/** Signs as gpg did on 2020-06-01 with packages/sign/testdata/expired.asc, a key that expired on 2021-01-01. */
+class PastSigner implements Signer {
+  home = '';
+  fingerprint = readFileSync(join(REPO_ROOT, 'packages', 'sign', 'testdata', 'expired.fingerprint'), 'utf8').trim();
+  private readonly passphrase = readFileSync(join(REPO_ROOT, 'packages', 'sign', 'testdata', 'expired.passphrase'), 'utf8').replace(/\n$/, '');
+
+  async init(): Promise<void> {
+    this.home = await mkdtemp(join(tmpdir(), 'helix-pyv-past-'));
+    this.gpg(['--import', join(REPO_ROOT, 'packages', 'sign', 'testdata', 'expired.asc')]);
+  }
+
+  private gpg(args: readonly string[]): string {
+    return mustRun('gpg', ['--homedir', this.home, '--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', this.passphrase, '--faked-system-time', '20200601T000000!', ...args]);
+  }
+
+  sign(file: string): void {
+    this.gpg(['--yes', '--local-user', this.fingerprint, '--detach-sign', '--armor', '--output', `${file}.asc`, file]);
+  }
+
+  publicKey(): string {
+    return this.gpg(['--armor', '--export', this.fingerprint]);
+  }
+
+  async dispose(): Promise<void> {
+    spawnSync('gpgconf', ['--homedir', this.home, '--kill', 'all'], { encoding: 'utf8' });
+    await rm(this.home, { recursive: true, force: true });
+  }
+}
+
+describe('a release signed while its key was valid, read after the key expired', () => {
+  it('passes both verifiers: each signature is judged as of when it was made (as gpg does)', async () => {
+    const past = new PastSigner();
+    await past.init();
+    try {
+      const dir = join(work, 'signed-before-expiry');
+      await buildRelease(dir, past);
+      const sig = python(SIGNATURES_PY, ['--dir', dir, '--fingerprint', past.fingerprint, '--trust-store', TRUST_STORE]);
+      const prov = python(PROVENANCE_PY, ['--dir', dir]);
+      expect(sig.status, sig.stdout + sig.stderr).toBe(0);
+      expect(prov.status, prov.stdout + prov.stderr).toBe(0);
+      const ts = await verifyRelease(dir, { fingerprint: past.fingerprint, trustStore: await loadTrustStore(TRUST_STORE) });
+      expect(ts.filter((r) => r.status === 'FAILED').map(formatResult)).toEqual([]);
+      expect(ts.find((r) => r.check === 'key')?.reason).toMatch(/expired on 2021-01-01T00:00:00\.000Z, after it signed/);
+    } finally {
+      await past.dispose();
+    }
+  });
+});
+
 /**
  * The two implementations must agree: for the good release and every tampered
  * one, `helix-release verify` (TypeScript) and the two Python tools together

@@ -207,7 +207,10 @@ const keyCheck: ReleaseCheck = {
     if (fileFpr !== undefined && normaliseFpr(fileFpr) !== actual) return r.fail('KEY_MISMATCH', RELEASE_FILES.fingerprint, `says ${fileFpr}, the key is ${actual}`);
     // A changed user ID or self-signature keeps the fingerprint: blame the key export, not every signature.
     const unusable = await key.verifyPrimaryKey().then(() => undefined, (err: Error) => err.message);
-    if (unusable) return r.fail('KEY_MISSING', RELEASE_FILES.publicKey, `not a valid key (${unusable}): the key export was changed or damaged`);
+    // A key that has expired since is no damage: each signature is judged as of when it was made (as gpg does).
+    const expires = await key.getExpirationTime().catch(() => null);
+    const expiredSince = unusable !== undefined && /expired/i.test(unusable) && expires instanceof Date;
+    if (unusable && !expiredSince) return r.fail('KEY_MISSING', RELEASE_FILES.publicKey, `not a valid key (${unusable}): the key export was changed or damaged`);
     run.key = key;
     // Its signatures still get checked: the verdict on the key is its own line.
     const development = key.getUserIDs().find((uid) => DEVELOPMENT_KEY_LABEL.test(uid));
@@ -215,7 +218,7 @@ const keyCheck: ReleaseCheck = {
       r.refuse(options.allowDevelopmentKey, 'KEY_DEVELOPMENT', RELEASE_FILES.publicKey, `signed with a DEVELOPMENT key (${development}): its private half is public, anyone can sign with it`, '--allow-development-key');
       if (!options.allowDevelopmentKey) return;
     }
-    r.pass(RELEASE_FILES.publicKey, `${actual}${options.fingerprint ? ' (pinned)' : ' (trust on first use)'}`);
+    r.pass(RELEASE_FILES.publicKey, `${actual}${options.fingerprint ? ' (pinned)' : ' (trust on first use)'}${expiredSince ? `; expired on ${(expires as Date).toISOString()}, after it signed: each signature is judged as of its own time` : ''}`);
   },
 };
 
@@ -258,7 +261,9 @@ const signatureCheck: ReleaseCheck = {
         if (type !== openpgp.enums.signature.binary) throw new Error(`signature type 0x${(type ?? 0).toString(16).padStart(2, '0')}; expected 0x00 (a binary document signature)`);
         // The signed file is streamed, never read whole (it may be larger than memory, or than a Buffer can be).
         const stream = Readable.toWeb(createReadStream(join(dir, target))) as ReadableStream<Uint8Array>;
-        const result = await openpgp.verify({ message: await openpgp.createMessage({ binary: stream }), signature, verificationKeys: key, format: 'binary' });
+        // As of the signature's own time: a key that expired later still vouches for what it signed before.
+        const made = signature.packets[0]!.created ?? undefined;
+        const result = await openpgp.verify({ message: await openpgp.createMessage({ binary: stream }), signature, verificationKeys: key, format: 'binary', date: made ?? undefined });
         const reader = result.data.getReader();
         while (!(await reader.read()).done);
         await result.signatures[0]!.verified;
