@@ -24,6 +24,20 @@ const KEY_A = keyOf('good');
 const KEY_B = keyOf('other');
 const store = (keys: unknown, schema: unknown = 'helix-trust-store/v1') => JSON.stringify({ schema, keys });
 
+/** The TRUST_STORE_INVALID error parseTrustStore throws for `text`, naming FILE (the test fails if it does not throw). */
+function refusal(text: string): ReleaseError {
+  let err: unknown;
+  try {
+    parseTrustStore(text, FILE);
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(ReleaseError);
+  expect((err as ReleaseError).code).toBe('TRUST_STORE_INVALID');
+  expect((err as ReleaseError).file).toBe(FILE);
+  return err as ReleaseError;
+}
+
 describe('parseTrustStore refuses', () => {
   it.each<[what: string, text: string, message: string | RegExp]>([
     ['text that is not JSON', '{"schema": "helix-trust-store/v1", "keys": [', /^not JSON: /],
@@ -45,16 +59,7 @@ describe('parseTrustStore refuses', () => {
     ['a duplicate name', store([{ name: 'release-plugins', ed25519: KEY_A }, { name: 'release-plugins', ed25519: KEY_B }]), 'keys[1]: duplicate key name "release-plugins"'],
     ['a duplicate name after a good third key', store([{ name: 'a', ed25519: KEY_A }, { name: 'b', ed25519: KEY_B }, { name: 'a', ed25519: KEY_A }]), 'keys[2]: duplicate key name "a"'],
   ])('%s', (_what, text, message) => {
-    let err: unknown;
-    try {
-      parseTrustStore(text, FILE);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ReleaseError);
-    const e = err as ReleaseError;
-    expect(e.code).toBe('TRUST_STORE_INVALID');
-    expect(e.file).toBe(FILE);
+    const e = refusal(text);
     if (typeof message === 'string') expect(e.message).toBe(message);
     else expect(e.message).toMatch(message);
   });
@@ -80,16 +85,9 @@ describe('the key table (key-cases.json), shared with the Python verifiers', () 
       expect(Buffer.from(parseTrustStore(text, FILE).get(name)!).toString('base64')).toBe(ed25519);
       return;
     }
-    let err: unknown;
-    try {
-      parseTrustStore(text, FILE);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ReleaseError);
-    expect((err as ReleaseError).code).toBe('TRUST_STORE_INVALID');
-    expect((err as ReleaseError).message.startsWith(`keys[1] (${name}): ed25519 key is ${FAULT_TEXT[fault]}`)).toBe(true);
-    expect((err as ReleaseError).message).toMatch(/; remove it and ask its owner for their real public key$/);
+    const e = refusal(text);
+    expect(e.message.startsWith(`keys[1] (${name}): ed25519 key is ${FAULT_TEXT[fault]}`)).toBe(true);
+    expect(e.message).toMatch(/; remove it and ask its owner for their real public key$/);
   });
 });
 
