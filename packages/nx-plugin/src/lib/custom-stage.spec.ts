@@ -98,6 +98,27 @@ describe('runCustomStage', () => {
 
   const writeOutput = () => writeFile(join(process.env[CUSTOM_STAGE_ENV.releaseDir]!, OUTPUT), 'licenses\n');
 
+  it("takes a sibling stage's output in flight (its atomic write's temporary file) for the sibling's, not a stray", async () => {
+    const inFlight = join(ctx.releaseDir, '.NOTICE.txt.tmp-4242-0badf00d');
+    try {
+      const outputs = await runCustomStage(ctx, { ...options, siblingOutputs: ['NOTICE.txt'] }, await planned(), async () => {
+        await writeOutput();
+        await writeFile(inFlight, 'half of a NOTICE'); // a sibling of the same slot, writing meanwhile
+        return true;
+      });
+      expect(outputs.map((o) => o.path)).toEqual([OUTPUT]);
+      // The temporary file of a name no sibling declares is a stray like any other.
+      const other = () => writeFile(join(ctx.releaseDir, '.extra.txt.tmp-4242-0badf00d'), 'x');
+      await expect(runCustomStage(ctx, { ...options, siblingOutputs: ['NOTICE.txt'] }, await planned(), async () => (await writeOutput(), await other(), true))).rejects.toMatchObject({
+        code: 'CUSTOM_STAGE_FAILED',
+        message: expect.stringContaining('wrote outside its declared outputs: dist/release/.extra.txt.tmp-4242-0badf00d'),
+      });
+    } finally {
+      await rm(inFlight, { force: true });
+      await rm(join(ctx.releaseDir, '.extra.txt.tmp-4242-0badf00d'), { force: true });
+    }
+  });
+
   it.each<[string, CustomStageRun, RegExp]>([
     ['(a) its executor reports failure', async () => (await writeOutput(), false), /failed \(its executor @acme\/license:report reported failure\)/],
     ['(b) it does not write the declared output', async () => true, /declared the output THIRD_PARTY_LICENSES\.txt but did not write it/],

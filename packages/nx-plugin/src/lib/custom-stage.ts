@@ -5,11 +5,12 @@
  * the workspace, or a file elsewhere under dist/.
  */
 import { lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import {
   CUSTOM_STAGE_ENV,
   ReleaseError,
   describeReleaseFile,
+  isTempFile,
   runTool,
   stableJson,
   writeFileAtomic,
@@ -56,8 +57,9 @@ async function snapshotTree(root: string, skip: (rel: string) => boolean): Promi
       if (skip(child)) continue;
       if (e.isDirectory()) await walk(child);
       else {
-        const info = await lstat(join(root, child));
-        out.set(child, `${info.size}:${info.mtimeMs}`);
+        // Gone since readdir: another stage's atomic write renamed it meanwhile.
+        const info = await lstat(join(root, child)).catch(() => undefined);
+        if (info) out.set(child, `${info.size}:${info.mtimeMs}`);
       }
     }
   };
@@ -103,8 +105,12 @@ export async function runCustomStage(ctx: StageContext, options: CustomStageOpti
   const releaseRel = ctx.config.releaseDir.replace(/^dist\//, '');
   const allowed = new Set([...declared, ...(options.siblingOutputs ?? [])]);
   // Evidence files are the evidence stages' (and any stage may invalidate them).
+  // A sibling's output in flight (`.<name>.tmp-<pid>-<hex>`) is the sibling's too: stages of one slot run side by side.
+  const inFlight = (rel: string) => isTempFile(rel) && [...allowed].some((o) => posix.dirname(rel) === posix.dirname(o) && posix.basename(rel).startsWith(`.${posix.basename(o)}.tmp-`));
   const skipDist = (rel: string) =>
-    rel === 'work' || rel === 'manifest' || (rel.startsWith(`${releaseRel}/`) && (allowed.has(rel.slice(releaseRel.length + 1)) || isEvidenceFile(rel.slice(releaseRel.length + 1))));
+    rel === 'work' ||
+    rel === 'manifest' ||
+    (rel.startsWith(`${releaseRel}/`) && (allowed.has(rel.slice(releaseRel.length + 1)) || isEvidenceFile(rel.slice(releaseRel.length + 1)) || inFlight(rel.slice(releaseRel.length + 1))));
   const beforeDist = await snapshotTree(distRoot, skipDist);
   const beforeWorkspace = await snapshotWorkspace(ctx.workspaceRoot);
 
