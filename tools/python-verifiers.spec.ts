@@ -141,6 +141,8 @@ interface Tweaks {
   editResults?: (results: Record<string, unknown>) => void;
   /** Edits the installer's SPDX document before it is summed. */
   editSbom?: (doc: Record<string, unknown>) => void;
+  /** Edits the text of these files as they are written (before they are summed and signed). */
+  editText?: Record<string, (text: string) => string>;
   /** Puts the installer's SBOM into this subfolder (and names it so in the provenance). */
   sbomFolder?: string;
   /** Replaces the release key's armoured detached signatures of these files (after signing). */
@@ -154,7 +156,8 @@ async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks = {}): P
   await mkdir(join(dir, 'tools'), { recursive: true });
   const put = async (rel: string, data: string | Buffer) => {
     await mkdir(dirname(join(dir, rel)), { recursive: true });
-    await writeFile(join(dir, rel), data);
+    const edit = tweaks.editText?.[rel];
+    await writeFile(join(dir, rel), edit && typeof data === 'string' ? edit(data) : data);
   };
   const digestOf = async (rel: string) => sha256(await readFile(join(dir, rel)));
 
@@ -897,6 +900,31 @@ const mutations: Mutation[] = [
     script: 'provenance',
     code: 'SUMS_MALFORMED',
     file: 'SHA256SUMS.txt',
+  },
+  // A key given twice in one JSON object: JSON.parse keeps the last, other readers the first.
+  {
+    name: 'a provenance giving predicateType twice (and re-signed)',
+    make: () => tweaked({ editText: { 'release-provenance.intoto.json': (t) => t.replace('"predicateType": "https://slsa.dev/provenance/v1"', '"predicateType": "https://example.invalid/other",\n  "predicateType": "https://slsa.dev/provenance/v1"') } }),
+    script: 'provenance',
+    code: 'PROVENANCE_MALFORMED',
+    file: 'release-provenance.intoto.json',
+    only: true,
+  },
+  {
+    name: 'conformance results giving result twice, FAILED then PASSED (and re-signed)',
+    make: () => tweaked({ editText: { 'conformance-results.json': (t) => t.replace('"result": "PASSED"', '"result": "FAILED",\n    "result": "PASSED"') } }),
+    script: 'provenance',
+    code: 'CONFORMANCE_MISSING',
+    file: 'conformance-results.json',
+    only: true,
+  },
+  {
+    name: 'an SBOM giving its name twice (and re-signed)',
+    make: () => tweaked({ editText: { [SBOM_INSTALLER]: (t) => t.replace(/\n  "name": /, '\n  "name": "something-else.zip",\n  "name": ') } }),
+    script: 'provenance',
+    code: 'SBOM_UNBOUND',
+    file: SBOM_INSTALLER,
+    only: true,
   },
   {
     name: 'a binary (not armoured) signature',

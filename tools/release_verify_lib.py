@@ -219,16 +219,29 @@ def _reject_constant(name: str) -> None:
     raise ValueError("%s is not JSON" % name)
 
 
-def parse_json_strictly(text: str):
-    """Strict JSON as JSON.parse reads it (no NaN/Infinity; integers exact); raises ValueError, RecursionError."""
-    return json.loads(text, parse_constant=_reject_constant, parse_int=decimal.Decimal)
+def _unique_pairs(pairs: list) -> dict:
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError("the key %s is given twice in one object" % json.dumps(key))
+        seen[key] = value
+    return seen
+
+
+def parse_json_strictly(text: str, unique_keys: bool = False):
+    """Strict JSON as JSON.parse reads it (no NaN/Infinity; integers exact); raises ValueError, RecursionError.
+
+    With `unique_keys` (the release's own files, as parseJsonUnique in packages/format), an object key
+    given twice is refused instead of read last-wins.
+    """
+    return json.loads(text, parse_constant=_reject_constant, parse_int=decimal.Decimal, object_pairs_hook=_unique_pairs if unique_keys else None)
 
 
 def load_json(path: str, limit: int = MAX_JSON_BYTES):
     """Strict JSON (as JSON.parse reads it) from a file; raises ValueError with a reason."""
     try:
         data = read_capped(path, limit)
-        return parse_json_strictly(data.decode("utf-8"))
+        return parse_json_strictly(data.decode("utf-8"), unique_keys=True)
     except RecursionError:
         raise ValueError("nested too deeply") from None
     except MemoryError:

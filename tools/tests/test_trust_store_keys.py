@@ -71,6 +71,7 @@ class TrustStoreKeys(unittest.TestCase):
             ("a byte-order mark", b"\xef\xbb\xbf" + text.encode("utf-8")),
             ("UTF-16", ("\ufeff" + text).encode("utf-16-le")),
             ("keys not an array", json.dumps({"schema": "helix-trust-store/v1", "keys": {"a": GOOD}}).encode("utf-8")),
+            ("a key given twice in one object", ('{"schema": "helix-trust-store/v1", "keys": [{"name": "a", "ed25519": "%s", "ed25519": "%s"}]}' % (GOOD, GOOD)).encode("utf-8")),
         ):
             with self.subTest(what), self.assertRaises(tool.UsageError):
                 tool.load_trust_store(self._store(data))

@@ -291,6 +291,7 @@ class TrustStoreKeys(unittest.TestCase):
             ("UTF-16", ("\ufeff" + text).encode("utf-16-le")),
             ("keys not an array", json.dumps({"schema": "helix-trust-store/v1", "keys": {"a": self.good}}).encode("utf-8")),
             ("keys a number", json.dumps({"schema": "helix-trust-store/v1", "keys": 7}).encode("utf-8")),
+            ("a key given twice in one object", f'{{"schema": "helix-trust-store/v1", "keys": [{{"name": "a", "ed25519": "{self.good}", "ed25519": "{self.good}"}}]}}'.encode("utf-8")),
         ):
             with self.subTest(what), self.assertRaises(ValueError):
                 TrustStore.load(self._store(data))

@@ -23,6 +23,7 @@ import {
   isSbomFile,
   isSignatureFile,
   parseBuildMeta,
+  parseJsonUnique,
   printable,
   sbomName,
   parseSums,
@@ -375,9 +376,9 @@ const provenanceCheck: ReleaseCheck = {
     if (text === undefined) return r.fail('PROVENANCE_MISSING', RELEASE_FILES.provenance, 'missing');
     let st: ReadStatement;
     try {
-      st = JSON.parse(text) as ReadStatement;
-    } catch {
-      return r.fail('PROVENANCE_MALFORMED', RELEASE_FILES.provenance, 'not JSON');
+      st = parseJsonUnique(text) as ReadStatement;
+    } catch (err) {
+      return r.fail('PROVENANCE_MALFORMED', RELEASE_FILES.provenance, `not JSON: ${(err as Error).message}`);
     }
     const problem = provenanceProblem(st);
     if (problem) return r.fail('PROVENANCE_MALFORMED', RELEASE_FILES.provenance, problem);
@@ -551,7 +552,7 @@ const sbomCheck: ReleaseCheck = {
       }
       let doc: { name?: string; documentNamespace?: string; spdxVersion?: string } = {};
       try {
-        doc = JSON.parse(text) as typeof doc;
+        doc = parseJsonUnique(text) as typeof doc;
       } catch {
         /* judged below */
       }
@@ -577,7 +578,7 @@ const conformanceCheck: ReleaseCheck = {
     if (text === undefined) return r.fail('CONFORMANCE_MISSING', RELEASE_FILES.conformanceResults, 'the release has no conformance results');
     let res: { _type?: string; subject?: Subject[]; predicateType?: string; predicate?: { result?: string; failedTests?: string[] } } = {};
     try {
-      res = JSON.parse(text) as typeof res;
+      res = parseJsonUnique(text) as typeof res;
     } catch {
       /* judged below */
     }

@@ -56,6 +56,7 @@ describe('parseTrustStore refuses', () => {
     ['a 33-byte key', store([{ name: 'long', ed25519: Buffer.alloc(33, 7).toString('base64') }]), 'keys[0] (long): ed25519 key must be 32 bytes, got 33'],
     ['an empty key', store([{ name: 'empty', ed25519: '' }]), 'keys[0] (empty): ed25519 key must be 32 bytes, got 0'],
     ['keys that are not an array', store({ a: KEY_A }), 'keys must be an array'],
+    ['a key given twice in one object (JSON.parse would keep the last)', `{"schema": "helix-trust-store/v1", "keys": [{"name": "a", "ed25519": "${KEY_A}", "ed25519": "${KEY_B}"}]}`, /^not JSON: the key "ed25519" is given twice in one object$/],
     ['a duplicate name', store([{ name: 'release-plugins', ed25519: KEY_A }, { name: 'release-plugins', ed25519: KEY_B }]), 'keys[1]: duplicate key name "release-plugins"'],
     ['a duplicate name after a good third key', store([{ name: 'a', ed25519: KEY_A }, { name: 'b', ed25519: KEY_B }, { name: 'a', ed25519: KEY_A }]), 'keys[2]: duplicate key name "a"'],
   ])('%s', (_what, text, message) => {

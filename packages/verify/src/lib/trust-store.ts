@@ -7,7 +7,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { Point } from '@noble/ed25519';
-import { ReleaseError, decodeBase64 } from '@helix-release/format';
+import { ReleaseError, decodeBase64, parseJsonUnique } from '@helix-release/format';
 
 /** A trust store is read whole, up to this size. */
 const MAX_TRUST_STORE_BYTES = 16 * 1024 * 1024;
@@ -19,7 +19,7 @@ export type TrustStore = Map<string, Uint8Array>;
 export function parseTrustStore(text: string, file: string): TrustStore {
   let data: { schema?: unknown; keys?: unknown };
   try {
-    data = JSON.parse(text) as typeof data;
+    data = parseJsonUnique(text) as typeof data;
   } catch (cause) {
     throw new ReleaseError('TRUST_STORE_INVALID', `not JSON: ${(cause as Error).message}`, { file, cause });
   }

@@ -143,6 +143,16 @@ def public_key_fault(raw: bytes) -> str | None:
     return None
 
 
+def _unique_pairs(pairs: list) -> dict:
+    """A JSON object whose keys are unique (a trust store is read as the other verifiers read it)."""
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"the key {json.dumps(key)} is given twice in one object")
+        seen[key] = value
+    return seen
+
+
 @dataclass
 class TrustStore:
     """Named Ed25519 public keys (raw 32 bytes each)."""
@@ -158,7 +168,7 @@ class TrustStore:
                 text = handle.read(MAX_TRUST_STORE_BYTES + 1)
             if len(text) > MAX_TRUST_STORE_BYTES:
                 raise ValueError(f"larger than {MAX_TRUST_STORE_BYTES // (1024 * 1024)} MiB")
-            data = json.loads(text.decode("utf-8"))
+            data = json.loads(text.decode("utf-8"), object_pairs_hook=_unique_pairs)
         except RecursionError:
             raise ValueError(f"{path}: cannot read trust store: nested too deeply") from None
         except UnicodeDecodeError:
