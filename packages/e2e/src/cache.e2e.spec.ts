@@ -11,17 +11,7 @@ import { appendFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { cachedTasks, cloneWorkspace, nx, plain, ranTasks, removeTemp, tempRoot } from './workspace';
-
-/** Every file of `dir` with its bytes, to compare before and after a refused run. */
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const f of (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile())) {
-    const full = join(f.parentPath, f.name);
-    out[full.slice(dir.length + 1)] = (await readFile(full)).toString('base64');
-  }
-  return out;
-}
+import { cachedTasks, cloneWorkspace, nx, plain, ranTasks, removeTemp, snapshot, tempRoot } from './workspace';
 
 const CACHEABLE = [
   'helix-greeter:lock',

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { cloneWorkspace, git, nx, removeTemp, repoRoot, run, tempRoot, testEnv } from './workspace';
+import { cloneWorkspace, git, nx, removeTemp, repoRoot, run, snapshot, tempRoot, testEnv } from './workspace';
 
 const DEV_FINGERPRINT = '4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4';
 const HELIX_RELEASE = join(repoRoot, 'packages/cli/bin/helix-release.cjs');
@@ -52,25 +52,16 @@ async function killGroup(child: ChildProcess): Promise<void> {
 
 const verify = (dir: string) => run(process.execPath, [HELIX_RELEASE, 'verify', dir, '--fingerprint', DEV_FINGERPRINT, '--allow-development-key', '--commit', git(ws, 'rev-parse', 'HEAD')], { cwd: ws });
 
-/** Every file of the release folder with its bytes. */
-async function snapshot(): Promise<Map<string, string>> {
-  const dir = join(ws, 'dist', 'release');
-  const out = new Map<string, string>();
-  for (const f of (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile())) {
-    out.set(join(f.parentPath, f.name).slice(dir.length + 1), (await readFile(join(f.parentPath, f.name))).toString('base64'));
-  }
-  return out;
-}
-
 /** After a kill: verify fails, or the folder is already the one a full run makes; then the next run recovers. */
 async function expectRecovery(): Promise<void> {
-  const afterKill = await snapshot();
-  const judged = await verify(join(ws, 'dist', 'release'));
+  const release = join(ws, 'dist', 'release');
+  const afterKill = await snapshot(release);
+  const judged = await verify(release);
   const r = await nx(ws, ['run', 'release:all']);
   expect(r.code, r.output).toBe(0);
-  const v = await verify(join(ws, 'dist', 'release'));
+  const v = await verify(release);
   expect(v.code, v.output).toBe(0);
-  if (judged.code === 0) expect(afterKill, 'verify passed a folder the next run changed').toEqual(await snapshot());
+  if (judged.code === 0) expect(afterKill, 'verify passed a folder the next run changed').toEqual(await snapshot(release));
 }
 
 describe('kill -9 during a release', () => {

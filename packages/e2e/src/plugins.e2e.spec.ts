@@ -12,7 +12,7 @@ import { cp, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listFiles } from '@helix-release/core';
-import { removeTemp, repoRoot, run, tempRoot, type RunResult } from './workspace';
+import { removeTemp, repoRoot, run, snapshot, tempRoot, type RunResult } from './workspace';
 
 const TRUST_STORE = join(repoRoot, 'workspace-fixtures/trust-store/trust-store.json');
 const HELIX_RELEASE = join(repoRoot, 'packages/cli/bin/helix-release.cjs');
@@ -43,13 +43,6 @@ interface PluginVerdict {
 async function verifyPlugin(zips: string[]): Promise<{ code: number; results: PluginVerdict[]; output: string }> {
   const r = await run(process.execPath, [HELIX_RELEASE, 'verify-plugin', ...zips, '--trust-store', TRUST_STORE, '--json'], { cwd: root });
   return { code: r.code, results: JSON.parse(r.stdout || '[]') as PluginVerdict[], output: r.output };
-}
-
-/** Every file under `dir` with its bytes (as base64), to compare a folder before and after. */
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const f of await listFiles(dir)) out[f] = (await readFile(join(dir, f))).toString('base64');
-  return out;
 }
 
 /**

@@ -5,9 +5,10 @@
  * provisioned toolchain by symlink. Nx runs there exactly as a user runs it.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { listFiles } from '@helix-release/core';
 
 /** The repository under test. */
 export const repoRoot = resolve(__dirname, '../../..');
@@ -160,4 +161,11 @@ export function ranTasks(output: string): string[] {
 /** Removes a folder (tests keep them when HELIX_E2E_KEEP=1, for debugging). */
 export async function removeTemp(dir: string | undefined): Promise<void> {
   if (dir && process.env['HELIX_E2E_KEEP'] !== '1') await rm(dir, { recursive: true, force: true });
+}
+
+/** Every file under `dir` with its bytes (as base64), to compare a folder before and after a run. */
+export async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const f of await listFiles(dir)) out[f] = (await readFile(join(dir, f))).toString('base64');
+  return out;
 }
