@@ -79,6 +79,14 @@ const cases: Case[] = [
   { name: 'no plugin.json', files: { 'tiny_plugin.py': 'x = 1\n' }, env: withKey, expect: 'PLUGIN_METADATA_INVALID', file: pluginJson, message: ['cannot read plugin.json', 'ENOENT'] },
   { name: 'plugin.json that is not JSON', files: { ...SOURCE, 'plugin.json': '{"name": "tiny",' }, env: withKey, expect: 'PLUGIN_METADATA_INVALID', file: pluginJson, message: ['cannot read plugin.json', 'JSON'] },
   {
+    name: 'plugin.json that gives a key twice (packaged as is, so every verifier would refuse it)',
+    files: { ...SOURCE, 'plugin.json': '{"name": "../x", "name": "tiny", "version": "1.0.0", "entry": "tiny_plugin:run"}' },
+    env: withKey,
+    expect: 'PLUGIN_METADATA_INVALID',
+    file: pluginJson,
+    message: ['cannot read plugin.json', 'the key "name" is given twice in one object'],
+  },
+  {
     name: 'plugin.json without "entry"',
     files: { ...SOURCE, 'plugin.json': JSON.stringify({ name: 'tiny', version: '1.0.0' }) },
     env: withKey,

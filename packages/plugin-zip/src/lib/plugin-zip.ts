@@ -24,7 +24,7 @@ import {
   type ZipInput,
 } from '@helix-release/core';
 import { PluginZipError } from './errors';
-import { SIGNATURE_ENTRY, checkPluginMetadata, manifestText, signatureFileText } from '@helix-release/format';
+import { SIGNATURE_ENTRY, checkPluginMetadata, manifestText, parseJsonUnique, signatureFileText } from '@helix-release/format';
 import { PLUGIN_KEY_ENV, loadPluginSigningKey, signEd25519, type PluginSigningKey } from './keys';
 
 /** plugin.json as the format requires it. */
@@ -46,7 +46,8 @@ export async function readPluginMetadata(folder: string): Promise<PluginMetadata
   const file = join(folder, 'plugin.json');
   let meta: Record<string, unknown>;
   try {
-    meta = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    // The file is packaged as it is, so a key given twice (which every verifier refuses) is refused here.
+    meta = parseJsonUnique(await readFile(file, 'utf8')) as Record<string, unknown>;
   } catch (cause) {
     throw new PluginZipError('PLUGIN_METADATA_INVALID', `cannot read plugin.json: ${(cause as Error).message}`, { file, cause });
   }

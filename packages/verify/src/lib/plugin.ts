@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { readZipDirectory, readZipEntry, zipDirectoryOffset, zipLayoutProblem, type ZipEntryInfo } from '@helix-release/core';
-import { SIGNATURE_ENTRY, checkEntryName, checkPluginMetadata, compareBytes, isReleaseError, parseSignatureFile, verifyEd25519, type PluginCode } from '@helix-release/format';
+import { SIGNATURE_ENTRY, checkEntryName, checkPluginMetadata, compareBytes, isReleaseError, parseJsonUnique, parseSignatureFile, verifyEd25519, type PluginCode } from '@helix-release/format';
 import type { TrustStore } from './trust-store';
 
 /** Zip-bomb bounds (documented in packages/plugin-zip/README.md; same in the Python loader). */
@@ -173,7 +173,8 @@ async function verifyOrThrow(buf: Buffer, trust: TrustStore): Promise<PluginVerd
   if (!metaBytes) throw new Rejected('PLUGIN_BAD_METADATA', 'plugin.json', 'missing');
   let meta: Record<string, unknown>;
   try {
-    meta = JSON.parse(decodeUtf8(metaBytes)) as Record<string, unknown>;
+    // A key given twice, at any depth, is refused: readers differ on which one wins.
+    meta = parseJsonUnique(decodeUtf8(metaBytes)) as Record<string, unknown>;
   } catch (err) {
     throw new Rejected('PLUGIN_BAD_METADATA', 'plugin.json', `not JSON: ${(err as Error).message}`);
   }

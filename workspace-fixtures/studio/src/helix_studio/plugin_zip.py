@@ -144,7 +144,7 @@ def public_key_fault(raw: bytes) -> str | None:
 
 
 def _unique_pairs(pairs: list) -> dict:
-    """A JSON object whose keys are unique (a trust store is read as the other verifiers read it)."""
+    """A JSON object whose keys are unique (a trust store and plugin.json are read as the other verifiers read them)."""
     seen: dict = {}
     for key, value in pairs:
         if key in seen:
@@ -489,8 +489,9 @@ def verify_plugin_zip(data: bytes, trust: TrustStore) -> VerifiedPlugin:
     if meta_bytes is None:
         raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "missing")
     try:
-        # Strict JSON, as JSON.parse reads it: no NaN/Infinity, no limit on integer digits.
-        meta = json.loads(meta_bytes.decode("utf-8"), parse_constant=_reject_constant, parse_int=decimal.Decimal)
+        # Strict JSON, as JSON.parse reads it: no NaN/Infinity, no limit on integer digits; and no key
+        # given twice in one object, at any depth (readers differ on which one wins).
+        meta = json.loads(meta_bytes.decode("utf-8"), parse_constant=_reject_constant, parse_int=decimal.Decimal, object_pairs_hook=_unique_pairs)
     except RecursionError as err:
         raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", f"nested deeper than {MAX_METADATA_DEPTH} levels") from err
     except (UnicodeDecodeError, ValueError) as err:
