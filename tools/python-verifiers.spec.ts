@@ -1,11 +1,9 @@
 /**
  * The standalone Python verifiers (tools/verify_release_signatures.py and
- * tools/verify_release_provenance.py) against a small synthetic release built
- * here: real files, SHA256SUMS.txt from formatSums, BUILD_META.txt from
- * formatBuildMeta, SBOMs normalised by the sbom stage's own normaliseSpdx, a
- * provenance statement and conformance results written per
- * docs/release-format.md, and REAL OpenPGP signatures from a key that the real
- * `gpg` generates in a temporary GNUPGHOME. Then one good release and a table
+ * tools/verify_release_provenance.py) against a small synthetic release
+ * (tools/tests/synthetic-release.ts: real files and records, and REAL OpenPGP
+ * signatures from a key that the real `gpg` generates in a temporary
+ * GNUPGHOME). Then one good release and a table
  * of tampered ones, each of which must fail the right script with the right
  * code and name the file; and the shared plugin trust-case table through the
  * signatures script's pure-Python Ed25519 and zip checks.
@@ -13,15 +11,16 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as openpgp from 'openpgp';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { appendFile, copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, truncate, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
-import { formatBuildMeta, formatSums, sbomName } from '@helix-release/format';
-import { normaliseSpdx, type SpdxDocument } from '@helix-release/sbom';
+import { basename, join, resolve } from 'node:path';
 import { detachedSignature, loadSigningKey, publicKeyArmor } from '@helix-release/sign';
 import { MAX_PLUGIN_FILE_BYTES, formatResult, loadTrustStore, verifyPluginFile, verifyRelease } from '@helix-release/verify';
+import {
+  COMMIT, FINGERPRINT_FILE, INSTALLER, PLUGIN, PUBLIC_KEY, SBOM_INSTALLER, SBOM_PLUGIN, SDE, TAG, TestGpg, buildRelease, mustRun, sha256,
+  type Signer, type Tweaks,
+} from './tests/synthetic-release';
 
 const REPO_ROOT = resolve(__dirname, '..');
 const SIGNATURES_PY = join(REPO_ROOT, 'tools', 'verify_release_signatures.py');
@@ -39,234 +38,6 @@ interface TrustCase {
   why: string;
 }
 const table = JSON.parse(readFileSync(join(CASES_DIR, 'cases.json'), 'utf8')) as { cases: TrustCase[] };
-
-const COMMIT = createHash('sha1').update('helix synthetic release').digest('hex');
-const TAG = 'v1.0.0';
-const SDE = 1_704_067_200;
-const INSTALLER = 'helix-studio-1.0.0-linux-x86_64.zip';
-const PLUGIN = 'plugins/tiny-1.0.0.zip';
-const SBOM_INSTALLER = sbomName(INSTALLER);
-const SBOM_PLUGIN = sbomName(PLUGIN);
-const PUBLIC_KEY = 'release-signing-public-key.asc';
-const FINGERPRINT_FILE = 'release-signing-key-fingerprint.txt';
-
-const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
-
-/** Runs a command; throws with its output when it fails. */
-function mustRun(command: string, args: readonly string[], env?: NodeJS.ProcessEnv): string {
-  const r = spawnSync(command, args, { encoding: 'utf8', env: env ?? process.env, timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${r.status}:\n${r.stdout}${r.stderr}${r.error ?? ''}`);
-  return r.stdout;
-}
-
-/** What signs a synthetic release. */
-interface Signer {
-  fingerprint: string;
-  publicKey(): string;
-  /** Writes `<file>.asc`. */
-  sign(file: string): void | Promise<void>;
-}
-
-/** A throw-away GnuPG home with two ed25519 keys: the release key and another one. */
-class TestGpg implements Signer {
-  home = '';
-  fingerprint = '';
-  otherFingerprint = '';
-
-  async init(): Promise<void> {
-    this.home = await mkdtemp(join(tmpdir(), 'helix-pyv-gpg-'));
-    this.fingerprint = this.genKey('Helix Test Release <release@example.invalid>');
-    this.otherFingerprint = this.genKey('Someone Else <else@example.invalid>');
-  }
-
-  gpg(args: readonly string[]): string {
-    return mustRun('gpg', ['--homedir', this.home, '--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', ...args]);
-  }
-
-  private genKey(uid: string): string {
-    this.gpg(['--quick-gen-key', uid, 'ed25519', 'sign', 'never']);
-    const listing = this.gpg(['--with-colons', '--fingerprint', uid]);
-    const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(listing)?.[1];
-    if (!fpr) throw new Error(`no fingerprint for ${uid}:\n${listing}`);
-    return fpr;
-  }
-
-  /** A detached signature of `file` made with extra gpg options (e.g. no --armor), as bytes. */
-  signWith(file: string, options: readonly string[], signers: readonly string[] = [this.fingerprint]): Buffer {
-    const out = `${file}.variant`;
-    this.gpg(['--yes', ...signers.flatMap((f) => ['--local-user', f]), '--detach-sign', ...options, '--output', out, file]);
-    const bytes = readFileSync(out);
-    rmSync(out);
-    return bytes;
-  }
-
-  /** Detached armoured signature `<file>.asc`, by the release key unless `fpr` says otherwise. */
-  sign(file: string, fpr = this.fingerprint): void {
-    this.gpg(['--yes', '--local-user', fpr, '--detach-sign', '--armor', '--output', `${file}.asc`, file]);
-  }
-
-  publicKey(fpr = this.fingerprint): string {
-    return this.gpg(['--armor', '--export', fpr]);
-  }
-
-  secretKey(fpr = this.fingerprint): string {
-    return this.gpg(['--armor', '--export-secret-keys', fpr]);
-  }
-
-  async dispose(): Promise<void> {
-    if (!this.home) return;
-    spawnSync('gpgconf', ['--homedir', this.home, '--kill', 'all'], { encoding: 'utf8' });
-    await rm(this.home, { recursive: true, force: true });
-  }
-}
-
-/** Ways to build a release that is consistent (and signed) but wrong in one respect. */
-interface Tweaks {
-  /** The plugin zip to ship (default: the trust table's good.zip). */
-  pluginZip?: string;
-  /** Bind the plugin's SBOM to this sha256 instead of the plugin's. */
-  pluginSbomDigest?: string;
-  conformanceResult?: 'PASSED' | 'FAILED';
-  /** Leave this path out of the provenance subjects. */
-  dropSubject?: string;
-  /** Record in the conformance results that the installer tested had this sha256 (other bytes). */
-  conformanceInstallerDigest?: string;
-  /** Say in BUILD_META.txt and the provenance that the tree was dirty. */
-  dirty?: boolean;
-  /** Edits BUILD_META.txt's text before it is digested and signed. */
-  editMeta?: (text: string) => string;
-  /** Edits the provenance statement before it is written and signed. */
-  editStatement?: (statement: { subject: { name: string; digest: { sha256: string } }[]; predicate: any }) => void;
-  /** Edits the conformance results before they are summed. */
-  editResults?: (results: Record<string, unknown>) => void;
-  /** Edits the installer's SPDX document before it is summed. */
-  editSbom?: (doc: Record<string, unknown>) => void;
-  /** Edits the text of these files as they are written (before they are summed and signed). */
-  editText?: Record<string, (text: string) => string>;
-  /** Puts the installer's SBOM into this subfolder (and names it so in the provenance). */
-  sbomFolder?: string;
-  /** Replaces the release key's armoured detached signatures of these files (after signing). */
-  signatures?: Record<string, (file: string) => Buffer | string>;
-}
-
-/** Builds a synthetic release in `dir` (see the file comment), signed by `signer`. */
-async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks = {}): Promise<void> {
-  const sbomInstaller = tweaks.sbomFolder ? `${tweaks.sbomFolder}/${SBOM_INSTALLER}` : SBOM_INSTALLER;
-  await mkdir(join(dir, 'plugins'), { recursive: true });
-  await mkdir(join(dir, 'tools'), { recursive: true });
-  const put = async (rel: string, data: string | Buffer) => {
-    await mkdir(dirname(join(dir, rel)), { recursive: true });
-    const edit = tweaks.editText?.[rel];
-    await writeFile(join(dir, rel), edit && typeof data === 'string' ? edit(data) : data);
-  };
-  const digestOf = async (rel: string) => sha256(await readFile(join(dir, rel)));
-
-  await put(INSTALLER, Buffer.from(`PK fake installer of helix-studio 1.0.0\n${'x'.repeat(4096)}\n`));
-  await copyFile(tweaks.pluginZip ?? join(CASES_DIR, 'zips', 'good.zip'), join(dir, PLUGIN));
-  for (const tool of ['verify_release_signatures.py', 'verify_release_provenance.py']) await copyFile(join(REPO_ROOT, 'tools', tool), join(dir, 'tools', tool));
-  await put('tools/conformance.sh', '#!/usr/bin/env bash\necho "1 passed, 0 failed"\n');
-  await put('conformance-pack/cases/smoke/args', '--version\n');
-
-  const installerSha = await digestOf(INSTALLER);
-  const pluginSha = await digestOf(PLUGIN);
-  const spdx = (artifact: string, digest: string): string => {
-    const doc: SpdxDocument = {
-      spdxVersion: 'SPDX-2.3',
-      dataLicense: 'CC0-1.0',
-      SPDXID: 'SPDXRef-DOCUMENT',
-      name: basename(artifact),
-      documentNamespace: `https://anchore.com/syft/file/${basename(artifact)}-random`,
-      creationInfo: { created: '2099-01-01T00:00:00Z', creators: ['Tool: syft-1.0.0'] },
-      packages: [{ name: basename(artifact), SPDXID: 'SPDXRef-Package' }],
-    };
-    return `${JSON.stringify(normaliseSpdx(doc, { artifactPath: artifact, sha256: digest, sourceDateEpoch: SDE }), null, 2)}\n`;
-  };
-  const installerSpdx = JSON.parse(spdx(INSTALLER, installerSha)) as Record<string, unknown>;
-  tweaks.editSbom?.(installerSpdx);
-  await put(sbomInstaller, `${JSON.stringify(installerSpdx, null, 2)}\n`);
-  await put(SBOM_PLUGIN, spdx(PLUGIN, tweaks.pluginSbomDigest ?? pluginSha));
-
-  const results = {
-    _type: 'https://in-toto.io/Statement/v1',
-    subject: [
-      { name: INSTALLER, digest: { sha256: tweaks.conformanceInstallerDigest ?? installerSha } },
-      { name: PLUGIN, digest: { sha256: pluginSha } },
-    ],
-    predicateType: 'https://in-toto.io/attestation/test-result/v0.1',
-    predicate: {
-      result: tweaks.conformanceResult ?? 'PASSED',
-      configuration: [{ name: 'conformance-pack', digest: { sha256: sha256('pack') } }],
-      passedTests: tweaks.conformanceResult === 'FAILED' ? [] : ['smoke'],
-      warnedTests: [],
-      failedTests: tweaks.conformanceResult === 'FAILED' ? ['smoke'] : [],
-    },
-  };
-  tweaks.editResults?.(results);
-  await put('conformance-results.json', `${JSON.stringify(results, null, 2)}\n`);
-  await put('conformance.log', '##### helix-studio-1.0.0-linux-x86_64.zip\nPASS smoke\n');
-
-  const kinds: Record<string, string> = {
-    [INSTALLER]: 'installer',
-    [PLUGIN]: 'plugin',
-    [sbomInstaller]: 'sbom',
-    [SBOM_PLUGIN]: 'sbom',
-    'conformance-results.json': 'conformance',
-    'conformance.log': 'conformance',
-  };
-  const sbomOf: Record<string, string> = { [INSTALLER]: sbomInstaller, [PLUGIN]: SBOM_PLUGIN };
-  const listed = [INSTALLER, PLUGIN, sbomInstaller, SBOM_PLUGIN, 'conformance-results.json', 'conformance.log', 'tools/conformance.sh',
-    'tools/verify_release_signatures.py', 'tools/verify_release_provenance.py', 'conformance-pack/cases/smoke/args'];
-  const lines = await Promise.all(listed.map(async (path) => ({ path, sha256: await digestOf(path) })));
-  const sumsText = formatSums(lines);
-  await put('SHA256SUMS.txt', sumsText);
-
-  await put('BUILD_META.txt', (tweaks.editMeta ?? ((t: string) => t))(formatBuildMeta({
-    tag: TAG, tagged: true, version: '1.0.0', commit: COMMIT, dirty: tweaks.dirty ?? false, sourceDateEpoch: SDE, sourceDate: '2024-01-01T00:00:00Z',
-    builder: 'local', platform: 'linux-x86_64', python: '3.11.7', pyinstaller: '6.0.0', uv: '0.4.0', syft: '1.0.0', node: process.versions.node,
-    zlib: process.versions.zlib ?? 'unknown', files: lines, versions: [{ path: INSTALLER, version: '1.0.0' }, { path: PLUGIN, version: '1.0.0' }],
-  })));
-
-  // Subjects: exactly SHA256SUMS.txt's lines, in its order (parsed back from the text, as the provenance stage does).
-  const subjects = sumsText
-    .trimEnd()
-    .split('\n')
-    .map((line) => ({ sha256: line.slice(0, 64), path: line.slice(66) }))
-    .filter((l) => l.path !== tweaks.dropSubject)
-    .map((l) => ({
-      name: l.path,
-      digest: { sha256: l.sha256 },
-      annotations: { 'helix.kind': kinds[l.path] ?? 'tool', ...(sbomOf[l.path] ? { 'helix.sbom': sbomOf[l.path] } : {}), ...(l.path === INSTALLER || l.path === PLUGIN ? { 'helix.version': '1.0.0' } : {}) },
-    }));
-  const source = { uri: `git+https://example.invalid/helix.git@refs/tags/${TAG}`, digest: { gitCommit: COMMIT } };
-  const statement = {
-    _type: 'https://in-toto.io/Statement/v1',
-    subject: subjects,
-    predicateType: 'https://slsa.dev/provenance/v1',
-    predicate: {
-      buildDefinition: {
-        buildType: 'https://helix-release.invalid/provenance/nx-release/v1',
-        externalParameters: { version: '1.0.0', tag: TAG, targets: ['helix-studio'], releaseConfig: { name: 'release.config.ts', digest: { sha256: sha256('config') } }, source },
-        internalParameters: { sourceDateEpoch: SDE, platform: 'linux-x86_64', imported: false, dirty: tweaks.dirty ?? false },
-        resolvedDependencies: [source],
-      },
-      runDetails: {
-        builder: { id: 'https://helix-release.invalid/builder/local' },
-        metadata: {},
-        byproducts: await Promise.all(['BUILD_META.txt', 'conformance-results.json', 'conformance.log'].map(async (name) => ({ name, digest: { sha256: await digestOf(name) } }))),
-      },
-    },
-  };
-  tweaks.editStatement?.(statement);
-  await put('release-provenance.intoto.json', `${JSON.stringify(statement, null, 2)}\n`);
-
-  for (const file of ['SHA256SUMS.txt', 'BUILD_META.txt', 'release-provenance.intoto.json', sbomInstaller, SBOM_PLUGIN, 'conformance-results.json', 'conformance.log']) {
-    await signer.sign(join(dir, file));
-    const replace = tweaks.signatures?.[file];
-    if (replace) await writeFile(join(dir, `${file}.asc`), replace(join(dir, file)));
-  }
-  await put(PUBLIC_KEY, signer.publicKey());
-  await put(FINGERPRINT_FILE, `${signer.fingerprint}\n`);
-}
 
 interface Run {
   status: number | null;
@@ -626,6 +397,26 @@ const mutations: Mutation[] = [
     only: true,
   },
   {
+    // Unlike a key that expired after it signed, a revoked one vouches for nothing (gpg: REVKEYSIG), whatever
+    // the reason: "superseded" too, which OpenPGP.js would not hold against signatures older than it.
+    name: 'the key export carrying a revocation made after the release was signed (key superseded)',
+    make: mutate(async (dir) => writeFile(join(dir, PUBLIC_KEY), gpg.revokedPublicKey('superseded'))),
+    script: 'signatures',
+    code: 'KEY_REVOKED',
+    file: PUBLIC_KEY,
+    only: true,
+    codes: ['KEY_REVOKED'],
+  },
+  {
+    name: 'the key export carrying a revocation made after the release was signed (key compromised)',
+    make: mutate(async (dir) => writeFile(join(dir, PUBLIC_KEY), gpg.revokedPublicKey('compromised'))),
+    script: 'signatures',
+    code: 'KEY_REVOKED',
+    file: PUBLIC_KEY,
+    only: true,
+    codes: ['KEY_REVOKED'],
+  },
+  {
     name: 'a key export holding the secret key',
     make: mutate(async (dir) => writeFile(join(dir, PUBLIC_KEY), gpg.secretKey())),
     script: 'signatures',
@@ -958,6 +749,53 @@ const mutations: Mutation[] = [
     file: 'SHA256SUMS.txt.asc',
     only: true,
   },
+  // Classes the release fuzz target (tools/fuzz/release-fuzz.ts) found the two verifiers reading differently.
+  {
+    name: 'a signature whose armour END line is cut short',
+    make: mutate(async (dir) => writeFile(join(dir, `${SBOM_PLUGIN}.asc`), (await readFile(join(dir, `${SBOM_PLUGIN}.asc`), 'utf8')).replace('-----END PGP SIGNATURE-----', '-----END PGP SIGNATURE--'))),
+    script: 'signatures',
+    code: 'SIGNATURE_BAD',
+    file: `${SBOM_PLUGIN}.asc`,
+    only: true,
+  },
+  {
+    name: 'no published fingerprint file',
+    make: mutate(async (dir) => rm(join(dir, FINGERPRINT_FILE))),
+    script: 'signatures',
+    code: 'KEY_MISSING',
+    file: FINGERPRINT_FILE,
+    only: true,
+    codes: ['KEY_MISSING'],
+  },
+  {
+    name: 'the published fingerprint in lower case',
+    make: mutate(async (dir) => writeFile(join(dir, FINGERPRINT_FILE), `${gpg.fingerprint.toLowerCase()}\n`)),
+    script: 'signatures',
+    code: 'KEY_MISMATCH',
+    file: FINGERPRINT_FILE,
+    only: true,
+    codes: ['KEY_MISMATCH'],
+  },
+  {
+    name: 'a BUILD_META.txt that is not UTF-8 (and re-signed)',
+    make: mutate(async (dir) => {
+      const file = join(dir, 'BUILD_META.txt');
+      await writeFile(file, Buffer.concat([await readFile(file), Buffer.from([0x23, 0xff, 0xfe, 0x0a])]));
+      gpg.sign(file);
+    }),
+    script: 'provenance',
+    code: 'META_MALFORMED',
+    file: 'BUILD_META.txt',
+  },
+  {
+    name: 'conformance results whose subject has no name (and re-signed)',
+    make: () => tweaked({ editResults: (r) => ((r['subject'] as Record<string, unknown>[])[0]!['name'] = { sha256: '0'.repeat(64) }) }),
+    script: 'provenance',
+    code: 'CONFORMANCE_MISSING',
+    file: 'conformance-results.json',
+    only: true,
+    codes: ['CONFORMANCE_MISSING'],
+  },
   // Only regular files: nothing is opened that could block (a FIFO) or lead outside the folder (a link).
   {
     name: 'a FIFO where an SBOM belongs',
@@ -1141,6 +979,19 @@ class PastSigner implements Signer {
   }
 }
 
+describe('armour as both verifiers read it', () => {
+  it('passes with trailing spaces, tabs and CRs on its lines (RFC 9580 6.2), in TypeScript and Python alike', async () => {
+    const dir = await copyOfGood();
+    for (const file of ['SHA256SUMS.txt.asc', `${SBOM_PLUGIN}.asc`, PUBLIC_KEY]) {
+      const text = await readFile(join(dir, file), 'utf8');
+      await writeFile(join(dir, file), text.split('\n').map((l, i) => (l ? `${l}${[' ', '\t', ' \r', '\r'][i % 4]}` : l)).join('\n'));
+    }
+    expectPass(signatures(dir, '--trust-store', TRUST_STORE));
+    const ts = await verifyRelease(dir, { fingerprint: gpg.fingerprint, trustStore: await loadTrustStore(TRUST_STORE) });
+    expect(ts.filter((r) => r.status === 'FAILED').map(formatResult)).toEqual([]);
+  });
+});
+
 describe('a release signed while its key was valid, read after the key expired', () => {
   it('passes both verifiers: each signature is judged as of when it was made (as gpg does)', async () => {
     const past = new PastSigner();
@@ -1158,6 +1009,19 @@ describe('a release signed while its key was valid, read after the key expired',
     } finally {
       await past.dispose();
     }
+  });
+});
+
+describe('a release whose key was revoked after it signed', () => {
+  it('fails both verifiers with the same KEY_REVOKED line: when, why, and what to do', async () => {
+    const dir = await copyOfGood();
+    await writeFile(join(dir, PUBLIC_KEY), gpg.revokedPublicKey('compromised'));
+    const sig = python(SIGNATURES_PY, ['--dir', dir, '--fingerprint', gpg.fingerprint]);
+    expectFailure(sig, 'KEY_REVOKED', PUBLIC_KEY, true);
+    const line = failedLines(sig)[0]!;
+    expect(line).toMatch(/^FAILED KEY_REVOKED: release-signing-public-key\.asc: revoked by its owner on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z \(key compromised\): none of its signatures can be trusted, whenever they were made; the release must be re-signed with a valid key \(check the project's announcement of its new key, and pin that fingerprint\)$/);
+    const ts = await verifyRelease(dir, { fingerprint: gpg.fingerprint });
+    expect(ts.filter((r) => r.status === 'FAILED').map(formatResult)).toEqual([line]);
   });
 });
 

@@ -61,6 +61,7 @@ import unicodedata
 import subprocess
 import sys
 import tempfile
+import time
 import zlib
 
 # The helpers shared with verify_release_provenance.py live beside this file
@@ -641,7 +642,7 @@ def _verify_or_raise(data, trust: dict):
     if meta_bytes is None:
         raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "missing")
     try:
-        meta = parse_json_strictly(meta_bytes.decode("utf-8"))
+        meta = parse_json_strictly(meta_bytes.decode("utf-8"), unique_keys=True)
     except RecursionError:
         raise PluginRejected("PLUGIN_BAD_METADATA", "plugin.json", "nested deeper than %d levels" % MAX_METADATA_DEPTH) from None
     except (UnicodeDecodeError, ValueError) as err:
@@ -710,7 +711,8 @@ def plugin_line(report: Report, file: str, verdict: dict) -> None:
 # OpenPGP packets (enough to see what a file holds before gpg reads it)
 # --------------------------------------------------------------------------
 
-ARMOR_BEGIN = re.compile(rb"^-----BEGIN PGP ([A-Z ,0-9/]+)-----\r?$", re.M)
+ARMOR_BEGIN = re.compile(rb"^-----BEGIN PGP ([A-Z ,0-9/]+)-----[ \t\r]*$", re.M)
+ARMOR_HEADER = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*: ")
 
 
 def dearmor(data: bytes) -> list:
@@ -726,18 +728,24 @@ def dearmor(data: bytes) -> list:
         in_headers = True
         ended = False
         checksum = None
+        tail = b"-----END PGP " + match.group(1) + b"-----"
         for raw_line in rest[1:]:
-            line = raw_line.rstrip(b"\r").strip()
+            # Trailing spaces, tabs and CR are no part of a line (RFC 9580 6.2); nothing else is ignored.
+            line = raw_line.rstrip(b" \t\r")
             if in_headers:
                 if line == b"":
                     in_headers = False
-                elif b":" not in line:  # no header lines and no blank line: body starts
-                    in_headers = False
-                    body.append(line)
-                continue
-            if line.startswith(b"-----END PGP "):
+                    continue
+                if ARMOR_HEADER.match(line):
+                    continue
+                in_headers = False  # no header lines and no blank line: the body starts here
+            if line == tail:
                 ended = True
                 break
+            if line.startswith(b"-----"):
+                raise ValueError("armour block %s has a malformed END line (expected %s)" % (kind, tail.decode("ascii")))
+            if checksum is not None:
+                raise ValueError("armour block %s has text after its checksum line" % kind)
             if line.startswith(b"=") and len(line) == 5:
                 checksum = line[1:]
                 continue
@@ -909,6 +917,8 @@ def normalise_fingerprint(value: str) -> str:
 FPR_RE = re.compile(r"[0-9A-F]{40}|[0-9A-F]{64}")
 # OpenPGP hash algorithm ids a release signature must not use (collisions are practical).
 WEAK_HASHES = {"1": "MD5", "2": "SHA-1", "3": "RIPEMD-160"}
+# OpenPGP reasons for revocation (RFC 4880 5.2.3.23), in the words of the TypeScript verifier.
+REVOCATION_REASONS = {0: "no reason given", 1: "key superseded", 2: "key compromised", 3: "key retired"}
 
 
 # --------------------------------------------------------------------------
@@ -1028,6 +1038,13 @@ def trusted_fingerprint(report: Report, root: str, gpg: Gpg | None, pinned: str 
         else:
             report.failed("key", "KEY_MISMATCH", FINGERPRINT, "says %s but the public key's fingerprint is %s" % (published, actual))
         return None
+    # A revoked key vouches for nothing, not even what it signed before the revocation (gpg: REVKEYSIG).
+    revocation = _revocation(gpg, listing)
+    if revocation is not None:
+        report.failed("key", "KEY_REVOKED", PUBLIC_KEY, "revoked by its owner on %s (%s): none of its signatures can be trusted, whenever they "
+                      "were made; the release must be re-signed with a valid key (check the project's announcement of its new key, "
+                      "and pin that fingerprint)" % revocation)
+        return None
     # Its signatures still get checked: the verdict on the key is its own line.
     development = [line[9].replace("\\x3a", ":") for line in listing if line[0] == "uid" and len(line) > 9 and DEVELOPMENT_KEY_RE.search(line[9])]
     if development:
@@ -1042,6 +1059,27 @@ def trusted_fingerprint(report: Report, root: str, gpg: Gpg | None, pinned: str 
     else:
         report.passed("key", PUBLIC_KEY, "fingerprint %s equals the pinned one" % actual)
     return actual
+
+
+def _revocation(gpg: Gpg, listing: list) -> tuple | None:
+    """(date, reason) of the imported key's own revocation in force (the latest), or None when it is not revoked.
+
+    gpg drops a revocation that does not verify on import; `--check-sigs` marks the ones it kept `!`.
+    """
+    if not any(line[0] == "pub" and len(line) > 1 and line[1] == "r" for line in listing):
+        return None
+    latest = None
+    for line in _colon_listing(gpg, ["--with-colons", "--fixed-list-mode", "--check-sigs"]):
+        if line[0] != "rev" or len(line) <= 10 or line[1] != "!" or not line[10].startswith("20") or not line[5].isdigit():
+            continue
+        if latest is None or int(line[5]) > int(latest[5]):
+            latest = line
+    if latest is None:
+        return ("an unknown date", "no reason given")
+    code = latest[10].partition(",")[2]
+    reason = int(code, 16) if re.fullmatch(r"[0-9a-fA-F]{2}", code) else 0
+    when = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(int(latest[5])))
+    return (when, REVOCATION_REASONS.get(reason, "reason code %d" % reason))
 
 
 def _colon_listing(gpg: Gpg, args: list) -> list:

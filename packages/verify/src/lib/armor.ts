@@ -20,31 +20,36 @@ function crc24(data: Uint8Array): number {
   return crc & 0xffffff;
 }
 
-/** Undefined when every armour block of `text` is well formed; otherwise why not. */
+/**
+ * Undefined when every armour block of `text` is well formed; otherwise why
+ * not. The grammar the Python verifier reads too: trailing spaces, tabs and CR
+ * are no part of a line (RFC 9580 §6.2), nothing else is ignored; header lines
+ * `Key: value` up to a blank line; the tail line exactly `-----END PGP <kind>-----`;
+ * nothing but that line after the checksum.
+ */
 export function armorProblem(text: string): string | undefined {
-  const lines = text.split(/\r?\n/);
+  const lines = text.split('\n').map((l) => l.replace(/[ \t\r]+$/, ''));
   let blocks = 0;
   for (let i = 0; i < lines.length; i++) {
-    const begin = /^-----BEGIN PGP ([A-Z ]+)-----$/.exec(lines[i]!);
+    const begin = /^-----BEGIN PGP ([A-Z ,0-9/]+)-----$/.exec(lines[i]!);
     if (!begin) continue;
     blocks++;
+    const tail = `-----END PGP ${begin[1]}-----`;
     let j = i + 1;
-    while (j < lines.length && lines[j] !== '') {
-      if (!/^[A-Za-z][A-Za-z0-9-]*: /.test(lines[j]!)) break;
-      j++;
-    }
+    while (j < lines.length && lines[j] !== '' && /^[A-Za-z][A-Za-z0-9-]*: /.test(lines[j]!)) j++;
     if (lines[j] === '') j++;
     const body: string[] = [];
     let checksum: string | undefined;
     let ended = false;
     for (; j < lines.length; j++) {
       const line = lines[j]!;
-      if (line === `-----END PGP ${begin[1]}-----`) {
+      if (line === tail) {
         ended = true;
         break;
       }
-      if (/^=[A-Za-z0-9+/]{4}$/.test(line)) checksum = line.slice(1);
-      else if (checksum !== undefined) return 'text after the armour checksum';
+      if (line.startsWith('-----')) return `the ${begin[1]} block has a malformed END line (expected ${tail})`;
+      if (checksum !== undefined) return 'text after the armour checksum';
+      if (/^=.{4}$/.test(line)) checksum = line.slice(1);
       else body.push(line);
     }
     if (!ended) return `the ${begin[1]} block has no END line`;
@@ -52,7 +57,8 @@ export function armorProblem(text: string): string | undefined {
     if (!data) return 'the armour is not canonical base64';
     if (checksum !== undefined) {
       const expected = decodeBase64(checksum, { canonical: true });
-      if (!expected || expected.readUIntBE(0, 3) !== crc24(data)) return 'the armour checksum (CRC-24) does not match: the file was changed or damaged';
+      if (!expected) return 'the armour checksum line is unreadable';
+      if (expected.readUIntBE(0, 3) !== crc24(data)) return 'the armour checksum (CRC-24) does not match: the file was changed or damaged';
     }
     i = j;
   }

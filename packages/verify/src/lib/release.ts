@@ -119,10 +119,48 @@ async function notRegular(dir: string, rel: string): Promise<string | undefined>
 /** A .asc is read whole up to this size (as MAX_SIGNATURE_BYTES in the Python tool). */
 const MAX_SIGNATURE_BYTES = 1024 * 1024;
 
-async function readText(dir: string, name: string): Promise<string | undefined> {
+async function readLoose(dir: string, name: string): Promise<string | undefined> {
   try {
     if (await notRegular(dir, name)) return undefined;
     return await readFile(join(dir, name), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** What readText gives for a file whose bytes are not UTF-8 (a malformed record, as the Python tools say). */
+const NOT_UTF8 = Symbol('not UTF-8');
+
+/** JSON with every key once (parseJsonUnique); throws for bytes that are not UTF-8. */
+function parseRecord(text: string | typeof NOT_UTF8): unknown {
+  if (text === NOT_UTF8) throw new SyntaxError('not UTF-8');
+  return parseJsonUnique(text);
+}
+
+/** A record's text: undefined when it is missing or not a regular file, NOT_UTF8 when its bytes are not UTF-8. */
+async function readText(dir: string, name: string): Promise<string | undefined | typeof NOT_UTF8> {
+  let bytes: Buffer;
+  try {
+    if (await notRegular(dir, name)) return undefined;
+    bytes = await readFile(join(dir, name));
+  } catch {
+    return undefined;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return NOT_UTF8;
+  }
+}
+
+/** release-signing-key-fingerprint.txt without its one final newline; undefined when missing, not a regular file, over 1 KiB or not ASCII. */
+async function readPublishedFingerprint(dir: string): Promise<string | undefined> {
+  try {
+    if (await notRegular(dir, RELEASE_FILES.fingerprint)) return undefined;
+    const bytes = await readFile(join(dir, RELEASE_FILES.fingerprint));
+    if (bytes.length > 1024 || bytes.some((b) => b > 0x7f)) return undefined;
+    const text = bytes.toString('ascii');
+    return text.endsWith('\n') ? text.slice(0, -1) : text;
   } catch {
     return undefined;
   }
@@ -181,7 +219,31 @@ function reporter(run: VerifyRun, check: string): Reporter {
 const signatures = (run: VerifyRun) => run.present.filter(isSignatureFile);
 const sumsLines = (sums: readonly SumLine[]) => sums.map((l) => `${l.sha256}  ${l.path}`).sort();
 
-/** The pinned key: present, public only, the pinned fingerprint, valid. */
+/**
+ * The key's own revocation in force now (the latest of its revocation
+ * signatures that verifies), or undefined; one that does not verify (forged,
+ * damaged, or a third party's) revokes nothing, as gpg drops it on import.
+ */
+async function revocationOf(key: openpgp.Key): Promise<openpgp.SignaturePacket | undefined> {
+  let latest: openpgp.SignaturePacket | undefined;
+  for (const sig of key.revocationSignatures) {
+    try {
+      await sig.verify(key.keyPacket, openpgp.enums.signature.keyRevocation, { key: key.keyPacket });
+    } catch {
+      continue;
+    }
+    if (!latest || (sig.created?.getTime() ?? 0) > (latest.created?.getTime() ?? 0)) latest = sig;
+  }
+  return latest;
+}
+
+/** A revocation's reason code in words (RFC 4880 §5.2.3.23; the same words as the Python tool). */
+function revocationReason(flag: number | null): string {
+  const words: Record<number, string> = { 0: 'no reason given', 1: 'key superseded', 2: 'key compromised', 3: 'key retired' };
+  return words[flag ?? 0] ?? `reason code ${flag}`;
+}
+
+/** The pinned key: present, public only, the pinned fingerprint, not revoked, valid. */
 const keyCheck: ReleaseCheck = {
   name: 'key',
   async run(run, r) {
@@ -190,7 +252,7 @@ const keyCheck: ReleaseCheck = {
       r.fail('UNSIGNED', dir, 'the release has no .asc signatures: it is unsigned and cannot be verified');
       return;
     }
-    const armored = await readText(dir, RELEASE_FILES.publicKey);
+    const armored = await readLoose(dir, RELEASE_FILES.publicKey);
     let key: openpgp.Key | undefined;
     if (armored === undefined) return r.fail('KEY_MISSING', RELEASE_FILES.publicKey, 'missing; it is needed to check the signatures');
     if (armorProblem(armored)) return r.fail('KEY_MISSING', RELEASE_FILES.publicKey, `not a usable key export: ${armorProblem(armored)}`);
@@ -201,11 +263,23 @@ const keyCheck: ReleaseCheck = {
     }
     if (key.isPrivate()) return r.fail('KEY_MISSING', RELEASE_FILES.publicKey, 'holds SECRET key material; the release leaks its signing key');
     const actual = key.getFingerprint().toUpperCase();
-    const fileFpr = (await readText(dir, RELEASE_FILES.fingerprint))?.trim();
-    const pinned = options.fingerprint ? normaliseFpr(options.fingerprint) : options.tofu ? fileFpr && normaliseFpr(fileFpr) : undefined;
-    if (!pinned) return r.fail('KEY_NOT_PINNED', RELEASE_FILES.publicKey, 'pass --fingerprint <the fingerprint you got from the project>, or --tofu to trust release-signing-key-fingerprint.txt');
-    if (pinned !== actual) return r.fail('KEY_MISMATCH', RELEASE_FILES.publicKey, `the release is signed by ${actual}, not by the pinned ${pinned}`);
-    if (fileFpr !== undefined && normaliseFpr(fileFpr) !== actual) return r.fail('KEY_MISMATCH', RELEASE_FILES.fingerprint, `says ${fileFpr}, the key is ${actual}`);
+    const published = await readPublishedFingerprint(dir);
+    const pinned = options.fingerprint ? normaliseFpr(options.fingerprint) : undefined;
+    if (!pinned && !options.tofu) return r.fail('KEY_NOT_PINNED', RELEASE_FILES.publicKey, 'pass --fingerprint <the fingerprint you got from the project>, or --tofu to trust release-signing-key-fingerprint.txt');
+    if (pinned && pinned !== actual) return r.fail('KEY_MISMATCH', RELEASE_FILES.publicKey, `the release is signed by ${actual}, not by the pinned ${pinned}`);
+    // The published fingerprint is part of the release: exactly the key's, one line of 40 upper-case hex digits.
+    if (published === undefined) return r.fail('KEY_MISSING', RELEASE_FILES.fingerprint, `missing or unreadable; it must hold the signing key's fingerprint (${actual})`);
+    if (!/^[0-9A-F]{40}$/.test(published)) return r.fail('KEY_MISMATCH', RELEASE_FILES.fingerprint, 'is not one line of 40 upper-case hex digits');
+    if (published !== actual) {
+      return pinned
+        ? r.fail('KEY_MISMATCH', RELEASE_FILES.fingerprint, `says ${published}, the key is ${actual}`)
+        : r.fail('KEY_MISMATCH', RELEASE_FILES.publicKey, `its fingerprint is ${actual} but ${RELEASE_FILES.fingerprint} says ${published}`);
+    }
+    // A revoked key vouches for nothing, not even what it signed before the revocation (as gpg: REVKEYSIG).
+    const revocation = await revocationOf(key);
+    if (revocation) {
+      return r.fail('KEY_REVOKED', RELEASE_FILES.publicKey, `revoked by its owner on ${revocation.created?.toISOString()} (${revocationReason(revocation.reasonForRevocationFlag)}): none of its signatures can be trusted, whenever they were made; the release must be re-signed with a valid key (check the project's announcement of its new key, and pin that fingerprint)`);
+    }
     // A changed user ID or self-signature keeps the fingerprint: blame the key export, not every signature.
     const unusable = await key.verifyPrimaryKey().then(() => undefined, (err: Error) => err.message);
     // A key that has expired since is no damage: each signature is judged as of when it was made (as gpg does).
@@ -298,6 +372,7 @@ const sumsCheck: ReleaseCheck = {
   async run(run, r) {
     const text = await readText(run.dir, RELEASE_FILES.sums);
     if (text === undefined) return r.fail('SUMS_MISSING', RELEASE_FILES.sums, 'missing');
+    if (text === NOT_UTF8) return r.fail('SUMS_MALFORMED', RELEASE_FILES.sums, 'not UTF-8');
     try {
       run.sums = parseSums(text, RELEASE_FILES.sums);
     } catch (err) {
@@ -373,7 +448,7 @@ const provenanceCheck: ReleaseCheck = {
     if (text === undefined) return r.fail('PROVENANCE_MISSING', RELEASE_FILES.provenance, 'missing');
     let st: ReadStatement;
     try {
-      st = parseJsonUnique(text) as ReadStatement;
+      st = parseRecord(text) as ReadStatement;
     } catch (err) {
       return r.fail('PROVENANCE_MALFORMED', RELEASE_FILES.provenance, `not JSON: ${(err as Error).message}`);
     }
@@ -451,6 +526,7 @@ const buildMetaCheck: ReleaseCheck = {
   async run(run, r) {
     const text = await readText(run.dir, RELEASE_FILES.meta);
     if (text === undefined) return r.fail('META_MISSING', RELEASE_FILES.meta, 'missing');
+    if (text === NOT_UTF8) return r.fail('META_MALFORMED', RELEASE_FILES.meta, 'not UTF-8');
     let meta: ReturnType<typeof parseBuildMeta>;
     try {
       meta = parseBuildMeta(text, RELEASE_FILES.meta);
@@ -549,7 +625,7 @@ const sbomCheck: ReleaseCheck = {
       }
       let doc: { name?: string; documentNamespace?: string; spdxVersion?: string } = {};
       try {
-        doc = parseJsonUnique(text) as typeof doc;
+        doc = parseRecord(text) as typeof doc;
       } catch {
         /* judged below */
       }
@@ -575,14 +651,17 @@ const conformanceCheck: ReleaseCheck = {
     if (text === undefined) return r.fail('CONFORMANCE_MISSING', RELEASE_FILES.conformanceResults, 'the release has no conformance results');
     let res: { _type?: string; subject?: Subject[]; predicateType?: string; predicate?: { result?: string; failedTests?: string[] } } = {};
     try {
-      res = parseJsonUnique(text) as typeof res;
+      res = parseRecord(text) as typeof res;
     } catch {
       /* judged below */
     }
     if (res?._type !== STATEMENT_TYPE || res.predicateType !== TEST_RESULT_V01 || !Array.isArray(res.subject)) {
       return r.fail('CONFORMANCE_MISSING', RELEASE_FILES.conformanceResults, `not an in-toto v1 test-result statement (_type ${STATEMENT_TYPE}, predicateType ${TEST_RESULT_V01})`);
     }
-    if (res.predicate?.result !== 'PASSED') return r.fail('CONFORMANCE_FAILED', RELEASE_FILES.conformanceResults, `result ${res.predicate?.result}; failed: ${(res.predicate?.failedTests ?? []).join(', ')}`);
+    const badSubject = res.subject.findIndex((s) => typeof s?.name !== 'string' || typeof s.digest?.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(s.digest.sha256));
+    if (badSubject >= 0) return r.fail('CONFORMANCE_MISSING', RELEASE_FILES.conformanceResults, `no usable results: subject[${badSubject}] needs a name and a digest.sha256`);
+    if (typeof res.predicate?.result !== 'string') return r.fail('CONFORMANCE_MISSING', RELEASE_FILES.conformanceResults, 'no usable results: predicate.result is missing');
+    if (res.predicate.result !== 'PASSED') return r.fail('CONFORMANCE_FAILED', RELEASE_FILES.conformanceResults, `result ${res.predicate?.result}; failed: ${(res.predicate?.failedTests ?? []).join(', ')}`);
     if (!run.sums) return r.skip(`tested files not compared: ${RELEASE_FILES.sums} is missing or malformed`);
     const byName = new Map(run.sums.map((l) => [l.path, l.sha256]));
     const stale = res.subject.filter((s) => byName.get(s.name) !== s.digest?.sha256);
