@@ -125,6 +125,8 @@ export type AppConformanceRecordData =
 export interface SbomRecordData {
   /** The syft version that wrote the SBOMs. */
   syft: string;
+  /** The sha256 of that syft's binary (resolveSyft checked it is a build of the pinned module). */
+  syftSha256?: string;
 }
 
 /** What `<project>/artifact-sbom` records: the syft version and the artifact each SBOM describes. */

@@ -1,8 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll, vi } from 'vitest';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { resolveSyft, resolveUv, toolchainPaths } from './toolchain';
+import { GO_BUILDINFO_START, goBuildInfo, goBuildInfoBlock, resolveSyft, resolveUv, syftBuildProblem, toolchainPaths, type ToolchainPins } from './toolchain';
 
 /** A version no real syft reports, so a syft on this machine's PATH can never satisfy the pin. */
 const PINNED = 'v0.0.0-test';
@@ -13,10 +14,15 @@ let ws: string;
 const assets = vi.hoisted(() => ({ root: '' }));
 vi.mock('./assets', async (original) => ({ ...(await original<typeof import('./assets')>()), helixFile: (rel: string) => `${assets.root}/${rel}` }));
 
-/** A fake syft at `path` answering `version -o json` with `answer` (raw stdout). */
-async function fakeSyft(path: string, answer: string): Promise<string> {
+/** Go build information as a Go binary embeds it, for the fakes below (after their `exit`, so sh never reads it). */
+const buildInfo = (path: string, module: string, version: string, sum?: string) => goBuildInfoBlock({ path, module, version, sum });
+const SYFT_BUILD = buildInfo('github.com/anchore/syft/cmd/syft', 'github.com/anchore/syft', PINNED, 'h1:pinnedsum=');
+
+/** A fake syft at `path` answering `version -o json` with `answer` (raw stdout), carrying `info` (a build of the pinned module by default). */
+async function fakeSyft(path: string, answer: string, info: Buffer | null = SYFT_BUILD): Promise<string> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `#!/bin/sh\n[ "$1 $2 $3" = "version -o json" ] || exit 2\nprintf '%s\\n' '${answer}'\n`, { mode: 0o755 });
+  const script = `#!/bin/sh\n[ "$1 $2 $3" = "version -o json" ] || exit 2\nprintf '%s\\n' '${answer}'\nexit 0\n`;
+  await writeFile(path, Buffer.concat([Buffer.from(script), info ?? Buffer.alloc(0)]), { mode: 0o755 });
   return path;
 }
 const versionJson = (v: string) => JSON.stringify({ application: 'syft', version: v });
@@ -60,7 +66,37 @@ describe('resolveSyft', () => {
 
   it.each([['0.0.0-test'], ['v0.0.0-test']])('takes HELIX_SYFT when it answers the pinned version (%s)', async (answer) => {
     const fake = await fakeSyft(join(ws, 'fakes', `syft-pinned-${answer}`), versionJson(answer));
-    expect(await resolveSyft(ws, env(fake))).toEqual({ command: fake, version: '0.0.0-test' });
+    const sha256 = createHash('sha256').update(await readFile(fake)).digest('hex');
+    expect(await resolveSyft(ws, env(fake))).toEqual({ command: fake, version: '0.0.0-test', sha256, moduleSum: 'h1:pinnedsum=' });
+  });
+
+  it.each([
+    ['no Go build information at all', null, 'holds no Go build information, so it is no build of syft'],
+    ['the build information of another program', buildInfo('example.com/fake/cmd/syft', 'example.com/fake', PINNED), 'was built from example.com/fake/cmd/syft (example.com/fake), not github.com/anchore/syft/cmd/syft'],
+    ['a build of another syft version', buildInfo('github.com/anchore/syft/cmd/syft', 'github.com/anchore/syft', 'v1.0.0'), 'was built from github.com/anchore/syft v1.0.0, not v0.0.0-test'],
+  ])('refuses a program that answers the pinned version but carries %s', async (_name, info, why) => {
+    const fake = await fakeSyft(join(ws, 'fakes', `syft-impostor-${Math.random().toString(36).slice(2)}`), versionJson(PINNED), info);
+    const err = (await resolveSyft(ws, env(fake)).catch((e: unknown) => e)) as Error & { code?: string };
+    expect(err.code).toBe('TOOL_NOT_FOUND');
+    expect(err.message).toContain(`${fake} answers 0.0.0-test but it ${why}`);
+  });
+});
+
+describe('syftBuildProblem', () => {
+  const pins = (sum?: string) => ({ syft: { module: 'github.com/anchore/syft/cmd/syft', version: 'v1.57.1', ...(sum ? { sum } : {}) } }) as ToolchainPins;
+  const real = buildInfo('github.com/anchore/syft/cmd/syft', 'github.com/anchore/syft', 'v1.57.1', 'h1:real=');
+
+  it('accepts a build of the pinned module, with or without a pinned sum', () => {
+    expect(syftBuildProblem(Buffer.concat([Buffer.alloc(64, 1), real, Buffer.alloc(64, 2)]), pins('h1:real='))).toBeUndefined();
+    expect(syftBuildProblem(real, pins())).toBeUndefined();
+  });
+
+  it('refuses one whose module sum is not the pinned one: built from other sources', () => {
+    expect(syftBuildProblem(real, pins('h1:other='))).toBe('its github.com/anchore/syft v1.57.1 has the module sum h1:real=, not the pinned h1:other=: it was built from other sources');
+  });
+
+  it('reads the build information past an earlier copy of the start marker', () => {
+    expect(goBuildInfo(Buffer.concat([GO_BUILDINFO_START, Buffer.from('not build info'), real]))).toEqual({ path: 'github.com/anchore/syft/cmd/syft', module: 'github.com/anchore/syft', version: 'v1.57.1', sum: 'h1:real=' });
   });
 });
 

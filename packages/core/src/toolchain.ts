@@ -2,8 +2,10 @@
  * Where the provisioned toolchain lives and how stages find it. Provisioning
  * itself is the `toolchain` package's job; stages only locate and check.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { delimiter, isAbsolute, join } from 'node:path';
 import { ReleaseError } from './errors';
 import type { ReleaseRecords } from './records';
 import { helixFile } from './assets';
@@ -16,7 +18,8 @@ export const PINS_FILE = 'tools/toolchain/pins.json';
 /** The committed pins, `tools/toolchain/pins.json`. Its paths name helix-release's own files too. */
 export interface ToolchainPins {
   python: { minimum: string; requirements: string; devRequirements: string };
-  syft: { module: string; version: string };
+  /** `sum`: the Go checksum database's hash (`h1:…`) of the module at that version, which a real build embeds. */
+  syft: { module: string; version: string; sum?: string };
   go: { minimum: string };
   /** Workflow linter for the CI files; built only by `toolchain --dev`. */
   actionlint?: { module: string; version: string };
@@ -77,10 +80,73 @@ export async function syftVersion(command: string): Promise<string | undefined> 
 }
 
 /**
- * The syft to run: the toolchain's own build, else one on PATH of exactly the
- * pinned version. Throws TOOL_NOT_FOUND saying how to provision it.
+ * The bytes that open and close the module information a Go binary embeds
+ * (cmd/go's buildinfo): `path <main package>`, `mod <module> <version> <h1 sum>`,
+ * then the `dep` and `build` lines.
  */
-export async function resolveSyft(workspaceRoot: string, env: NodeJS.ProcessEnv = process.env): Promise<{ command: string; version: string }> {
+export const GO_BUILDINFO_START = Buffer.from('3077af0c9274080241e1c107e6d618e6', 'hex');
+export const GO_BUILDINFO_END = Buffer.from('f932433186182072008242104116d8f2', 'hex');
+
+/** The main package and module a Go binary says it was built from, or undefined when it holds no build information. */
+export function goBuildInfo(binary: Buffer): { path: string; module: string; version: string; sum?: string } | undefined {
+  for (let at = binary.indexOf(GO_BUILDINFO_START); at >= 0; at = binary.indexOf(GO_BUILDINFO_START, at + 1)) {
+    const end = binary.indexOf(GO_BUILDINFO_END, at + GO_BUILDINFO_START.length);
+    if (end < 0 || end - at > 1 << 20) continue;
+    const lines = binary.subarray(at + GO_BUILDINFO_START.length, end).toString('utf8').split('\n');
+    const path = /^path\t(\S+)$/.exec(lines[0] ?? '')?.[1];
+    const mod = /^mod\t(\S+)\t(\S+)(?:\t(\S+))?$/.exec(lines[1] ?? '');
+    if (path && mod) return { path, module: mod[1]!, version: mod[2]!, ...(mod[3] ? { sum: mod[3] } : {}) };
+  }
+  return undefined;
+}
+
+/** The build-information block goBuildInfo reads, as a Go build writes it (for fakes of a Go tool in tests). */
+export function goBuildInfoBlock(info: { path: string; module: string; version: string; sum?: string }): Buffer {
+  const text = `path\t${info.path}\nmod\t${info.module}\t${info.version}${info.sum ? `\t${info.sum}` : ''}\nbuild\t-trimpath=true\n`;
+  return Buffer.concat([GO_BUILDINFO_START, Buffer.from(text), GO_BUILDINFO_END]);
+}
+
+/** The bytes of a command's file: itself when it names a path, else the first match on PATH; undefined when unreadable. */
+export async function readCommandFile(command: string, env: NodeJS.ProcessEnv = process.env): Promise<Buffer | undefined> {
+  const files = command.includes('/')
+    ? [isAbsolute(command) ? command : join(process.cwd(), command)]
+    : (env['PATH'] ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+  for (const file of files) {
+    if (await exists(file)) return readFile(file).catch(() => undefined);
+  }
+  return undefined;
+}
+
+/** The syft a release runs, identified: its version, the sha256 of its binary and the module sum it was built from. */
+export interface SyftIdentity {
+  command: string;
+  version: string;
+  sha256: string;
+  /** The `h1:` sum of github.com/anchore/syft its build information names. */
+  moduleSum?: string;
+}
+
+/**
+ * Why `binary` is not a build of the pinned syft module (undefined when it is):
+ * a program that merely answers the pinned version is not syft.
+ */
+export function syftBuildProblem(binary: Buffer, pins: ToolchainPins): string | undefined {
+  const info = goBuildInfo(binary);
+  const module = pins.syft.module.replace(/\/cmd\/syft$/, '');
+  if (!info) return 'it holds no Go build information, so it is no build of syft';
+  if (info.path !== pins.syft.module || info.module !== module) return `it was built from ${info.path} (${info.module}), not ${pins.syft.module}`;
+  if (info.version !== pins.syft.version) return `it was built from ${info.module} ${info.version}, not ${pins.syft.version}`;
+  if (pins.syft.sum && info.sum !== pins.syft.sum) return `its ${module} ${info.version} has the module sum ${info.sum ?? '(none)'}, not the pinned ${pins.syft.sum}: it was built from other sources`;
+  return undefined;
+}
+
+/**
+ * The syft to run: the toolchain's own build, else one on PATH of exactly the
+ * pinned version, built from the pinned module (its embedded Go build
+ * information, with the module sum when pins.json gives it). Throws
+ * TOOL_NOT_FOUND saying how to provision it.
+ */
+export async function resolveSyft(workspaceRoot: string, env: NodeJS.ProcessEnv = process.env): Promise<SyftIdentity> {
   const pins = readPins(workspaceRoot);
   const wanted = pins.syft.version.replace(/^v/, '');
   const candidates = [toolchainPaths(workspaceRoot).syftLocal];
@@ -90,8 +156,22 @@ export async function resolveSyft(workspaceRoot: string, env: NodeJS.ProcessEnv 
   for (const candidate of candidates) {
     if (candidate.includes('/') && !(await exists(candidate))) continue;
     const version = await syftVersion(candidate);
-    if (version === wanted) return { command: candidate, version };
-    if (version !== undefined) seen.push(`${candidate} is ${version}`);
+    if (version !== wanted) {
+      if (version !== undefined) seen.push(`${candidate} is ${version}`);
+      continue;
+    }
+    const binary = await readCommandFile(candidate, env);
+    if (!binary) {
+      seen.push(`${candidate} answers ${version} but its file cannot be read to check it`);
+      continue;
+    }
+    const problem = syftBuildProblem(binary, pins);
+    if (problem) {
+      seen.push(`${candidate} answers ${version} but ${problem}`);
+      continue;
+    }
+    const sum = goBuildInfo(binary)?.sum;
+    return { command: candidate, version, sha256: createHash('sha256').update(binary).digest('hex'), ...(sum ? { moduleSum: sum } : {}) };
   }
   throw new ReleaseError(
     'TOOL_NOT_FOUND',
@@ -135,6 +215,8 @@ export interface ReleaseToolVersions {
   fromPins: boolean;
   uv: string;
   syft: string;
+  /** The sha256 of the syft binary that wrote the SBOMs (none when no SBOM was written here). */
+  syftSha256?: string;
   node: string;
   zlib: string;
 }
@@ -148,6 +230,7 @@ export async function releaseToolVersions(workspaceRoot: string, pythonCommand: 
   const builds = records.of('package').map((r) => r.data);
   const distinct = (values: (string | undefined)[]) => [...new Set(values.filter((v): v is string => Boolean(v)))].sort();
   const syft = records.of('sbom')[0]?.data?.syft;
+  const syftSha256 = records.of('sbom')[0]?.data?.syftSha256;
   const python = distinct(builds.map((b) => b?.python));
   const pyinstaller = distinct(builds.map((b) => b?.pyinstaller));
   const fromPins = python.length === 0;
@@ -157,6 +240,7 @@ export async function releaseToolVersions(workspaceRoot: string, pythonCommand: 
     fromPins,
     uv: pinnedToolVersion(workspaceRoot, 'uv') ?? 'unknown',
     syft: (syft ?? readPins(workspaceRoot).syft.version).replace(/^v/, ''),
+    ...(syftSha256 ? { syftSha256 } : {}),
     node: process.versions.node,
     zlib: process.versions.zlib ?? 'unknown',
   };

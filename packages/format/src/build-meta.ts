@@ -27,6 +27,8 @@ export interface BuildMeta {
   pyinstaller: string;
   uv: string;
   syft: string;
+  /** The sha256 of the syft binary (`syft-sha256:`), when the release ran one. */
+  syftSha256?: string;
   node: string;
   zlib: string;
   /** Installer or plugin path → its own version. */
@@ -35,7 +37,7 @@ export interface BuildMeta {
   files: { path: string; sha256: string }[];
 }
 
-const KEYS: [keyof Omit<BuildMeta, 'files' | 'versions'>, string][] = [
+const KEYS: [keyof Omit<BuildMeta, 'files' | 'versions'>, string][] = [ // in this order; an optional one is left out when unset
   ['tag', 'tag'],
   ['tagged', 'tagged'],
   ['version', 'version'],
@@ -49,6 +51,7 @@ const KEYS: [keyof Omit<BuildMeta, 'files' | 'versions'>, string][] = [
   ['pyinstaller', 'pyinstaller'],
   ['uv', 'uv'],
   ['syft', 'syft'],
+  ['syftSha256', 'syft-sha256'],
   ['node', 'node'],
   ['zlib', 'zlib'],
 ];
@@ -57,6 +60,7 @@ const KEYS: [keyof Omit<BuildMeta, 'files' | 'versions'>, string][] = [
 export function formatBuildMeta(meta: BuildMeta): string {
   const lines = [`format: ${BUILD_META_FORMAT}`];
   for (const [key, name] of KEYS) {
+    if (key === 'syftSha256' && meta[key] === undefined) continue;
     const value = String(meta[key]);
     if (/[\r\n]/.test(value)) throw new ReleaseError('BUILD_META_INVALID', `${name} holds a line break`);
     lines.push(`${name}: ${value}`);

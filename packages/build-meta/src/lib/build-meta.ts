@@ -21,13 +21,14 @@ import {
 import { RELEASE_FILES, formatBuildMeta, type BuildMeta } from '@helix-release/format';
 
 /** BUILD_META's toolchain lines. */
-async function toolLines(ctx: StageContext, records: ReleaseRecords): Promise<Pick<BuildMeta, 'python' | 'pyinstaller' | 'uv' | 'syft' | 'node' | 'zlib'>> {
+async function toolLines(ctx: StageContext, records: ReleaseRecords): Promise<Pick<BuildMeta, 'python' | 'pyinstaller' | 'uv' | 'syft' | 'syftSha256' | 'node' | 'zlib'>> {
   const t = await releaseToolVersions(ctx.workspaceRoot, ctx.config.python, records);
   return {
     python: t.python.join(', '),
     pyinstaller: `${t.pyinstaller.join(', ')}${t.fromPins ? ' (pinned)' : ''}`,
     uv: t.uv,
     syft: t.syft,
+    ...(t.syftSha256 ? { syftSha256: t.syftSha256 } : {}),
     node: t.node,
     zlib: t.zlib,
   };

@@ -91,7 +91,12 @@ export async function buildStatement(ctx: StageContext, records: ReleaseRecords,
     ...tools.python.map((v) => ({ uri: `pkg:generic/python@${v}`, annotations: { kind: 'toolchain', ...pinned } })),
     ...tools.pyinstaller.map((v) => ({ uri: `pkg:pypi/pyinstaller@${v}`, annotations: { kind: 'toolchain', ...pinned } })),
     { uri: `pkg:pypi/uv@${tools.uv}`, annotations: { kind: 'toolchain' } },
-    { uri: `pkg:golang/${pins.syft.module.replace(/\/cmd\/syft$/, '')}@v${tools.syft}`, annotations: { kind: 'toolchain', tool: 'syft' } },
+    {
+      uri: `pkg:golang/${pins.syft.module.replace(/\/cmd\/syft$/, '')}@v${tools.syft}`,
+      // The binary that ran (a build of the pinned module, checked by resolveSyft), and the module sum it names.
+      ...(tools.syftSha256 ? { digest: { sha256: tools.syftSha256 } } : {}),
+      annotations: { kind: 'toolchain', tool: 'syft', ...(pins.syft.sum ? { moduleSum: pins.syft.sum } : {}) },
+    },
     { uri: `pkg:generic/node@${tools.node}`, annotations: { kind: 'toolchain', zlib: tools.zlib } },
     { uri: `file:${PINS_FILE}`, digest: { sha256: await sha256File(helixFile(PINS_FILE)) }, annotations: { kind: 'toolchain-pins' } },
   );

@@ -7,6 +7,7 @@ import {
   ReleaseRecords,
   describeReleaseFile,
   epochToIso,
+  goBuildInfoBlock,
   memoryLogger,
   resolveConfig,
   sha256Hex,
@@ -24,7 +25,8 @@ import { HELIX_CREATOR, NAMESPACE_BASE, type SpdxDocument } from './normalise';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 /** The syft version the repository pins, as syft reports it (no `v`). */
-const PINNED_SYFT = (JSON.parse(readFileSync(join(REPO_ROOT, 'tools', 'toolchain', 'pins.json'), 'utf8')) as ToolchainPins).syft.version.replace(/^v/, '');
+const SYFT_PIN = (JSON.parse(readFileSync(join(REPO_ROOT, 'tools', 'toolchain', 'pins.json'), 'utf8')) as ToolchainPins).syft;
+const PINNED_SYFT = SYFT_PIN.version.replace(/^v/, '');
 const SDE = 1_700_000_000;
 
 const INSTALLER = 'helix-studio-1.4.0-linux-x86_64.zip';
@@ -53,14 +55,16 @@ let artifacts: Map<string, ReleaseArtifact>;
  * A fake syft: answers `version -o json` with the pinned version, and
  * `scan file:<path> -o spdx-json --source-name <name> …` with the contents of
  * `<fakeDir>/out/<name>` (so each artifact gets its own document), logging
- * its arguments and the settings it ran with to `<fakeDir>/calls.log`.
+ * its arguments and the settings it ran with to `<fakeDir>/calls.log`. It
+ * carries the Go build information of the pinned module (after its `exec`,
+ * where sh never reads), as resolveSyft requires of a syft.
  */
 async function writeFakeSyft(): Promise<string> {
   const syft = join(fakeDir, 'syft');
   await mkdir(join(fakeDir, 'out'), { recursive: true });
   await writeFile(
     syft,
-    [
+    Buffer.concat([Buffer.from([
       '#!/bin/sh',
       'here=$(dirname "$0")',
       `if [ "$1 $2 $3" = "version -o json" ]; then printf '{"application":"syft","version":"%s"}\\n' '${PINNED_SYFT}'; exit 0; fi`,
@@ -68,11 +72,14 @@ async function writeFakeSyft(): Promise<string> {
       'printf \'%s | %s %s\\n\' "$*" "$SYFT_CHECK_FOR_APP_UPDATE" "$TZ" >> "$here/calls.log"',
       'exec cat "$here/out/$6"',
       '',
-    ].join('\n'),
+    ].join('\n')), goBuildInfoBlock({ path: SYFT_PIN.module, module: SYFT_PIN.module.replace(/\/cmd\/syft$/, ''), version: SYFT_PIN.version, sum: SYFT_PIN.sum })]),
     { mode: 0o755 },
   );
   return syft;
 }
+
+/** The sha256 of the fake's file: what the records name the syft by. */
+const fakeSyftSha256 = async () => sha256Hex(await readFile(join(fakeDir, 'syft')));
 
 /** What the fake prints for an artifact. */
 const scanOutput = (artifactPath: string, text: string) => writeFile(join(fakeDir, 'out', artifactPath.split('/').pop()!), text);
@@ -197,7 +204,7 @@ describe('sbomStage', () => {
     );
     const record = (await ReleaseRecords.read(ws, ['release/sbom'])).of('sbom')[0]!;
     expect(record.artifacts).toEqual(written);
-    expect(record.data).toEqual({ syft: PINNED_SYFT });
+    expect(record.data).toEqual({ syft: PINNED_SYFT, syftSha256: await fakeSyftSha256() });
 
     // syft ran once per artifact, by name and version, with the stage's settings.
     const calls = (await readFile(join(fakeDir, 'calls.log'), 'utf8')).trim().split('\n').sort();
@@ -272,7 +279,7 @@ describe('artifactSbomStage, and sbomStage taking its SBOMs over', () => {
     // The stale SBOM is the release stage's to remove.
     expect(await sbomFiles()).toEqual([sbomName(PLUGIN), 'SBOM-helix-studio-1.3.0-linux-x86_64.zip.spdx.json'].sort());
     const record = (await ReleaseRecords.read(ws, ['plugin-hello/artifact-sbom'])).of('artifact-sbom')[0]!;
-    expect(record.data).toEqual({ syft: PINNED_SYFT, artifacts: [{ path: PLUGIN, sha256: artifacts.get(PLUGIN)!.sha256 }] });
+    expect(record.data).toEqual({ syft: PINNED_SYFT, syftSha256: await fakeSyftSha256(), artifacts: [{ path: PLUGIN, sha256: artifacts.get(PLUGIN)!.sha256 }] });
     expect(await syftScans()).toBe(1);
   });
 
@@ -295,7 +302,7 @@ describe('artifactSbomStage, and sbomStage taking its SBOMs over', () => {
     expect(out.map((o) => o.path)).toEqual([sbomName(INSTALLER), sbomName(PLUGIN)].sort());
     expect(await sbomFiles()).toEqual([sbomName(INSTALLER), sbomName(PLUGIN)].sort());
     expect(await Promise.all([INSTALLER, PLUGIN].map((p) => readFile(join(ctx.releaseDir, sbomName(p)))))).toEqual(perArtifact);
-    expect((await ReleaseRecords.read(ws, ['release/sbom'])).of('sbom')[0]!.data).toEqual({ syft: PINNED_SYFT });
+    expect((await ReleaseRecords.read(ws, ['release/sbom'])).of('sbom')[0]!.data).toEqual({ syft: PINNED_SYFT, syftSha256: await fakeSyftSha256() });
   });
 
   it('sbomStage describes anew an artifact whose bytes changed after its SBOM was written', async () => {

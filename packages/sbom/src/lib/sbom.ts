@@ -102,7 +102,7 @@ export async function artifactSbomStage(ctx: StageContext, records: ReleaseRecor
     await Promise.all(artifacts.map((a) => rm(join(ctx.releaseDir, sbomName(a.path)), { force: true })));
     throw err;
   }
-  await writeStageRecord(ctx.workspaceRoot, { stage: 'artifact-sbom', project: ctx.project, artifacts: written, data: { syft: syft.version, artifacts: described } });
+  await writeStageRecord(ctx.workspaceRoot, { stage: 'artifact-sbom', project: ctx.project, artifacts: written, data: { syft: syft.version, syftSha256: syft.sha256, artifacts: described } });
   ctx.logger.info(`${written.map((w) => w.path).join(', ') || 'no SBOM'} written with syft ${syft.version}`);
   return written;
 }
@@ -112,10 +112,11 @@ export async function artifactSbomStage(ctx: StageContext, records: ReleaseRecor
  * by artifact path, all made by one syft version (else none: the release
  * stage then describes everything itself, with one syft).
  */
-function takenOver(records: ReleaseRecords, artifacts: readonly ReleaseArtifact[]): { sboms: Map<string, ReleaseArtifact>; syft?: string } {
+function takenOver(records: ReleaseRecords, artifacts: readonly ReleaseArtifact[]): { sboms: Map<string, ReleaseArtifact>; syft?: string; syftSha256?: string } {
   const digest = new Map(artifacts.map((a) => [a.path, a.sha256]));
   const sboms = new Map<string, ReleaseArtifact>();
   const versions = new Set<string>();
+  const binaries = new Set<string | undefined>();
   for (const record of records.of('artifact-sbom')) {
     const data = recordData(record);
     for (const sbom of record.artifacts) {
@@ -123,10 +124,11 @@ function takenOver(records: ReleaseRecords, artifacts: readonly ReleaseArtifact[
       if (subject && digest.get(subject.path) === subject.sha256 && sbom.path === sbomName(subject.path)) {
         sboms.set(subject.path, sbom);
         versions.add(data.syft);
+        binaries.add(data.syftSha256);
       }
     }
   }
-  return versions.size === 1 ? { sboms, syft: [...versions][0] } : { sboms: new Map() };
+  return versions.size === 1 && binaries.size === 1 ? { sboms, syft: [...versions][0], syftSha256: [...binaries][0] } : { sboms: new Map() };
 }
 
 /** Runs the release-level stage over the artifacts of the records the plan hands it. */
@@ -140,8 +142,8 @@ export async function sbomStage(ctx: StageContext, records: ReleaseRecords): Pro
   }
   const taken = takenOver(records, artifacts);
   const syft = taken.sboms.size < artifacts.length ? await resolveSyft(ctx.workspaceRoot, ctx.env) : undefined;
-  // One syft writes every SBOM of a release: a per-artifact one from another syft is written anew.
-  const sboms = syft && taken.syft !== syft.version ? new Map<string, ReleaseArtifact>() : taken.sboms;
+  // One syft (version and binary) writes every SBOM of a release: a per-artifact one from another syft is written anew.
+  const sboms = syft && (taken.syft !== syft.version || taken.syftSha256 !== syft.sha256) ? new Map<string, ReleaseArtifact>() : taken.sboms;
   const todo = artifacts.filter((a) => !sboms.has(a.path));
   const stale = (await readdir(ctx.releaseDir).catch(() => [] as string[])).filter(isSbomFile);
   for (const f of stale) {
@@ -165,7 +167,7 @@ export async function sbomStage(ctx: StageContext, records: ReleaseRecords): Pro
   }
   if (sboms.size) ctx.logger.info(`taking over ${sboms.size} per-artifact SBOMs (syft ${taken.syft})`);
   const out = [...sboms.values(), ...written].sort((a, b) => (a.path < b.path ? -1 : 1));
-  await writeStageRecord(ctx.workspaceRoot, { stage: 'sbom', project: ctx.project, artifacts: out, data: { syft: syft?.version ?? taken.syft ?? 'none' } });
+  await writeStageRecord(ctx.workspaceRoot, { stage: 'sbom', project: ctx.project, artifacts: out, data: { syft: syft?.version ?? taken.syft ?? 'none', ...((syft?.sha256 ?? taken.syftSha256) ? { syftSha256: syft?.sha256 ?? taken.syftSha256 } : {}) } });
   ctx.logger.info(`${out.length} SBOMs in the release`);
   return out;
 }

@@ -24,7 +24,9 @@ import {
   isProcessAlive,
   readPins,
   runTool,
+  readCommandFile,
   sha256Hex,
+  syftBuildProblem,
   syftVersion,
   toolchainPaths,
   writeFileAtomic,
@@ -285,7 +287,14 @@ export async function provisionToolchain(args: {
       module: pins.syft.module,
       version: pins.syft.version,
       reports: pins.syft.version.replace(/^v/, ''),
-      versionOf: syftVersion,
+      // A program that answers the pinned version is reused only when it is a build of the pinned module (its Go build information).
+      versionOf: async (command) => {
+        const version = await syftVersion(command);
+        if (version !== pins.syft.version.replace(/^v/, '')) return version;
+        const binary = await readCommandFile(command, env);
+        const problem = binary ? syftBuildProblem(binary, pins) : 'its file cannot be read';
+        return problem ? `${version}, but ${problem}` : version;
+      },
       candidates: [paths.syftLocal, 'syft'],
       target: paths.syftLocal,
       // A plain `go install` build reports "[not provided]".
