@@ -10,6 +10,7 @@ export * from './tool';
 export * from './zip-write';
 export * from './zip-read';
 export * from './manifest';
+export * from './record-seal';
 export * from './config';
 export * from './stage';
 export * from './platform';

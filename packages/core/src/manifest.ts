@@ -11,6 +11,7 @@ import { ReleaseError } from './errors';
 import { stableJson } from './canonical-json';
 import { writeFileAtomic } from './fsx';
 import { sha256File } from './hash';
+import { recordKey, sealMatches, sealOf } from './record-seal';
 
 /** What a release file is. */
 export type ArtifactKind =
@@ -176,6 +177,8 @@ export interface StageRecord<S extends string = string> {
   artifacts: ReleaseArtifact[];
   /** Stage-specific data: typed for built-in stages, a custom stage's own otherwise. */
   data?: S extends RecordedStage ? StageDataMap[S] : CustomRecordData | unknown;
+  /** `hmac-sha256:<hex>` under this workspace's record key (record-seal.ts); readStageRecord refuses a record without it. */
+  seal?: string;
 }
 
 /** True when `record` is one of `stage` (so its data has that stage's type). */
@@ -193,14 +196,15 @@ export function stageRecordPath(workspaceRoot: string, project: string, stage: s
   return join(manifestDir(workspaceRoot), project, `${stage}.json`);
 }
 
-/** Writes a stage record atomically. */
-export async function writeStageRecord<S extends string>(workspaceRoot: string, record: Omit<StageRecord<S>, 'schema'>): Promise<string> {
+/** Writes a stage record atomically, sealed with the workspace's record key. */
+export async function writeStageRecord<S extends string>(workspaceRoot: string, record: Omit<StageRecord<S>, 'schema' | 'seal'>): Promise<string> {
   for (const artifact of record.artifacts) {
     const problem = checkReleasePath(artifact.path);
     if (problem) throw new ReleaseError('MANIFEST_INVALID', `${JSON.stringify(artifact.path)}: ${problem}`);
   }
   const path = stageRecordPath(workspaceRoot, record.project, record.stage);
-  await writeFileAtomic(path, stableJson({ schema: 'helix-release/stage-record/v1', ...record }));
+  const unsealed = JSON.parse(stableJson({ schema: 'helix-release/stage-record/v1', ...record })) as Record<string, unknown>;
+  await writeFileAtomic(path, stableJson({ ...unsealed, seal: sealOf(unsealed, await recordKey(workspaceRoot)) }));
   return path;
 }
 
@@ -225,6 +229,15 @@ export async function readStageRecord<S extends string>(workspaceRoot: string, p
   }
   if (record?.schema !== 'helix-release/stage-record/v1' || !Array.isArray(record.artifacts) || record.stage !== stage || record.project !== project) {
     throw new ReleaseError('MANIFEST_INVALID', 'not a helix-release stage record of this stage; delete dist/ and rebuild', { file: path });
+  }
+  if (!sealMatches(record as Record<string, unknown>, await recordKey(workspaceRoot))) {
+    throw new ReleaseError(
+      'MANIFEST_INVALID',
+      `this record of ${project}:${stage} was not written by a stage run of this workspace (its seal does not match .helix/record-key): ` +
+        'it was restored from an Nx cache entry made elsewhere, or it or its cache entry was altered, so nothing it lists is released; ' +
+        'run `npx nx reset` and then the release again (tag builds run with --skip-nx-cache and never restore)',
+      { file: path },
+    );
   }
   return record as StageRecord<S>;
 }

@@ -75,8 +75,10 @@ export class ReleaseRecords {
 
   /**
    * The artifacts, each checked to exist in the release folder with the size
-   * its stage recorded (and, with `hash`, the sha256: the checksums stage
-   * hashes anyway, the others trust the size check); a path two stages claim
+   * its stage recorded (and, with `hash`, the sha256: the stages that run,
+   * describe or sign the bytes — conformance, sbom, sign — hash them, so a file
+   * replaced behind its (sealed) record is never used; the checksums stage
+   * hashes anyway; the others trust the size check); a path two stages claim
    * is an error.
    */
   async checked(releaseDir: string, options: { hash: boolean }): Promise<ReleaseArtifact[]> {

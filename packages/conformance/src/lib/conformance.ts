@@ -138,7 +138,7 @@ export async function appConformanceStage(ctx: StageContext, records: ReleaseRec
   };
   const sources = packSources(ctx.config);
   if (sources.length === 0) return record({ ran: false, why: 'no conformance pack is configured' });
-  const artifacts = await records.checked(ctx.releaseDir, { hash: false });
+  const artifacts = await records.checked(ctx.releaseDir, { hash: true });
   const platform = platformTag();
   const installer = artifacts.find((a) => a.kind === 'installer' && a.name === ctx.project);
   if (!installer || installer.platform !== platform) return record({ ran: false, why: `no ${platform} installer of ${ctx.project}` });
@@ -175,7 +175,7 @@ export async function conformanceStage(ctx: StageContext, records: ReleaseRecord
   }
   // The merged pack, as it ships: what runs (or ran, per app) is what an end user reruns.
   const pack = join(ctx.releaseDir, PACK_DIR);
-  const artifacts = await records.checked(ctx.releaseDir, { hash: false });
+  const artifacts = await records.checked(ctx.releaseDir, { hash: true });
   const platform = platformTag();
   const installers = artifacts.filter((a) => a.kind === 'installer' && a.platform === platform);
   const plugins = artifacts.filter((a) => a.kind === 'plugin');

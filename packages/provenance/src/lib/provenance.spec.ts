@@ -191,7 +191,7 @@ describe('buildStatement', () => {
     ws = await mkdtemp(join(tmpdir(), 'helix-provenance-'));
     await mkdir(join(ws, 'tools', 'toolchain'), { recursive: true });
     for (const f of ['pins.json', 'requirements-tools.txt']) await copyFile(join(REPO_ROOT, 'tools', 'toolchain', f), join(ws, 'tools', 'toolchain', f));
-    await writeFile(join(ws, '.gitignore'), 'dist/\n');
+    await writeFile(join(ws, '.gitignore'), 'dist/\n.helix/\n');
     await writeFile(join(ws, 'README.md'), 'provenance fixture\n');
     git(ws, 'init', '-q', '-b', 'main');
     git(ws, 'add', '-A');

@@ -89,7 +89,7 @@ async function writeSbom(ctx: StageContext, syft: string, artifact: ReleaseArtif
 
 /** Stage `artifact-sbom`: the SBOM of the one artifact this project built (none when it built none that wants one). */
 export async function artifactSbomStage(ctx: StageContext, records: ReleaseRecords): Promise<ReleaseArtifact[]> {
-  const artifacts = (await records.checked(ctx.releaseDir, { hash: false })).filter((a) => a.sbom);
+  const artifacts = (await records.checked(ctx.releaseDir, { hash: true })).filter((a) => a.sbom);
   const syft = await resolveSyft(ctx.workspaceRoot, ctx.env);
   const written: ReleaseArtifact[] = [];
   const described: ArtifactSbomRecordData['artifacts'] = [];
@@ -133,7 +133,7 @@ function takenOver(records: ReleaseRecords, artifacts: readonly ReleaseArtifact[
 
 /** Runs the release-level stage over the artifacts of the records the plan hands it. */
 export async function sbomStage(ctx: StageContext, records: ReleaseRecords): Promise<ReleaseArtifact[]> {
-  const artifacts = (await records.checked(ctx.releaseDir, { hash: false })).filter((a) => a.sbom);
+  const artifacts = (await records.checked(ctx.releaseDir, { hash: true })).filter((a) => a.sbom);
   const names = new Map<string, string>();
   for (const a of artifacts) {
     const name = sbomName(a.path);

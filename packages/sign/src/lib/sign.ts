@@ -82,7 +82,7 @@ async function guardReleaseFolder(ctx: StageContext, recorded: readonly ReleaseA
 
 /** Runs the stage; returns the files written (empty when unsigned). */
 export async function signStage(ctx: StageContext, records: ReleaseRecords): Promise<ReleaseArtifact[]> {
-  const recorded = await records.checked(ctx.releaseDir, { hash: false });
+  const recorded = await records.checked(ctx.releaseDir, { hash: true });
   await guardReleaseFolder(ctx, recorded);
   const toSign = recorded.filter((a) => SIGNED_KINDS.includes(a.kind));
   const source = await findKeySource(ctx);
