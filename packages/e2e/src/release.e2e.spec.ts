@@ -6,12 +6,13 @@
  * verified install flow passes in an empty folder with no Node.js modules.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listFiles, toolchainPaths } from '@helix-release/core';
-import { parseSums } from '@helix-release/format';
+import { parseBuildMeta, parseSums } from '@helix-release/format';
 import { git, repoRoot, run } from './workspace';
 
 const ws = inject('baseWorkspace');
@@ -80,6 +81,19 @@ describe('the sample release', () => {
     const sums = parseSums(await readFile(join(release, 'SHA256SUMS.txt'), 'utf8'), 'SHA256SUMS.txt');
     expect(new Set(st.subject.map((s) => `${s.digest.sha256}  ${s.name}`))).toEqual(new Set(sums.map((l) => `${l.sha256}  ${l.path}`)));
     expect(st.predicate.buildDefinition.externalParameters.source.digest.gitCommit).toBe(git(ws, 'rev-parse', 'HEAD'));
+  });
+
+  it('names the syft that wrote the SBOMs by the sha256 of its binary, in BUILD_META.txt and the provenance, with the pinned module sum', async () => {
+    const syft = createHash('sha256').update(await readFile(toolchainPaths(ws).syftLocal)).digest('hex');
+    const meta = parseBuildMeta(await readFile(join(release, 'BUILD_META.txt'), 'utf8'), 'BUILD_META.txt');
+    expect(meta.fields.get('syft-sha256')).toBe(syft);
+    const st = JSON.parse(await readFile(join(release, 'release-provenance.intoto.json'), 'utf8')) as { predicate: { buildDefinition: { resolvedDependencies: { uri: string; digest?: { sha256: string }; annotations?: Record<string, string> }[] } } };
+    const dep = st.predicate.buildDefinition.resolvedDependencies.find((d) => d.uri.startsWith('pkg:golang/github.com/anchore/syft@'));
+    const pins = JSON.parse(await readFile(join(repoRoot, 'tools/toolchain/pins.json'), 'utf8')) as { syft: { version: string; sum: string } };
+    expect(dep?.digest?.sha256).toBe(syft);
+    expect(dep?.annotations?.['moduleSum']).toBe(pins.syft.sum);
+    // The go tool reads the same build information as resolveSyft did.
+    expect(execFileSync('go', ['version', '-m', toolchainPaths(ws).syftLocal], { encoding: 'utf8' })).toContain(`\tgithub.com/anchore/syft\t${pins.syft.version}\t${pins.syft.sum}`);
   });
 
   it('passes the verified install flow of the source document in a folder holding only the published files', async () => {
