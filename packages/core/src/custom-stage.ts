@@ -2,7 +2,11 @@
  * What a custom stage's executor gets from the release, and a helper to read
  * it. The release runs a custom stage through @helix-release/nx-plugin's
  * `custom-stage` executor, which sets these variables, runs the team's
- * executor, then checks that it wrote exactly its declared outputs.
+ * executor, then checks that it wrote exactly its declared outputs: nothing
+ * else in the release folder, no stage record (dist/manifest), no file of
+ * dist/work, no other file of the workspace, git-ignored or not. Temporary
+ * files go to `os.tmpdir()`: while the stage runs, TMPDIR, TMP and TEMP name
+ * a fresh folder of its own, removed when it ends.
  */
 import { readFile } from 'node:fs/promises';
 import { ReleaseError } from './errors';

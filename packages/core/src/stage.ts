@@ -149,7 +149,10 @@ export async function runStageExecutor(
   }
 }
 
-/** Environment variables a custom stage's executor receives from the release. */
+/**
+ * Environment variables a custom stage's executor receives from the release
+ * (besides TMPDIR, TMP and TEMP, which name its own temporary folder).
+ */
 export const CUSTOM_STAGE_ENV = {
   /** Absolute path of the release folder. */
   releaseDir: 'HELIX_RELEASE_DIR',

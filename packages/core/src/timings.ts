@@ -24,6 +24,11 @@ export function timingsDir(workspaceRoot: string): string {
   return join(workspaceRoot, 'dist', 'work', '.timings');
 }
 
+/** The file of one task's time in {@link timingsDir}: `<project>:<target>` with anything but letters, digits, `.`, `_` and `-` as `_`, then `.json`. */
+export function timingFileName(task: string): string {
+  return `${task.replace(/[^A-Za-z0-9._-]/g, '_')}.json`;
+}
+
 /** Starts a run: forgets the timings of earlier runs. */
 export async function startTimings(workspaceRoot: string): Promise<void> {
   await rm(timingsDir(workspaceRoot), { recursive: true, force: true });
@@ -33,7 +38,7 @@ export async function startTimings(workspaceRoot: string): Promise<void> {
 export async function recordTiming(workspaceRoot: string, timing: TaskTiming): Promise<void> {
   try {
     await mkdir(timingsDir(workspaceRoot), { recursive: true });
-    await writeFile(join(timingsDir(workspaceRoot), `${timing.task.replace(/[^A-Za-z0-9._-]/g, '_')}.json`), `${JSON.stringify(timing)}\n`);
+    await writeFile(join(timingsDir(workspaceRoot), timingFileName(timing.task)), `${JSON.stringify(timing)}\n`);
   } catch {
     // the summary then says less
   }

@@ -3,13 +3,15 @@
  * @helix-release/nx-plugin:stage release-inventory --register` and then
  * `nx run release:all`, with no `npm install` in between. Its output is
  * covered by the evidence stages like the example license-report's; and a
- * stage that fails, skips a declared output or writes elsewhere fails the
- * release, named, with none of its declared outputs left behind.
+ * stage that fails, skips a declared output or writes elsewhere (another
+ * stage's record, a git-ignored path of the workspace) fails the release,
+ * named, with none of its declared outputs and none of the files it created
+ * left behind.
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseSums } from '@helix-release/format';
@@ -143,29 +145,103 @@ describe('a generated custom stage', () => {
 
   it('fails the release, named, when its declared output path no longer matches what it writes', async () => {
     // Renaming the declared output makes the file the executor still writes
-    // undeclared, which the wrapper reports first (as a stray). The stray is
-    // left where the stage put it: the wrapper removes only declared outputs.
-    // (license-report runs in the same slot and may report the same stray.)
+    // undeclared, which the wrapper reports first (as a stray), and removes:
+    // the stage created it. (license-report runs in the same slot and may
+    // report the same stray.)
     await edit('release.config.ts', (t) => t.replace(`outputs: [{ path: '${OUTPUT}' }]`, `outputs: [{ path: '${STAGE}-renamed.txt' }]`));
     const r = await nx(ws, ['run', 'release:all']);
     expect(r.code, r.output).not.toBe(0);
-    expect(plain(r.output)).toContain(`custom stage "${STAGE}" wrote outside its declared outputs: dist/release/${OUTPUT}`);
+    expect(plain(r.output)).toContain(`custom stage "${STAGE}" wrote outside its declared outputs: dist/release/${OUTPUT} (created, removed)`);
     expect(plain(r.output)).toMatch(new RegExp(`Failed tasks:\\s*\\n(?:- \\S+\\n)*- release:${STAGE}\\n`));
     expect(existsSync(join(release, `${STAGE}-renamed.txt`))).toBe(false);
     expect(existsSync(join(ws, 'dist/manifest/release', `${STAGE}.json`))).toBe(false);
-    expect(existsSync(join(release, OUTPUT))).toBe(true);
-    await restore(`dist/release/${OUTPUT}`);
+    expect(existsSync(join(release, OUTPUT))).toBe(false);
+    await restore();
   });
 
   it('fails the release, named, when it writes outside the release folder', async () => {
     await edit(LIB, (t) =>
       t.replace(/(\n {2}return rows\.length;)/, "\n  await writeFileAtomic(join(inputs.releaseDir, '..', '..', 'inventory-scratch.txt'), 'scratch\\n');$1"),
     );
-    const out = await failingRelease(`custom stage "${STAGE}" wrote outside its declared outputs: inventory-scratch.txt`);
-    expect(out).toContain('a stage may write only the files it declares under dist/release/');
-    // The stray at the workspace root stays (the wrapper removes only declared outputs).
-    expect(existsSync(join(ws, 'inventory-scratch.txt'))).toBe(true);
-    await restore('inventory-scratch.txt');
+    const out = await failingRelease(`custom stage "${STAGE}" wrote outside its declared outputs: inventory-scratch.txt (created, removed)`);
+    expect(out).toContain('a stage may write only the files it declares under dist/release/, and temporary files in the folder TMPDIR names while it runs');
+    // The stage created the stray at the workspace root: it is removed.
+    expect(existsSync(join(ws, 'inventory-scratch.txt'))).toBe(false);
+    await restore();
+  });
+
+  it("fails the release, named, when it edits another stage's record, even keeping its size and mtime", async () => {
+    // The fault-injection review's forgery: the package record's Python
+    // version, which BUILD_META and the provenance would have carried, signed.
+    const record = join(ws, 'dist/manifest/helix-studio/package.json');
+    const genuine = await readFile(record, 'utf8');
+    const python = /"python": "([^"]+)"/.exec(genuine)?.[1];
+    expect(python, genuine).toBeDefined();
+    await edit(LIB, (t) =>
+      t
+        .replace("import { join } from 'node:path';", "import { join } from 'node:path';\nimport { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';")
+        .replace(
+          /(\n {2}return rows\.length;)/,
+          [
+            '',
+            "  const record = join(inputs.releaseDir, '..', 'manifest', 'helix-studio', 'package.json');",
+            '  const was = statSync(record);',
+            "  writeFileSync(record, readFileSync(record, 'utf8').replace(/(\"python\": \")([^\"]+)/, (_m: string, key: string, v: string) => key + '9'.repeat(v.length)));",
+            '  utimesSync(record, was.atime, was.mtime);',
+          ].join('\n') + '$1',
+        ),
+    );
+    try {
+      const out = await failingRelease(`custom stage "${STAGE}" wrote outside its declared outputs: dist/manifest/helix-studio/package.json (changed)`);
+      expect(out).toContain('what it changed or deleted under dist/ is no longer to be trusted: run npx nx run release:clean before the next release');
+      // The forgery is on disk (the check knows digests, not contents), of the same size, and nothing after the stage ran on it.
+      const forged = await readFile(record, 'utf8');
+      expect(forged).toContain(`"python": "${'9'.repeat(python!.length)}"`);
+      expect(forged.length).toBe(genuine.length);
+      for (const file of ['BUILD_META.txt', 'release-provenance.intoto.json']) {
+        if (existsSync(join(release, file))) expect(await readFile(join(release, file), 'utf8'), file).not.toContain('9'.repeat(python!.length));
+      }
+    } finally {
+      await writeFile(record, genuine);
+    }
+    await restore();
+  });
+
+  it('fails the release, named, when it writes a git-ignored path of the workspace, and removes what it wrote', async () => {
+    // A compiled module beside the app's sources: git ignores __pycache__/, so
+    // `git status` would never show it; the next build's Python would load it.
+    const pyc = 'workspace-fixtures/studio/src/helix_studio/__pycache__/forged.cpython-312.pyc';
+    const hadCache = existsSync(join(ws, pyc, '..'));
+    await edit(LIB, (t) =>
+      t
+        .replace("import { join } from 'node:path';", "import { join } from 'node:path';\nimport { mkdirSync, writeFileSync } from 'node:fs';")
+        .replace(
+          /(\n {2}return rows\.length;)/,
+          [
+            '',
+            `  const pyc = join(inputs.releaseDir, '..', '..', '${pyc}');`,
+            "  mkdirSync(join(pyc, '..'), { recursive: true });",
+            "  writeFileSync(pyc, 'not python');",
+          ].join('\n') + '$1',
+        ),
+    );
+    const out = await failingRelease(`custom stage "${STAGE}" wrote outside its declared outputs: ${pyc} (created, removed)`);
+    expect(out).not.toContain('(git checkout for a tracked file)');
+    expect(existsSync(join(ws, pyc))).toBe(false);
+    // The folder it made for it goes too (one that was there stays).
+    expect(existsSync(join(ws, pyc, '..'))).toBe(hadCache);
+    await restore();
+  });
+
+  it('runs again once the stage is fixed: the release passes and verifies', async () => {
+    const r = await nx(ws, ['run', 'release:all']);
+    expect(r.code, r.output).toBe(0);
+    expect(plain(r.output)).toContain(`custom stage ${STAGE}: ${OUTPUT}`);
+    const record = JSON.parse(await readFile(join(ws, 'dist/manifest/helix-studio/package.json'), 'utf8')) as { data: { python: string } };
+    expect(record.data.python).toMatch(/^3\.\d+\.\d+$/);
+    const v = await run(process.execPath, [join(ws, 'packages/cli/bin/helix-release.cjs'), 'verify', release, '--fingerprint', DEV_FINGERPRINT, '--allow-development-key'], { cwd: ws });
+    expect(v.code, v.output).toBe(0);
+    expect((await stat(join(release, OUTPUT))).size).toBeGreaterThan(0);
   });
 });
 

@@ -215,7 +215,12 @@ describe('inferProjects', () => {
       // The other custom stage's file: stages of a slot run in parallel and must not flag each other;
       // nor the per-artifact SBOMs, written beside every release stage.
       siblingOutputs: ['reports/NOTICE.txt', `SBOM-helix-studio-1.4.0-${platformTag()}.zip.spdx.json`, 'SBOM-hello-1.0.0.zip.spdx.json', 'SBOM-wordcount-2.1.0.zip.spdx.json'],
+      // The tasks Nx may run beside it (neither before nor after it): their records and work folders may change meanwhile.
+      // notice is of the conformance slot, after it.
+      concurrentTasks: ['helix-studio/app-conformance', 'helix-studio/artifact-sbom', 'plugin-hello/artifact-sbom', 'plugin-wordcount/artifact-sbom'],
     });
+    // After conformance, the apps' runs are done: only the per-artifact SBOMs may run beside it.
+    expect(release.targets['notice']!.options!['concurrentTasks']).toEqual(['helix-studio/artifact-sbom', 'plugin-hello/artifact-sbom', 'plugin-wordcount/artifact-sbom']);
     // Its own inputs, the nx-plugin's sources, the executor package's sources (a workspace package), the clock.
     expect(stage.inputs).toEqual(expect.arrayContaining([
       '{workspaceRoot}/LICENSE',
@@ -230,6 +235,15 @@ describe('inferProjects', () => {
     expect(notice.inputs!.filter((i) => typeof i === 'string' && i.includes('not-installed'))).toEqual([]);
     expect(notice.options!['records']).toEqual(['helix-studio/package', 'plugin-hello/plugin-zip', 'plugin-wordcount/plugin-zip', 'release/license-report', 'release/conformance']);
     expect(notice.options!['importRecords']).toEqual(['imported/import', 'release/license-report', 'release/conformance']);
+  });
+
+  it('runs custom stages of one slot side by side, and tells each the other runs beside it', () => {
+    const inventory = { name: 'inventory', executor: '@acme/inventory:run', after: 'build' as const, outputs: [{ path: 'inventory.txt' }] };
+    const t = byName(inferProjects(ws, resolveConfig({ ...BASE, stages: [LICENSE_STAGE, inventory, NOTICE_STAGE] }), FILES))['release']!.targets;
+    const perArtifact = ['helix-studio/app-conformance', 'helix-studio/artifact-sbom', 'plugin-hello/artifact-sbom', 'plugin-wordcount/artifact-sbom'];
+    expect(t['license-report']!.options!['concurrentTasks']).toEqual([...perArtifact, 'release/inventory']);
+    expect(t['inventory']!.options!['concurrentTasks']).toEqual([...perArtifact, 'release/license-report']);
+    expect(t['notice']!.options!['concurrentTasks']).toEqual(perArtifact.slice(1));
   });
 
   it('hands sbom and provenance the lock reports of every app, and every later stage the records before it', () => {

@@ -398,7 +398,50 @@ export function inferProjects(workspaceRoot: string, config: ResolvedConfig, fil
     metadata: { helix: { kind: 'release', stageTargets: plan.stageTargets } },
     targets,
   });
+  // What may run beside each custom stage: their records and work folders may change while it runs.
+  for (const custom of config.stages) targets[custom.name]!.options!['concurrentTasks'] = concurrentTasks(projects, `${RELEASE_PROJECT}/${custom.name}`);
   return projects;
+}
+
+/**
+ * The tasks of a release run (`release:all` and every task it waits for)
+ * that may run while `task` runs: those neither before it nor after it in the
+ * task graph, which Nx runs side by side (nx.json `parallel`). For a custom
+ * stage of the `build` slot: the other custom stages of its slot and the
+ * stages describing each artifact (app-conformance, artifact-sbom); for one of
+ * the `conformance` slot, its siblings and artifact-sbom. Tasks are
+ * `<project>/<target>`, in the order of the projects and their targets.
+ */
+export function concurrentTasks(projects: readonly InferredProject[], task: string, run = `${RELEASE_PROJECT}/all`): string[] {
+  const byName = new Map(projects.map((p) => [p.name, p]));
+  const split = (ref: string): [string, string] => [ref.slice(0, ref.lastIndexOf('/')), ref.slice(ref.lastIndexOf('/') + 1)];
+  const has = (project: string, target: string) => byName.get(project)?.targets[target] !== undefined;
+  const deps = (ref: string): string[] => {
+    const [name, target] = split(ref);
+    const project = byName.get(name);
+    const upstream = (t: string) => (project?.implicitDependencies ?? []).filter((p) => has(p, t)).map((p) => `${p}/${t}`);
+    return (project?.targets[target]?.dependsOn ?? []).flatMap((d) => {
+      if (typeof d === 'string') return d.startsWith('^') ? upstream(d.slice(1)) : has(name, d) ? [`${name}/${d}`] : [];
+      if (d.dependencies) return upstream(d.target);
+      const of = d.projects === undefined ? [name] : typeof d.projects === 'string' ? [d.projects] : d.projects;
+      return of.filter((p) => has(p, d.target)).map((p) => `${p}/${d.target}`);
+    });
+  };
+  const before = new Map<string, Set<string>>();
+  const ancestors = (ref: string): Set<string> => {
+    let seen = before.get(ref);
+    if (seen) return seen;
+    seen = new Set();
+    before.set(ref, seen);
+    for (const d of deps(ref)) {
+      seen.add(d);
+      for (const a of ancestors(d)) seen.add(a);
+    }
+    return seen;
+  };
+  const inRun = new Set([run, ...ancestors(run)]);
+  const order = projects.flatMap((p) => Object.keys(p.targets).map((t) => `${p.name}/${t}`)).filter((ref) => inRun.has(ref));
+  return order.filter((ref) => ref !== task && !ancestors(task).has(ref) && !ancestors(ref).has(task));
 }
 
 /**
