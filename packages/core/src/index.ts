@@ -11,6 +11,7 @@ export * from './zip-write';
 export * from './zip-read';
 export * from './manifest';
 export * from './record-seal';
+export * from './cache-evict';
 export * from './config';
 export * from './stage';
 export * from './platform';

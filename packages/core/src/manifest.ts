@@ -12,6 +12,7 @@ import { stableJson } from './canonical-json';
 import { writeFileAtomic } from './fsx';
 import { sha256File } from './hash';
 import { recordKey, sealMatches, sealOf } from './record-seal';
+import { evictCachedCopies, evictionNote } from './cache-evict';
 
 /** What a release file is. */
 export type ArtifactKind =
@@ -231,11 +232,13 @@ export async function readStageRecord<S extends string>(workspaceRoot: string, p
     throw new ReleaseError('MANIFEST_INVALID', 'not a helix-release stage record of this stage; delete dist/ and rebuild', { file: path });
   }
   if (!sealMatches(record as Record<string, unknown>, await recordKey(workspaceRoot))) {
+    const evicted = await evictCachedCopies(workspaceRoot, path);
     throw new ReleaseError(
       'MANIFEST_INVALID',
       `this record of ${project}:${stage} was not written by a stage run of this workspace (its seal does not match .helix/record-key): ` +
-        'it was restored from an Nx cache entry made elsewhere, or it or its cache entry was altered, so nothing it lists is released; ' +
-        'run `npx nx reset` and then the release again (tag builds run with --skip-nx-cache and never restore)',
+        `it was restored from an Nx cache entry made elsewhere, or it or its cache entry was altered, so nothing it lists is released${evictionNote(evicted)}; ` +
+        (evicted.length ? 'run the release again' : 'run `npx nx reset` and then the release again') +
+        ' (tag builds run with --skip-nx-cache and never restore)',
       { file: path },
     );
   }

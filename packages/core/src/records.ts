@@ -8,6 +8,7 @@ import { isEvidenceFile } from '@helix-release/format';
 import { ReleaseError } from './errors';
 import { isTempFile, listFiles } from './fsx';
 import { sha256File } from './hash';
+import { evictCachedCopiesOf, evictionNote } from './cache-evict';
 import { isRecordOf, readStageRecord, type RecordedStage, type ReleaseArtifact, type StageRecord } from './manifest';
 
 /** A stage record reference, `<project>/<stage>`. */
@@ -112,11 +113,13 @@ export async function checkedArtifacts(releaseDir: string, records: readonly Sta
         throw new ReleaseError('FILE_MISSING', `${owner} recorded this file but it is not there; re-run that stage (or the whole release)`, { file, cause });
       }
       if (size !== artifact.size) {
-        throw new ReleaseError('MANIFEST_INVALID', `changed since ${owner} wrote it (${size} bytes, recorded ${artifact.size}); re-run the release`, { file });
+        const evicted = await evictCachedCopiesOf(file);
+        throw new ReleaseError('MANIFEST_INVALID', `changed since ${owner} wrote it (${size} bytes, recorded ${artifact.size})${evictionNote(evicted)}; re-run the release`, { file });
       }
       const digest = options.hash ? await sha256File(file) : artifact.sha256;
       if (digest !== artifact.sha256) {
-        throw new ReleaseError('MANIFEST_INVALID', `changed since ${owner} wrote it (sha256 ${digest}, recorded ${artifact.sha256}); re-run the release`, { file });
+        const evicted = await evictCachedCopiesOf(file);
+        throw new ReleaseError('MANIFEST_INVALID', `changed since ${owner} wrote it (sha256 ${digest}, recorded ${artifact.sha256})${evictionNote(evicted)}; re-run the release`, { file });
       }
       out.push(artifact);
     }

@@ -9,6 +9,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   describeReleaseFile,
+  evictCachedCopies,
+  evictionNote,
   sha256Files,
   unaccountedFiles,
   writeFileAtomic,
@@ -40,11 +42,12 @@ export async function checksumsStage(ctx: StageContext, records: ReleaseRecords)
     );
   }
   const digests = await sha256Files(artifacts.map((a) => join(ctx.releaseDir, a.path)));
-  artifacts.forEach((a, i) => {
-    if (digests[i] !== a.sha256) {
-      throw new ChecksumsError('CHECKSUMS_CHANGED', `changed since its stage recorded sha256 ${a.sha256}; re-run the release`, { file: join(ctx.releaseDir, a.path) });
-    }
-  });
+  const changed = artifacts.findIndex((a, i) => digests[i] !== a.sha256);
+  if (changed >= 0) {
+    const file = join(ctx.releaseDir, artifacts[changed]!.path);
+    const evicted = await evictCachedCopies(ctx.workspaceRoot, file);
+    throw new ChecksumsError('CHECKSUMS_CHANGED', `changed since its stage recorded sha256 ${artifacts[changed]!.sha256}${evictionNote(evicted)}; re-run the release`, { file });
+  }
   await writeFileAtomic(out, formatSums(artifacts.map((a, i) => ({ path: a.path, sha256: digests[i]! }))));
   const artifact = await describeReleaseFile(ctx.releaseDir, RELEASE_FILES.sums, 'checksums');
   await writeStageRecord(ctx.workspaceRoot, { stage: 'checksums', project: ctx.project, artifacts: [artifact] });

@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { evictCachedCopies, evictCachedCopiesOf, evictionNote, nxCacheDir } from './cache-evict';
+
+let ws: string;
+const put = async (rel: string, data: string) => {
+  await mkdir(dirname(join(ws, rel)), { recursive: true });
+  await writeFile(join(ws, rel), data);
+};
+beforeEach(async () => {
+  ws = await mkdtemp(join(tmpdir(), 'helix-evict-'));
+  await put('nx.json', '{}');
+  await put('dist/release/app.zip', 'truncated');
+  await put('.nx/cache/111/dist/release/app.zip', 'truncated'); // the entry it was restored from
+  await put('.nx/cache/111/dist/manifest/app/package.json', '{}');
+  await put('.nx/cache/222/dist/release/app.zip', 'the whole zip'); // another commit's good entry
+  await put('.nx/cache/333/dist/release/other.zip', 'truncated'); // same bytes, another path
+});
+afterEach(async () => {
+  await rm(ws, { recursive: true, force: true });
+});
+
+describe('evictCachedCopies', () => {
+  it('removes the entries holding exactly these bytes at this path, and no other', async () => {
+    const evicted = await evictCachedCopies(ws, join(ws, 'dist/release/app.zip'));
+    expect(evicted).toEqual([join(ws, '.nx/cache/111')]);
+    expect(existsSync(join(ws, '.nx/cache/111'))).toBe(false);
+    expect(existsSync(join(ws, '.nx/cache/222/dist/release/app.zip'))).toBe(true);
+    expect(existsSync(join(ws, '.nx/cache/333/dist/release/other.zip'))).toBe(true);
+    expect(evictionNote(evicted)).toBe(' (removed the Nx cache entry it was restored from, 111: the next run rebuilds it)');
+  });
+
+  it('finds the workspace from the file, and follows NX_CACHE_DIRECTORY', async () => {
+    await put('elsewhere/444/dist/release/app.zip', 'truncated');
+    expect(nxCacheDir(ws, { NX_CACHE_DIRECTORY: 'elsewhere' })).toBe(join(ws, 'elsewhere'));
+    expect(await evictCachedCopiesOf(join(ws, 'dist/release/app.zip'), { NX_CACHE_DIRECTORY: 'elsewhere' })).toEqual([join(ws, 'elsewhere/444')]);
+    expect(existsSync(join(ws, '.nx/cache/111'))).toBe(true);
+  });
+
+  it('removes nothing for a file that is gone, outside the workspace, or in no entry', async () => {
+    expect(await evictCachedCopies(ws, join(ws, 'dist/release/missing.zip'))).toEqual([]);
+    expect(await evictCachedCopies(ws, join(tmpdir(), 'not-in-the-workspace'))).toEqual([]);
+    await put('dist/release/fresh.zip', 'built here');
+    expect(await evictCachedCopies(ws, join(ws, 'dist/release/fresh.zip'))).toEqual([]);
+    expect(evictionNote([])).toBe('');
+  });
+});
