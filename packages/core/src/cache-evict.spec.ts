@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,24 @@ afterEach(async () => {
   await rm(ws, { recursive: true, force: true });
 });
 
+/** A cache database as Nx 22 keeps one, with a row per entry. */
+const makeDb = (hashes: string[]) =>
+  execFileSync('python3', ['-c', 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("create table cache_outputs (hash text primary key, code integer)"); c.executemany("insert into cache_outputs values (?, 0)", [(h,) for h in sys.argv[2:]]); c.commit()', join(ws, '.nx/workspace-data/cache-v2.db'), ...hashes]);
+const rows = () => execFileSync('python3', ['-c', 'import sqlite3, sys; print(",".join(r[0] for r in sqlite3.connect(sys.argv[1]).execute("select hash from cache_outputs order by hash")))', join(ws, '.nx/workspace-data/cache-v2.db')], { encoding: 'utf8' }).trim();
+
 describe('evictCachedCopies', () => {
+  it("also forgets the entry in Nx's cache database, which would otherwise be a hit that restores nothing", async () => {
+    await mkdir(join(ws, '.nx/workspace-data'), { recursive: true });
+    makeDb(['111', '222', '333']);
+    expect(await evictCachedCopies(ws, join(ws, 'dist/release/app.zip'))).toEqual([join(ws, '.nx/cache/111')]);
+    expect(rows()).toBe('222,333');
+  });
+
+  it('says to reset Nx when its database could not be changed', async () => {
+    const evicted = await evictCachedCopies(ws, join(ws, 'dist/release/app.zip'), { HELIX_PYTHON: join(ws, 'no-python') });
+    expect(evictionNote(evicted)).toBe(" (removed the Nx cache entry it was restored from, 111, but not Nx's record of it: run `npx nx reset` first)");
+  });
+
   it('removes the entries holding exactly these bytes at this path, and no other', async () => {
     const evicted = await evictCachedCopies(ws, join(ws, 'dist/release/app.zip'));
     expect(evicted).toEqual([join(ws, '.nx/cache/111')]);

@@ -4,9 +4,12 @@
  * time the task's inputs hash alike, so a truncated or replaced entry would be
  * restored again on every run and "re-run the release" would never help. When
  * a stage finds a file or record that no stage run of this workspace vouches
- * for, it removes every cache entry holding exactly those bytes at that path:
- * the next run misses the cache and rebuilds.
+ * for, it removes every cache entry holding exactly those bytes at that path,
+ * both its folder and its row in Nx's cache database (Nx 22 takes a row whose
+ * folder is gone for a hit that restores nothing, and says "Successfully
+ * ran"): the next run misses the cache and rebuilds.
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { access, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
@@ -19,6 +22,34 @@ export function nxCacheDir(workspaceRoot: string, env: NodeJS.ProcessEnv = proce
 }
 
 const digest = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** Nx's workspace data folder, which holds its cache database (`*.db`). */
+function workspaceDataDir(workspaceRoot: string, env: NodeJS.ProcessEnv): string {
+  const configured = env['NX_WORKSPACE_DATA_DIRECTORY'];
+  if (configured) return isAbsolute(configured) ? configured : join(workspaceRoot, configured);
+  return join(workspaceRoot, '.nx', 'workspace-data');
+}
+
+// Node 20 has no SQLite; Python's standard library has. A busy timeout waits out Nx's own writes.
+const FORGET_ROWS = `
+import glob, os, sqlite3, sys
+for db in glob.glob(os.path.join(sys.argv[1], "*.db")):
+    connection = sqlite3.connect(db, timeout=30)
+    try:
+        tables = {row[0] for row in connection.execute("select name from sqlite_master where type = 'table'")}
+        if "cache_outputs" in tables:
+            connection.executemany("delete from cache_outputs where hash = ?", [(h,) for h in sys.argv[2:]])
+            connection.commit()
+    finally:
+        connection.close()
+`;
+
+/** Removes the cache database rows of `hashes`; false when that could not be done (no python3, a locked database). */
+function forgetRows(workspaceRoot: string, hashes: readonly string[], env: NodeJS.ProcessEnv): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile(env['HELIX_PYTHON'] ?? 'python3', ['-c', FORGET_ROWS, workspaceDataDir(workspaceRoot, env), ...hashes], { timeout: 60_000 }, (err) => resolve(!err));
+  });
+}
 
 /**
  * Removes the cache entries that hold `file` (a path in the workspace) with
@@ -40,6 +71,7 @@ export async function evictCachedCopies(workspaceRoot: string, file: string, env
     await rm(join(cache, entry.name), { recursive: true, force: true });
     evicted.push(join(cache, entry.name));
   }
+  if (evicted.length && !(await forgetRows(workspaceRoot, evicted.map((e) => e.split(sep).pop()!), env))) unforgotten.add(evicted.join('\0'));
   return evicted;
 }
 
@@ -51,8 +83,14 @@ export async function evictCachedCopiesOf(file: string, env: NodeJS.ProcessEnv =
   return [];
 }
 
-/** The sentence an error adds after evicting: what was removed, and that the next run rebuilds. */
+/** Evictions whose database rows could not be removed (Nx would take them for hits that restore nothing). */
+const unforgotten = new Set<string>();
+
+/** The sentence an error adds after evicting: what was removed, and that the next run rebuilds (or, if Nx's rows stayed, to reset). */
 export function evictionNote(evicted: readonly string[]): string {
   if (!evicted.length) return '';
-  return ` (removed the Nx cache ${evicted.length === 1 ? 'entry' : 'entries'} it was restored from, ${evicted.map((e) => e.split(sep).pop()).join(', ')}: the next run rebuilds it)`;
+  const names = evicted.map((e) => e.split(sep).pop()).join(', ');
+  const entries = `Nx cache ${evicted.length === 1 ? 'entry' : 'entries'}`;
+  if (unforgotten.has(evicted.join('\0'))) return ` (removed the ${entries} it was restored from, ${names}, but not Nx's record of it: run \`npx nx reset\` first)`;
+  return ` (removed the ${entries} it was restored from, ${names}: the next run rebuilds it)`;
 }
