@@ -19,6 +19,7 @@ export type CoreErrorCode =
   | 'ZIP_UNSAFE'
   | 'MANIFEST_INVALID'
   | 'FILE_MISSING'
+  | 'WRITE_FAILED'
   | 'PATH_OUTSIDE'
   | 'RELEASE_BUSY';
 

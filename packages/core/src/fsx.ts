@@ -23,6 +23,18 @@ export function isTempFile(path: string): boolean {
   return /(^|\/)\.[^/]*\.tmp-\d+-[0-9a-f]+$/.test(path);
 }
 
+/**
+ * A failed write as the error to report. Node's error for a failing write
+ * (ENOSPC, EDQUOT, EIO: `no space left on device, write`) names no file, so
+ * it becomes a WRITE_FAILED naming the file that was being written; other
+ * errors (which name their paths, or come from the source) are left as they are.
+ */
+function writeFailure(path: string, err: unknown): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (!(err instanceof Error) || typeof e.syscall !== 'string' || e.path !== undefined) return err;
+  return new ReleaseError('WRITE_FAILED', `not written (${err.message}); nothing half-written was left in its place`, { file: path, cause: err });
+}
+
 /** Writes `data` to `path` atomically (temporary sibling + rename), creating parent folders. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
@@ -32,7 +44,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await rename(temp, path);
   } catch (err) {
     await rm(temp, { force: true });
-    throw err;
+    throw writeFailure(path, err);
   }
 }
 
@@ -51,7 +63,7 @@ export async function writeStreamAtomic(path: string, source: NodeJS.ReadableStr
   } catch (err) {
     await closed;
     await rm(temp, { force: true });
-    throw err;
+    throw writeFailure(path, err);
   }
 }
 
