@@ -3,15 +3,18 @@
  * from the cache; editing a Studio source re-runs that project's packaging and
  * what depends on it, not the plugins; editing one plugin re-runs only that
  * plugin's target (and the release-level stages), and the rebuilt zip of an
- * unchanged plugin is byte-identical.
+ * unchanged plugin is byte-identical. A cache entry that was truncated, or
+ * whose zip and record were replaced together, is refused before anything is
+ * signed, evicted, and rebuilt by the next run.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { cachedTasks, cloneWorkspace, nx, plain, ranTasks, removeTemp, snapshot, tempRoot } from './workspace';
+import { cachedTasks, cloneWorkspace, nx, plain, ranTasks, removeTemp, run, snapshot, tempRoot } from './workspace';
 
 const CACHEABLE = [
   'helix-greeter:lock',
@@ -133,5 +136,73 @@ describe('caching', () => {
     expect(rebuilt.code, rebuilt.output).toBe(0);
     expect(cachedTasks(rebuilt.output)).toEqual([]);
     expect((await readFile(wordcountZip)).equals(before)).toBe(true);
+  });
+
+  /** The Nx cache entries holding `rel` (a workspace path) with the bytes it has now. */
+  async function entriesHolding(rel: string): Promise<string[]> {
+    const now = await readFile(join(ws, rel));
+    const out: string[] = [];
+    for (const entry of await readdir(join(ws, '.nx', 'cache'))) {
+      const copy = await readFile(join(ws, '.nx', 'cache', entry, rel)).catch(() => undefined);
+      if (copy?.equals(now)) out.push(entry);
+    }
+    return out;
+  }
+  const ZIP = 'dist/release/plugins/wordcount-2.1.0.zip';
+  const RECORD = 'dist/manifest/plugin-wordcount/plugin-zip.json';
+  const signatures = async () => (await readdir(join(ws, 'dist', 'release'))).filter((f) => f.endsWith('.asc'));
+  const verify = () =>
+    run(process.execPath, [join(ws, 'packages/cli/bin/helix-release.cjs'), 'verify', join(ws, 'dist/release'), '--fingerprint', '4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4', '--allow-development-key', '--trust-store', join(ws, 'workspace-fixtures/trust-store/trust-store.json')], { cwd: ws });
+
+  it('refuses a truncated cache entry before signing, evicts it, and the next run rebuilds it', async () => {
+    expect((await nx(ws, ['run', 'release:all'])).code).toBe(0);
+    const [entry, ...more] = await entriesHolding(ZIP);
+    expect(more).toEqual([]);
+    const good = await readFile(join(ws, ZIP));
+    await truncate(join(ws, '.nx', 'cache', entry!, ZIP), 1000);
+    await rm(join(ws, ZIP)); // so that Nx restores it from the entry
+    const r = await nx(ws, ['run', 'release:all']);
+    expect(r.code, r.output).not.toBe(0);
+    expect(cachedTasks(r.output)).toContain('plugin-wordcount:plugin-zip');
+    expect(r.output).toContain(`${join(ws, ZIP)}: changed since plugin-wordcount:plugin-zip wrote it (1000 bytes, recorded ${good.length}) (removed the Nx cache entry it was restored from, ${entry}: the next run rebuilds it); re-run the release`);
+    expect(await signatures()).toEqual([]);
+    expect(existsSync(join(ws, '.nx', 'cache', entry!))).toBe(false);
+    const refused = await verify();
+    expect(refused.code, refused.output).toBe(1);
+    expect(refused.output).toMatch(/^FAILED (UNSIGNED|SIGNATURE_MISSING|SUMS_MISSING)/m);
+
+    const again = await nx(ws, ['run', 'release:all']);
+    expect(again.code, again.output).toBe(0);
+    expect(ranTasks(again.output)).toContain('plugin-wordcount:plugin-zip');
+    expect((await readFile(join(ws, ZIP))).equals(good)).toBe(true);
+    const verified = await verify();
+    expect(verified.code, verified.output).toBe(0);
+  });
+
+  it('refuses a cache entry whose zip and record were replaced together (the seal no longer matches), evicts it, and rebuilds', async () => {
+    const [entry] = await entriesHolding(RECORD);
+    expect(entry).toBeDefined();
+    // Other bytes (the hello plugin's zip) and a record that names them with the right size and sha256: all an attacker can write.
+    const other = await readFile(join(ws, 'dist/release/plugins', (await readdir(join(ws, 'dist/release/plugins'))).find((f) => f.startsWith('hello-'))!));
+    const record = JSON.parse(await readFile(join(ws, RECORD), 'utf8')) as { artifacts: { sha256: string; size: number }[] };
+    record.artifacts[0]!.sha256 = createHash('sha256').update(other).digest('hex');
+    record.artifacts[0]!.size = other.length;
+    await writeFile(join(ws, '.nx', 'cache', entry!, ZIP), other);
+    await writeFile(join(ws, '.nx', 'cache', entry!, RECORD), `${JSON.stringify(record, null, 2)}\n`);
+    await rm(join(ws, ZIP));
+    await rm(join(ws, RECORD));
+    const r = await nx(ws, ['run', 'release:all']);
+    expect(r.code, r.output).not.toBe(0);
+    expect(r.output).toContain(`MANIFEST_INVALID: ${join(ws, RECORD)}: this record of plugin-wordcount:plugin-zip was not written by a stage run of this workspace (its seal does not match .helix/record-key)`);
+    expect(r.output).toContain(`(removed the Nx cache entry it was restored from, ${entry}: the next run rebuilds it); run the release again`);
+    expect(await signatures()).toEqual([]);
+    expect(existsSync(join(ws, '.nx', 'cache', entry!))).toBe(false);
+
+    const again = await nx(ws, ['run', 'release:all']);
+    expect(again.code, again.output).toBe(0);
+    expect(ranTasks(again.output)).toContain('plugin-wordcount:plugin-zip');
+    expect((await readFile(join(ws, ZIP))).equals(other)).toBe(false);
+    const verified = await verify();
+    expect(verified.code, verified.output).toBe(0);
   });
 });

@@ -16,7 +16,10 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import {
+  evictCachedCopies,
+  evictionNote,
   listFiles,
+  sha256File,
   sha256Hex,
   unaccountedFiles,
   writeFileAtomic,
@@ -82,11 +85,19 @@ async function guardReleaseFolder(ctx: StageContext, recorded: readonly ReleaseA
 
 /** Runs the stage; returns the files written (empty when unsigned). */
 export async function signStage(ctx: StageContext, records: ReleaseRecords): Promise<ReleaseArtifact[]> {
-  const recorded = await records.checked(ctx.releaseDir, { hash: true });
+  const recorded = await records.checked(ctx.releaseDir, { hash: false });
   await guardReleaseFolder(ctx, recorded);
   const toSign = recorded.filter((a) => SIGNED_KINDS.includes(a.kind));
   const source = await findKeySource(ctx);
   await removePreviousSignatures(ctx.releaseDir);
+  // Every byte the signatures vouch for (through the sums) is what a stage recorded: a file replaced behind its record is refused.
+  for (const artifact of recorded) {
+    const file = join(ctx.releaseDir, artifact.path);
+    if ((await sha256File(file)) !== artifact.sha256) {
+      const evicted = await evictCachedCopies(ctx.workspaceRoot, file);
+      throw new SignError('SIGN_FILE_CHANGED', `changed since its stage recorded sha256 ${artifact.sha256}${evictionNote(evicted)}; re-run the release`, { file });
+    }
+  }
   if (!source) {
     if (ctx.config.sign.required) {
       throw new SignError('SIGN_KEY_REQUIRED', `sign.required is true but ${KEY_ENV.key} is not set; pass the armoured private key, ${KEY_ENV.passphrase} and ${KEY_ENV.fingerprint}`, {
