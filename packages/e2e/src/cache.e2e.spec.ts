@@ -152,7 +152,7 @@ describe('caching', () => {
   const RECORD = 'dist/manifest/plugin-wordcount/plugin-zip.json';
   const signatures = async () => (await readdir(join(ws, 'dist', 'release'))).filter((f) => f.endsWith('.asc'));
   const verify = () =>
-    run(process.execPath, [join(ws, 'packages/cli/bin/helix-release.cjs'), 'verify', join(ws, 'dist/release'), '--fingerprint', '4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4', '--allow-development-key', '--trust-store', join(ws, 'workspace-fixtures/trust-store/trust-store.json')], { cwd: ws });
+    run(process.execPath, [join(ws, 'packages/cli/bin/helix-release.cjs'), 'verify', join(ws, 'dist/release'), '--fingerprint', '4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4', '--allow-development-key', '--allow-dirty', '--trust-store', join(ws, 'workspace-fixtures/trust-store/trust-store.json')], { cwd: ws });
 
   it('refuses a truncated cache entry before signing, evicts it, and the next run rebuilds it', async () => {
     expect((await nx(ws, ['run', 'release:all'])).code).toBe(0);

@@ -87,8 +87,8 @@ describe('the sample release', () => {
     const syft = createHash('sha256').update(await readFile(toolchainPaths(ws).syftLocal)).digest('hex');
     const meta = parseBuildMeta(await readFile(join(release, 'BUILD_META.txt'), 'utf8'), 'BUILD_META.txt');
     expect(meta.fields.get('syft-sha256')).toBe(syft);
-    const st = JSON.parse(await readFile(join(release, 'release-provenance.intoto.json'), 'utf8')) as { predicate: { buildDefinition: { resolvedDependencies: { uri: string; digest?: { sha256: string }; annotations?: Record<string, string> }[] } } };
-    const dep = st.predicate.buildDefinition.resolvedDependencies.find((d) => d.uri.startsWith('pkg:golang/github.com/anchore/syft@'));
+    const st = JSON.parse(await readFile(join(release, 'release-provenance.intoto.json'), 'utf8')) as { predicate: { buildDefinition: { resolvedDependencies: { uri?: string; digest?: { sha256: string }; annotations?: Record<string, string> }[] } } };
+    const dep = st.predicate.buildDefinition.resolvedDependencies.find((d) => d.uri?.startsWith('pkg:golang/github.com/anchore/syft@'));
     const pins = JSON.parse(await readFile(join(repoRoot, 'tools/toolchain/pins.json'), 'utf8')) as { syft: { version: string; sum: string } };
     expect(dep?.digest?.sha256).toBe(syft);
     expect(dep?.annotations?.['moduleSum']).toBe(pins.syft.sum);
