@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -68,6 +68,21 @@ describe('caching', () => {
     expect(plain(r.output)).toMatch(/Failed tasks:\s*\n- release:preflight\n/);
     expect(r.output).toContain(`SOURCE_DATE_EPOCH_INVALID: SOURCE_DATE_EPOCH${sde === '1.5e9' ? '="1.5e9" is not a whole number' : `=${sde} is ${Number(sde) < 315532800 ? 'before 1980' : 'after 2106'}`}`);
     expect(await snapshot(release)).toEqual(before);
+  });
+
+  it('stops at the preflight outside a git checkout (no commit to record), leaving the release folder as it was', async () => {
+    const release = join(ws, 'dist', 'release');
+    const before = await snapshot(release);
+    await rename(join(ws, '.git'), join(ws, '.git-away'));
+    try {
+      const r = await nx(ws, ['run', 'release:all'], { SOURCE_DATE_EPOCH: '1700000000' });
+      expect(r.code, r.output).not.toBe(0);
+      expect(plain(r.output)).toMatch(/Failed tasks:\s*\n- release:preflight\n/);
+      expect(r.output).toContain(`SOURCE_COMMIT_MISSING: ${ws}: no git commit at HEAD`);
+      expect(await snapshot(release)).toEqual(before);
+    } finally {
+      await rename(join(ws, '.git-away'), join(ws, '.git'));
+    }
   });
 
   it('stops at the preflight while another release run holds the workspace, naming it, and goes on once it is gone', async () => {

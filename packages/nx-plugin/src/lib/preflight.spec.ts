@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { releaseVersionOf, resolveConfig } from '@helix-release/core';
-import { checkReleaseTag, releaseVersion, supersededFiles } from './preflight';
+import { checkArtifactNames, checkReleaseTag, checkSourceCommit, releaseVersion, supersededFiles } from './preflight';
 
 const config = (extra: Record<string, unknown> = {}) => resolveConfig({ apps: { root: 'apps' }, ...extra });
 
@@ -91,5 +91,29 @@ describe('supersededFiles (what a version bump leaves behind)', () => {
       `SBOM-helix-studio-1.4.1-${P}.zip.spdx.json`,
     ];
     expect(supersededFiles(files, current, P)).toEqual([]);
+  });
+});
+
+describe('checkSourceCommit', () => {
+  it('accepts a SHA-1 or SHA-256 commit', () => {
+    expect(() => checkSourceCommit('a'.repeat(40), '/ws')).not.toThrow();
+    expect(() => checkSourceCommit('b'.repeat(64), '/ws')).not.toThrow();
+  });
+  it.each([['no .git (git printed nothing)', ''], ['something that is no commit', 'HEAD']])('refuses %s, naming the workspace and the fix', (_name, commit) => {
+    expect(() => checkSourceCommit(commit, '/ws')).toThrow(expect.objectContaining({ code: 'SOURCE_COMMIT_MISSING', file: '/ws', message: expect.stringContaining('git init && git add -A && git commit') }));
+  });
+});
+
+describe('checkArtifactNames', () => {
+  it('accepts distinct names', () => {
+    expect(() => checkArtifactNames([{ artifact: 'plugins/hello-1.0.0.zip' }, { artifact: 'plugins/wordcount-2.1.0.zip' }, { artifact: 'helix-studio-1.4.0-linux-x86_64.zip' }], 'release.config.ts')).not.toThrow();
+  });
+  it.each([
+    ['in case', 'plugins/hello-1.0.0.zip', 'plugins/Hello-1.0.0.zip'],
+    ['in Unicode form (NFC and NFD)', 'plugins/caf\u00e9-1.0.0.zip', 'plugins/cafe\u0301-1.0.0.zip'],
+  ])('refuses two artifacts that differ only %s, naming both', (_how, a, b) => {
+    expect(() => checkArtifactNames([{ artifact: a }, { artifact: b }], 'release.config.ts')).toThrow(
+      expect.objectContaining({ code: 'ARTIFACT_NAME_CLASH', file: 'release.config.ts', message: expect.stringContaining(`${a} and ${b} differ only in case or Unicode form`) }),
+    );
   });
 });

@@ -18,6 +18,43 @@ export function checkReleaseTag(tag: string | undefined, version: string, config
   );
 }
 
+/**
+ * The release records the commit it was built from; without one (no `.git`,
+ * or a repository with no commit yet) it would claim a clean build of
+ * nothing. `commit` is what readGitState read at HEAD ('' when none).
+ */
+export function checkSourceCommit(commit: string, workspaceRoot: string): void {
+  if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) return;
+  throw new ReleaseError(
+    'SOURCE_COMMIT_MISSING',
+    'no git commit at HEAD: a release records the commit it was built from (its provenance and BUILD_META.txt), so it is built in a git checkout; ' +
+      'commit the workspace first (git init && git add -A && git commit), or build from a clone of the repository',
+    { file: workspaceRoot },
+  );
+}
+
+/**
+ * Two artifacts whose release paths differ only in case or Unicode form
+ * (`plugins/hello-1.0.0.zip`, `plugins/Hello-1.0.0.zip`) would overwrite each
+ * other on macOS and Windows, and in any zip of the release: refused, naming
+ * both and the config.
+ */
+export function checkArtifactNames(artifacts: readonly { artifact: string }[], configFile: string): void {
+  const seen = new Map<string, string>();
+  for (const { artifact } of artifacts) {
+    const key = artifact.normalize('NFC').toLowerCase();
+    const other = seen.get(key);
+    if (other !== undefined && other !== artifact) {
+      throw new ReleaseError(
+        'ARTIFACT_NAME_CLASH',
+        `${other} and ${artifact} differ only in case or Unicode form: on macOS and Windows one would overwrite the other; rename one of the projects (its name in pyproject.toml or plugin.json)`,
+        { file: configFile },
+      );
+    }
+    seen.set(key, artifact);
+  }
+}
+
 /** An installer or plugin the workspace builds now, as the nx-plugin inferred it. */
 export interface CurrentArtifact {
   kind: 'app' | 'plugin';

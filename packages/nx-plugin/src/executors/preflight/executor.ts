@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { claimReleaseRun, currentRunOwner, listFiles, platformTag, readGitState, runStageExecutor, startTimings, type ExecutorContextLike } from '@helix-release/core';
 import { checkLayout } from '../../lib/infer';
-import { checkReleaseTag, releaseVersion, supersededFiles, type AppVersion, type CurrentArtifact } from '../../lib/preflight';
+import { checkArtifactNames, checkReleaseTag, checkSourceCommit, releaseVersion, supersededFiles, type AppVersion, type CurrentArtifact } from '../../lib/preflight';
 
 type GraphContext = ExecutorContextLike & { projectsConfigurations?: { projects: Record<string, { metadata?: Record<string, unknown> }> } };
 
@@ -36,8 +36,10 @@ export default async function preflightExecutor(_options: unknown, context: Exec
     const artifacts = artifactsOf(context as GraphContext);
     const apps: AppVersion[] = artifacts.filter((a) => a.kind === 'app');
     checkLayout(ctx.workspaceRoot, ctx.config, apps.map((a) => a.project));
+    checkArtifactNames(artifacts, ctx.config.file);
     const version = releaseVersion(ctx.config, apps);
     const git = await readGitState(ctx.workspaceRoot);
+    checkSourceCommit(git.commit, ctx.workspaceRoot);
     checkReleaseTag(git.tag, version, ctx.config.file);
     // The clock too, before any stage deletes what it replaces: a SOURCE_DATE_EPOCH no zip or
     // signature can state (or that is not a number) stops the release with the folder as it was.
