@@ -188,7 +188,7 @@ describe('the CI workflow runs the plan of release.config.ts', () => {
     [swapped[4], swapped[5]] = [swapped[5]!, swapped[4]!];
     expect(checkWorkflowParity(config, workflow.replace(affected, swapped.join(',')))).toEqual([expect.stringMatching(/the plan's order is/)]);
     expect(checkWorkflowParity(config, workflow.replace(affected, `${affected},sign`))).toEqual([expect.stringMatching(/runs target\(s\) sign/)]);
-    expect(checkWorkflowParity(config, workflow.replace('tools/release_local.sh artifacts', 'echo artifacts'))).toEqual([
+    expect(checkWorkflowParity(config, workflow.replaceAll('tools/release_local.sh', 'echo'))).toEqual([
       'job publish does not run tools/release_local.sh',
     ]);
   });
@@ -256,6 +256,69 @@ describe('the workflow shares the Nx cache on pull requests and main only (docs/
     const writeToken = workflow.replace("github.event_name == 'pull_request' && secrets.NX_CACHE_READ_TOKEN || secrets.NX_CACHE_WRITE_TOKEN", 'secrets.NX_CACHE_WRITE_TOKEN');
     expect(cachePolicyProblems(writeToken, local)).toEqual(['job affected gives pull requests a token other than the read-only one']);
     expect(cachePolicyProblems(workflow, local.replace('--exclude-task-dependencies --skip-nx-cache\n  fi', '--exclude-task-dependencies\n  fi'))).toEqual([expect.stringMatching(/^release_local\.sh: npx nx run "release:\$target" --exclude-task-dependencies may read the cache$/)]);
+  });
+});
+
+/** The steps of a job block (each from its `- ` line), as text. */
+export function stepBlocks(jobBlock: string): string[] {
+  const steps: string[] = [];
+  for (const line of jobBlock.split('\n')) {
+    if (/^ {6}- /.test(line)) steps.push(`${line}\n`);
+    else if (steps.length && (line.startsWith('        ') || line.trim() === '')) steps[steps.length - 1] += `${line}\n`;
+  }
+  return steps;
+}
+
+const SIGNING_SECRETS = /\b(GPG_PRIVATE_KEY|GPG_PASSPHRASE)\s*:/;
+
+/**
+ * Signing isolated from the build (README "Keys and secrets"): every tool a
+ * stage starts can read its parents' environment, so the signing secrets are
+ * given to one step of the publish job, which runs `release_local.sh
+ * --sign-only` (the sign stage alone) and no npm ci, Nx target or other
+ * command; no workflow- or job-level env holds them; the step before builds
+ * with `--no-sign`.
+ */
+export function signingIsolationProblems(text: string): string[] {
+  const problems: string[] = [];
+  const top = text.slice(0, text.search(/^jobs:/m));
+  if (SIGNING_SECRETS.test(top)) problems.push('the workflow-wide env holds a signing secret');
+  for (const [job, block] of jobBlocks(text)) {
+    const jobEnv = block.split(/\n {4}steps:/)[0]!;
+    if (SIGNING_SECRETS.test(jobEnv)) problems.push(`job ${job}: its job-level env holds a signing secret, so every step has it`);
+    for (const step of stepBlocks(block)) {
+      if (!SIGNING_SECRETS.test(step)) continue;
+      const runs = workflowRuns(`jobs:\n  ${job}:\n    steps:\n${step}`).get(job) ?? [];
+      const commands = runs.flatMap((r) => r.split('\n')).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+      const signs = commands.filter((c) => /^tools\/release_local\.sh --sign-only$/.test(c));
+      const other = commands.filter((c) => /\bnpm\b|\bnpx\b|\bnx\b|release_local\.sh(?! --sign-only$)|node\s/.test(c));
+      if (job !== 'publish' || signs.length !== 1) problems.push(`job ${job}: a step holds a signing secret but does not run tools/release_local.sh --sign-only (once)`);
+      for (const c of other) problems.push(`job ${job}: the step holding the signing secret also runs ${JSON.stringify(c)}`);
+    }
+  }
+  const publish = jobBlocks(text).get('publish') ?? '';
+  if (!/tools\/release_local\.sh --no-sign /.test(publish)) problems.push('job publish does not build the release with tools/release_local.sh --no-sign');
+  return problems;
+}
+
+describe('the signing key reaches one step, which runs the sign stage alone', () => {
+  it('holds for the workflow', () => {
+    expect(signingIsolationProblems(workflow)).toEqual([]);
+  });
+
+  it('reports the key at job level, the signing step running more, and the build step given the key', () => {
+    const jobLevel = workflow.replace(/(\n  publish:\n[\s\S]*?\n    env:\n)/, '$1      GPG_PRIVATE_KEY: ${{ secrets.GPG_PRIVATE_KEY }}\n');
+    expect(signingIsolationProblems(jobLevel)).toEqual(['job publish: its job-level env holds a signing secret, so every step has it']);
+    const more = workflow.replace('          tools/release_local.sh --sign-only\n', '          npm ci\n          tools/release_local.sh --sign-only\n');
+    expect(signingIsolationProblems(more)).toEqual(['job publish: the step holding the signing secret also runs "npm ci"']);
+    const buildWithKey = workflow.replace(
+      '        run: tools/release_local.sh --no-sign artifacts/*.zip\n',
+      '        env:\n          GPG_PASSPHRASE: ${{ secrets.GPG_PASSPHRASE }}\n        run: tools/release_local.sh --no-sign artifacts/*.zip\n',
+    );
+    expect(signingIsolationProblems(buildWithKey)).toEqual([
+      'job publish: a step holds a signing secret but does not run tools/release_local.sh --sign-only (once)',
+      'job publish: the step holding the signing secret also runs "tools/release_local.sh --no-sign artifacts/*.zip"',
+    ]);
   });
 });
 

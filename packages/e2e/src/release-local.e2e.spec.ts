@@ -7,11 +7,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listFiles } from '@helix-release/core';
-import { cloneWorkspace, plain, removeTemp, run, tempRoot, testEnv, type RunResult } from './workspace';
+import { cloneWorkspace, plain, ranTasks, removeTemp, repoRoot, run, tempRoot, testEnv, type RunResult } from './workspace';
 
 const DEV_FINGERPRINT = '4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4';
 const baseWs = inject('baseWorkspace');
@@ -169,5 +169,45 @@ describe('release_local.sh with artifact files', () => {
       predicate: { buildDefinition: { internalParameters: { imported?: boolean } } };
     };
     expect(provenance.predicate.buildDefinition.internalParameters.imported).toBe(true);
+  });
+
+  // The publish job's two steps: the build tools run where no signing secret is, and the step
+  // that holds the key runs the sign stage alone, which starts no tool a secret could leak to.
+  it('builds with --no-sign (refusing a key in its environment) and signs with --sign-only, which runs the sign stage alone and starts no tool', async () => {
+    const key = await readFile(join(repoRoot, 'workspace-fixtures/keys/DEVELOPMENT-ONLY-release-signing-key.asc'), 'utf8');
+    const passphrase = (await readFile(join(repoRoot, 'workspace-fixtures/keys/DEVELOPMENT-ONLY-release-signing-key.passphrase'), 'utf8')).trim();
+    const withKey = await run(join(ws, 'tools/release_local.sh'), ['--no-sign', 'tool-a.bin'], { cwd: artifacts, env: testEnv({ GPG_PASSPHRASE: passphrase }) });
+    expect(withKey.code, withKey.output).toBe(2);
+    expect(withKey.stderr).toContain('release_local.sh: --no-sign runs the build tools, which could read GPG_PASSPHRASE from this process\'s environment; unset it here and pass it to --sign-only alone');
+
+    const built = await releaseLocal(ws, ['--no-sign', 'tool-a.bin', 'notes.tar.gz'], artifacts);
+    expect(built.code, built.output).toBe(0);
+    expect(plain(built.output)).toContain('release_local.sh: not signing (--no-sign); run tools/release_local.sh --sign-only with the key');
+    expect(ranTasks(built.output)).not.toContain('release:sign');
+    expect((await readdir(release)).filter((f) => f.endsWith('.asc'))).toEqual([]);
+
+    // Every tool a stage could start, as a fake that leaves a mark: signing must start none of them.
+    const fakes = join(root!, 'fake-tools');
+    await mkdir(fakes, { recursive: true });
+    for (const tool of ['python3', 'python', 'syft', 'gpg', 'uv', 'pyinstaller', 'sha256sum']) {
+      await writeFile(join(fakes, tool), `#!/bin/sh\necho "$0 $*" >> ${join(root!, 'started.log')}\nexit 1\n`);
+      await chmod(join(fakes, tool), 0o755);
+    }
+    const signed = await run(join(ws, 'tools/release_local.sh'), ['--sign-only'], {
+      cwd: ws,
+      env: testEnv({ GPG_PRIVATE_KEY: key, GPG_PASSPHRASE: passphrase, GPG_PUBLIC_KEY_FINGERPRINT: DEV_FINGERPRINT, PATH: `${fakes}:${process.env['PATH']}` }),
+    });
+    expect(signed.code, signed.output).toBe(0);
+    expect(ranTasks(signed.output)).toEqual(['release:sign']);
+    expect(await readFile(join(root!, 'started.log'), 'utf8').catch(() => '')).toBe('');
+    expect((await readdir(release)).filter((f) => f.endsWith('.asc'))).toEqual(expect.arrayContaining(['SHA256SUMS.txt.asc', 'BUILD_META.txt.asc', 'release-provenance.intoto.json.asc', 'tool-a.bin.asc', 'release-signing-public-key.asc']));
+    // Every signature verifies; what fails is only what any release of files with no installer lacks (no conformance run).
+    const v = await run(process.execPath, [join(ws, 'packages/cli/bin/helix-release.cjs'), 'verify', release, '--fingerprint', DEV_FINGERPRINT, '--allow-development-key'], { cwd: ws });
+    expect(v.stdout).toMatch(/^PASSED signature: SHA256SUMS\.txt\.asc$/m);
+    expect(v.stdout).toMatch(/^PASSED signature: release-provenance\.intoto\.json\.asc$/m);
+    expect(v.stdout.split('\n').filter((l) => l.startsWith('FAILED')).map((l) => l.split(':').slice(0, 2).join(':'))).toEqual([
+      'FAILED SIGNATURE_MISSING: conformance-results.json.asc',
+      'FAILED CONFORMANCE_MISSING: conformance-results.json',
+    ]);
   });
 });
