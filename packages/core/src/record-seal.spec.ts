@@ -79,4 +79,10 @@ describe('record seals', () => {
     await writeFile(recordKeyPath(ws), 'not hex\n');
     await expect(recordKey(ws)).rejects.toMatchObject({ code: 'MANIFEST_INVALID', file: recordKeyPath(ws), message: expect.stringContaining('npx nx reset') });
   });
+
+  it('takes HELIX_RECORD_KEY when it is given (runs that share a cache share it), and refuses one that is not 64 hex digits', async () => {
+    const shared = 'ab'.repeat(32);
+    expect((await recordKey(ws, { HELIX_RECORD_KEY: shared })).toString('hex')).toBe(shared);
+    await expect(recordKey(ws, { HELIX_RECORD_KEY: 'short' })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('64 hex digits') });
+  });
 });

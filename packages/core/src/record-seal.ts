@@ -1,7 +1,9 @@
 /**
  * Stage records are sealed: each carries an HMAC-SHA256, under a key that
  * lives only in this workspace (`.helix/record-key`, made on first use, mode
- * 0600; never in dist/, the Nx cache or git), of everything else it holds. A
+ * 0600; never in dist/, the Nx cache or git) — or `HELIX_RECORD_KEY` (64 hex
+ * digits), which trusted runs sharing a remote cache set alike — of
+ * everything else it holds. A
  * record restored from a cache entry that this workspace did not write — an
  * entry copied from elsewhere, or a zip and its record replaced together — no
  * longer matches its seal, and the stage that reads it refuses it before any
@@ -23,8 +25,13 @@ export function recordKeyPath(workspaceRoot: string): string {
 
 const keys = new Map<string, Buffer>();
 
-/** The workspace's record key: 32 random bytes, made once (two processes racing make one). */
-export async function recordKey(workspaceRoot: string): Promise<Buffer> {
+/** The workspace's record key: HELIX_RECORD_KEY, else 32 random bytes made once (two processes racing make one). */
+export async function recordKey(workspaceRoot: string, env: NodeJS.ProcessEnv = process.env): Promise<Buffer> {
+  const given = env['HELIX_RECORD_KEY'];
+  if (given !== undefined && given !== '') {
+    if (!/^[0-9a-fA-F]{64}$/.test(given)) throw new ReleaseError('CONFIG_INVALID', 'HELIX_RECORD_KEY must be 64 hex digits (32 bytes), e.g. from `openssl rand -hex 32`');
+    return Buffer.from(given, 'hex');
+  }
   const file = recordKeyPath(workspaceRoot);
   const cached = keys.get(file);
   if (cached) return cached;

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { ReleaseError } from './errors';
 
 /** Environment variables that hold release secrets; no child process ever sees them. */
-export const SECRET_ENV_VARS = ['GPG_PRIVATE_KEY', 'GPG_PASSPHRASE', 'HELIX_PLUGIN_SIGNING_KEY'] as const;
+export const SECRET_ENV_VARS = ['GPG_PRIVATE_KEY', 'GPG_PASSPHRASE', 'HELIX_PLUGIN_SIGNING_KEY', 'HELIX_RECORD_KEY'] as const;
 
 /** What to run. */
 export interface ToolInvocation {
