@@ -33,7 +33,7 @@ describe('evictCachedCopies', () => {
   it("also forgets the entry in Nx's cache database, which would otherwise be a hit that restores nothing", async () => {
     await mkdir(join(ws, '.nx/workspace-data'), { recursive: true });
     makeDb(['111', '222', '333']);
-    expect(await evictCachedCopies(ws, join(ws, 'dist/release/app.zip'))).toEqual([join(ws, '.nx/cache/111')]);
+    expect((await evictCachedCopies(ws, join(ws, 'dist/release/app.zip'))).entries).toEqual([join(ws, '.nx/cache/111')]);
     expect(rows()).toBe('222,333');
   });
 
@@ -44,7 +44,7 @@ describe('evictCachedCopies', () => {
 
   it('removes the entries holding exactly these bytes at this path, and no other', async () => {
     const evicted = await evictCachedCopies(ws, join(ws, 'dist/release/app.zip'));
-    expect(evicted).toEqual([join(ws, '.nx/cache/111')]);
+    expect(evicted.entries).toEqual([join(ws, '.nx/cache/111')]);
     expect(existsSync(join(ws, '.nx/cache/111'))).toBe(false);
     expect(existsSync(join(ws, '.nx/cache/222/dist/release/app.zip'))).toBe(true);
     expect(existsSync(join(ws, '.nx/cache/333/dist/release/other.zip'))).toBe(true);
@@ -54,15 +54,15 @@ describe('evictCachedCopies', () => {
   it('finds the workspace from the file, and follows NX_CACHE_DIRECTORY', async () => {
     await put('elsewhere/444/dist/release/app.zip', 'truncated');
     expect(nxCacheDir(ws, { NX_CACHE_DIRECTORY: 'elsewhere' })).toBe(join(ws, 'elsewhere'));
-    expect(await evictCachedCopiesOf(join(ws, 'dist/release/app.zip'), { NX_CACHE_DIRECTORY: 'elsewhere' })).toEqual([join(ws, 'elsewhere/444')]);
+    expect((await evictCachedCopiesOf(join(ws, 'dist/release/app.zip'), { NX_CACHE_DIRECTORY: 'elsewhere' })).entries).toEqual([join(ws, 'elsewhere/444')]);
     expect(existsSync(join(ws, '.nx/cache/111'))).toBe(true);
   });
 
   it('removes nothing for a file that is gone, outside the workspace, or in no entry', async () => {
-    expect(await evictCachedCopies(ws, join(ws, 'dist/release/missing.zip'))).toEqual([]);
-    expect(await evictCachedCopies(ws, join(tmpdir(), 'not-in-the-workspace'))).toEqual([]);
+    expect((await evictCachedCopies(ws, join(ws, 'dist/release/missing.zip'))).entries).toEqual([]);
+    expect((await evictCachedCopies(ws, join(tmpdir(), 'not-in-the-workspace'))).entries).toEqual([]);
     await put('dist/release/fresh.zip', 'built here');
-    expect(await evictCachedCopies(ws, join(ws, 'dist/release/fresh.zip'))).toEqual([]);
-    expect(evictionNote([])).toBe('');
+    expect((await evictCachedCopies(ws, join(ws, 'dist/release/fresh.zip'))).entries).toEqual([]);
+    expect(evictionNote({ entries: [], forgotten: true })).toBe('');
   });
 });

@@ -51,16 +51,24 @@ function forgetRows(workspaceRoot: string, hashes: readonly string[], env: NodeJ
   });
 }
 
+/** What an eviction removed: the entry folders, and whether Nx's rows of them went too. */
+export interface Eviction {
+  entries: string[];
+  /** False when the rows stayed (Nx would take them for hits that restore nothing). */
+  forgotten: boolean;
+}
+
 /**
  * Removes the cache entries that hold `file` (a path in the workspace) with
- * exactly its current bytes; returns the entry folders removed (none when the
- * file is gone, outside the workspace, or from no entry).
+ * exactly its current bytes (none when the file is gone, outside the
+ * workspace, or from no entry).
  */
-export async function evictCachedCopies(workspaceRoot: string, file: string, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+export async function evictCachedCopies(workspaceRoot: string, file: string, env: NodeJS.ProcessEnv = process.env): Promise<Eviction> {
+  const none: Eviction = { entries: [], forgotten: true };
   const rel = relative(workspaceRoot, file);
-  if (!rel || rel.startsWith('..') || isAbsolute(rel)) return [];
+  if (!rel || rel.startsWith('..') || isAbsolute(rel)) return none;
   const bad = await readFile(file).then(digest, () => undefined);
-  if (bad === undefined) return [];
+  if (bad === undefined) return none;
   const cache = nxCacheDir(workspaceRoot, env);
   const evicted: string[] = [];
   for (const entry of await readdir(cache, { withFileTypes: true }).catch(() => [])) {
@@ -71,26 +79,23 @@ export async function evictCachedCopies(workspaceRoot: string, file: string, env
     await rm(join(cache, entry.name), { recursive: true, force: true });
     evicted.push(join(cache, entry.name));
   }
-  if (evicted.length && !(await forgetRows(workspaceRoot, evicted.map((e) => e.split(sep).pop()!), env))) unforgotten.add(evicted.join('\0'));
-  return evicted;
+  const forgotten = evicted.length === 0 || (await forgetRows(workspaceRoot, evicted.map((e) => e.split(sep).pop()!), env));
+  return { entries: evicted, forgotten };
 }
 
 /** {@link evictCachedCopies} for a file of the workspace that holds it (the nearest folder up with nx.json). */
-export async function evictCachedCopiesOf(file: string, env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
+export async function evictCachedCopiesOf(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Eviction> {
   for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
     if (await access(join(dir, 'nx.json')).then(() => true, () => false)) return evictCachedCopies(dir, file, env);
   }
-  return [];
+  return { entries: [], forgotten: true };
 }
 
-/** Evictions whose database rows could not be removed (Nx would take them for hits that restore nothing). */
-const unforgotten = new Set<string>();
-
 /** The sentence an error adds after evicting: what was removed, and that the next run rebuilds (or, if Nx's rows stayed, to reset). */
-export function evictionNote(evicted: readonly string[]): string {
+export function evictionNote({ entries: evicted, forgotten }: Eviction): string {
   if (!evicted.length) return '';
   const names = evicted.map((e) => e.split(sep).pop()).join(', ');
   const entries = `Nx cache ${evicted.length === 1 ? 'entry' : 'entries'}`;
-  if (unforgotten.has(evicted.join('\0'))) return ` (removed the ${entries} it was restored from, ${names}, but not Nx's record of it: run \`npx nx reset\` first)`;
+  if (!forgotten) return ` (removed the ${entries} it was restored from, ${names}, but not Nx's record of it: run \`npx nx reset\` first)`;
   return ` (removed the ${entries} it was restored from, ${names}: the next run rebuilds it)`;
 }

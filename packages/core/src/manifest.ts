@@ -237,7 +237,7 @@ export async function readStageRecord<S extends string>(workspaceRoot: string, p
       'MANIFEST_INVALID',
       `this record of ${project}:${stage} was not written by a stage run of this workspace (its seal does not match .helix/record-key): ` +
         `it was restored from an Nx cache entry made elsewhere, or it or its cache entry was altered, so nothing it lists is released${evictionNote(evicted)}; ` +
-        (evicted.length ? 'run the release again' : 'run `npx nx reset` and then the release again') +
+        (evicted.entries.length ? 'run the release again' : 'run `npx nx reset` and then the release again') +
         ' (tag builds run with --skip-nx-cache and never restore)',
       { file: path },
     );

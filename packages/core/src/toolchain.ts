@@ -131,7 +131,11 @@ export interface SyftIdentity {
  * a program that merely answers the pinned version is not syft.
  */
 export function syftBuildProblem(binary: Buffer, pins: ToolchainPins): string | undefined {
-  const info = goBuildInfo(binary);
+  return syftInfoProblem(goBuildInfo(binary), pins);
+}
+
+/** {@link syftBuildProblem} on build information already read. */
+function syftInfoProblem(info: ReturnType<typeof goBuildInfo>, pins: ToolchainPins): string | undefined {
   const module = pins.syft.module.replace(/\/cmd\/syft$/, '');
   if (!info) return 'it holds no Go build information, so it is no build of syft';
   if (info.path !== pins.syft.module || info.module !== module) return `it was built from ${info.path} (${info.module}), not ${pins.syft.module}`;
@@ -165,12 +169,13 @@ export async function resolveSyft(workspaceRoot: string, env: NodeJS.ProcessEnv 
       seen.push(`${candidate} answers ${version} but its file cannot be read to check it`);
       continue;
     }
-    const problem = syftBuildProblem(binary, pins);
+    const info = goBuildInfo(binary);
+    const problem = syftInfoProblem(info, pins);
     if (problem) {
       seen.push(`${candidate} answers ${version} but ${problem}`);
       continue;
     }
-    const sum = goBuildInfo(binary)?.sum;
+    const sum = info?.sum;
     return { command: candidate, version, sha256: createHash('sha256').update(binary).digest('hex'), ...(sum ? { moduleSum: sum } : {}) };
   }
   throw new ReleaseError(
