@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listFiles } from '@helix-release/core';
@@ -209,5 +209,125 @@ describe('release_local.sh with artifact files', () => {
       'FAILED SIGNATURE_MISSING: conformance-results.json.asc',
       'FAILED CONFORMANCE_MISSING: conformance-results.json',
     ]);
+  });
+});
+
+/**
+ * The spy: a tool a stage starts (here `git`, which the preflight, the
+ * provenance and Nx's hash inputs run), reading through /proc the environment
+ * of every process of the run it is part of — the descendants of the
+ * outermost ancestor holding the canary the test gave the run — as any child
+ * of the same user can. Appends one JSON line: the processes it read, its
+ * ancestors holding the canary (proof that it can read its parents), and the
+ * processes holding a signing secret.
+ */
+const SPY = String.raw`
+const fs = require('node:fs');
+const read = (f) => { try { return fs.readFileSync(f, 'latin1'); } catch { return undefined; } };
+const names = (pid) => (read('/proc/' + pid + '/environ') ?? '').split('\0').map((v) => v.split('=')[0]);
+const pids = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+const parent = new Map(pids.map((p) => [p, Number(/^PPid:\s+(\d+)/m.exec(read('/proc/' + p + '/status') ?? '')?.[1] ?? 0)]));
+const ancestors = [];
+for (let p = parent.get(process.pid); p && p > 1; p = parent.get(p)) ancestors.push(p);
+const withCanary = ancestors.filter((p) => names(p).includes('HELIX_E2E_CANARY'));
+const root = withCanary.at(-1);
+const inRun = (q) => { for (let x = q; x && x > 1; x = parent.get(x)) if (x === root) return true; return false; };
+const SECRETS = ['GPG_PRIVATE_KEY', 'GPG_PASSPHRASE', 'HELIX_PLUGIN_SIGNING_KEY'];
+let scanned = 0; const secrets = [];
+for (const q of root ? pids.filter(inRun) : []) {
+  if (read('/proc/' + q + '/environ') === undefined) continue;
+  scanned++;
+  for (const n of names(q)) if (SECRETS.includes(n)) secrets.push(q + ':' + n);
+}
+fs.appendFileSync(process.env.HELIX_E2E_SPY_LOG, JSON.stringify({ argv: process.argv.slice(2).join(' '), scanned, canaryInAncestors: withCanary.length, secrets }) + '\n');
+`;
+
+interface SpyLine {
+  argv: string;
+  scanned: number;
+  canaryInAncestors: number;
+  secrets: string[];
+}
+
+describe('the secrets, given to the steps of the tag workflow that hold them', () => {
+  // The build job's steps and the publish job's, in order, on one machine: a
+  // tool started by any stage finds no secret in any process of its run; the
+  // steps that hold a secret (plugin-zip with the plugin key, --sign-only with
+  // the release key) start no build tool.
+  it('are out of reach of every tool a stage starts: a spy reading /proc finds its parents\' canary and no secret', async () => {
+    const ws3 = await cloneWorkspace(baseWs, join(root!, 'ws3'));
+    const release3 = join(ws3, 'dist/release');
+    const key = await readFile(join(repoRoot, 'workspace-fixtures/keys/DEVELOPMENT-ONLY-release-signing-key.asc'), 'utf8');
+    const passphrase = (await readFile(join(repoRoot, 'workspace-fixtures/keys/DEVELOPMENT-ONLY-release-signing-key.passphrase'), 'utf8')).trim();
+    const pluginKey = await readFile(join(repoRoot, 'workspace-fixtures/keys/DEVELOPMENT-ONLY-plugin-signing-key.pem'), 'utf8');
+    const fakes = join(root!, 'fake-tools-3');
+    const started = join(root!, 'started-3.log');
+    await mkdir(fakes, { recursive: true });
+    for (const tool of ['python3', 'python', 'syft', 'gpg', 'uv', 'pyinstaller', 'sha256sum', 'openssl']) {
+      await writeFile(join(fakes, tool), `#!/bin/sh\necho "$0 $*" >> ${started}\nexit 1\n`);
+      await chmod(join(fakes, tool), 0o755);
+    }
+    // git, as the spy and then the real git.
+    const spyTools = join(root!, 'spy-tools');
+    const spy = join(root!, 'spy.cjs');
+    const spyLog = join(root!, 'spy.log');
+    await mkdir(spyTools, { recursive: true });
+    await writeFile(spy, SPY);
+    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    await writeFile(join(spyTools, 'git'), `#!/bin/sh\n"${process.execPath}" "${spy}" "$@" || exit 99\nexec "${realGit}" "$@"\n`);
+    await chmod(join(spyTools, 'git'), 0o755);
+    const spied = { HELIX_E2E_CANARY: 'visible-to-children', HELIX_E2E_SPY_LOG: spyLog, PATH: `${spyTools}:${process.env['PATH']}` };
+    const spyLines = async (): Promise<SpyLine[]> => {
+      const lines = (await readFile(spyLog, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as SpyLine);
+      await rm(spyLog, { force: true });
+      return lines;
+    };
+    const expectNoSecret = (lines: SpyLine[], what: string) => {
+      // The spy ran, inside the run, and read its parents' environment (the canary in npx, Nx, ...)...
+      expect(lines.length, what).toBeGreaterThan(0);
+      expect(Math.max(...lines.map((l) => l.canaryInAncestors)), what).toBeGreaterThanOrEqual(2);
+      for (const l of lines) expect(l.scanned, what).toBeGreaterThanOrEqual(l.canaryInAncestors);
+      // ...and found no secret in any process of it.
+      expect(lines.flatMap((l) => l.secrets), what).toEqual([]);
+    };
+
+    // build job: the installer with no secret; then plugin-zip alone with the plugin key, starting no build tool.
+    const built = await run('npx', ['nx', 'run-many', '-t', 'lock,package'], { cwd: ws3, env: testEnv(spied) });
+    expect(built.code, built.output).toBe(0);
+    expectNoSecret(await spyLines(), 'lock,package');
+    // The earlier layout, one build step holding the plugin key: the spy reads it from its parents.
+    const leaky = await run('npx', ['nx', 'run-many', '-t', 'lock,package,plugin-zip'], { cwd: ws3, env: testEnv({ ...spied, HELIX_PLUGIN_SIGNING_KEY: pluginKey }) });
+    expect(leaky.code, leaky.output).toBe(0);
+    expect((await spyLines()).flatMap((l) => l.secrets)).toContainEqual(expect.stringMatching(/^\d+:HELIX_PLUGIN_SIGNING_KEY$/));
+    const plugins = await run('npx', ['nx', 'run-many', '-t', 'plugin-zip', '--exclude-task-dependencies', '--skip-nx-cache'], {
+      cwd: ws3,
+      env: testEnv({ HELIX_PLUGIN_SIGNING_KEY: pluginKey, PATH: `${fakes}:${process.env['PATH']}` }),
+    });
+    expect(plugins.code, plugins.output).toBe(0);
+    expect(ranTasks(plugins.output).sort()).toEqual(['plugin-hello:plugin-zip', 'plugin-wordcount:plugin-zip']);
+    expect(await readFile(started, 'utf8').catch(() => '')).toBe('');
+
+    // publish job: the release of those artifacts with no secret, then the sign stage alone with the key.
+    const files = ['helix-studio-1.4.0-linux-x86_64.zip', 'plugins/hello-1.0.0.zip', 'plugins/wordcount-2.1.0.zip'];
+    const noSign = await run(join(ws3, 'tools/release_local.sh'), ['--no-sign', ...files.map((f) => `dist/release/${f}`)], { cwd: ws3, env: testEnv(spied) });
+    expect(noSign.code, noSign.output).toBe(0);
+    const publishLines = await spyLines();
+    expectNoSecret(publishLines, 'release_local.sh --no-sign');
+    // Started by the stages themselves too, not only by Nx (the provenance reads the commit).
+    expect(Math.max(...publishLines.map((l) => l.canaryInAncestors))).toBeGreaterThanOrEqual(4);
+
+    const signed = await run(join(ws3, 'tools/release_local.sh'), ['--sign-only'], {
+      cwd: ws3,
+      env: testEnv({ GPG_PRIVATE_KEY: key, GPG_PASSPHRASE: passphrase, GPG_PUBLIC_KEY_FINGERPRINT: DEV_FINGERPRINT, PATH: `${fakes}:${process.env['PATH']}` }),
+    });
+    expect(signed.code, signed.output).toBe(0);
+    expect(await readFile(started, 'utf8').catch(() => '')).toBe('');
+    const v = await run(
+      process.execPath,
+      [join(ws3, 'packages/cli/bin/helix-release.cjs'), 'verify', release3, '--fingerprint', DEV_FINGERPRINT, '--allow-development-key', '--trust-store', join(ws3, 'workspace-fixtures/trust-store/trust-store.json')],
+      { cwd: ws3 },
+    );
+    expect(v.code, v.output).toBe(0);
+    expect(v.stdout).toMatch(/^PASSED plugin: plugins\/hello-1\.0\.0\.zip/m);
   });
 });
