@@ -154,6 +154,28 @@ describe('a release config that finds no app', () => {
   });
 });
 
+describe('an app source that does not compile', () => {
+  // PyInstaller only warns about such a module and leaves it out: the built
+  // app then failed its smoke test with a ModuleNotFoundError.
+  it('fails the package stage before any build, naming the file, line and column; no installer is left', async () => {
+    const cli = 'workspace-fixtures/greeter/src/helix_greeter/cli.py';
+    const line = (await readFile(join(ws, cli), 'utf8')).split('\n').length;
+    await edit(cli, (t) => `${t.replace(/\n$/, '')}\ndef broken(:\n`);
+    try {
+      const r = await nx(ws, ['run', 'helix-greeter:package']);
+      expect(r.code, r.output).not.toBe(0);
+      expect(plain(r.output)).toMatch(new RegExp(`\\[helix-greeter:package\\] error: APP_SOURCE_INVALID: ${cli.replace(/[.]/g, '\\.')}:${line}:\\d+: .+; the app's source does not compile`));
+      expect(plain(r.output)).not.toContain('PyInstaller 6');
+      expect(plain(r.output)).not.toContain('ModuleNotFoundError');
+      expect(existsSync(join(ws, 'dist/release', GREETER))).toBe(false);
+      expect(existsSync(join(ws, 'dist/manifest/helix-greeter/package.json'))).toBe(false);
+    } finally {
+      git(ws, 'checkout', '--', cli);
+    }
+    expect(git(ws, 'status', '--porcelain')).toBe('');
+  });
+});
+
 describe('a version bump', () => {
   it('needs no clean-up: the preflight removes the earlier installer and its SBOM, saying so; a stray is still refused', async () => {
     const greeter = 'workspace-fixtures/greeter';

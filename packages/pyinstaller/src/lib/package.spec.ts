@@ -2,7 +2,7 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkSmokeOutput, findBundle } from './package';
+import { appSources, checkAppSources, checkSmokeOutput, findBundle } from './package';
 
 const SPEC = '/ws/apps/studio/studio.spec';
 const PYPROJECT = '/ws/apps/studio/pyproject.toml';
@@ -69,5 +69,57 @@ describe('checkSmokeOutput', () => {
 
   it.each([['helix-studio 1.4.0'], ['helix-studio 1.4.0\n'], ['  helix-studio 1.4.0\r\n']])('accepts %j', (stdout) => {
     expect(() => checkSmokeOutput(stdout, META, 'helix-studio', PYPROJECT)).not.toThrow();
+  });
+});
+
+describe('the app sources check (real python3)', () => {
+  let app: string;
+  beforeEach(async () => {
+    app = await mkdtemp(join(tmpdir(), 'helix-pyi-app-'));
+    for (const [rel, text] of Object.entries({
+      'src/helix_app/__init__.py': '__version__ = "1.0"\n',
+      'src/helix_app/cli.py': 'def main():\n    return 0\n',
+      'packaging/entry.py': 'from helix_app.cli import main\n',
+      'tests/test_broken.py': 'def oops(:\n',
+      '.venv/pyvenv.cfg': 'home = /usr\n',
+      '.venv/lib/x.py': 'def oops(:\n',
+      'venv2/pyvenv.cfg': 'home = /usr\n',
+      'venv2/lib/y.py': 'def oops(:\n',
+      'src/helix_app/__pycache__/z.py': 'def oops(:\n',
+      'README.md': 'not python\n',
+    })) {
+      await mkdir(join(app, rel, '..'), { recursive: true });
+      await writeFile(join(app, rel), text);
+    }
+  });
+  afterEach(async () => {
+    await rm(app, { recursive: true, force: true });
+  });
+
+  it('lists the sources PyInstaller bundles, not tests, environments or caches', async () => {
+    expect((await appSources(app)).map((f) => f.slice(app.length + 1))).toEqual(['packaging/entry.py', 'src/helix_app/__init__.py', 'src/helix_app/cli.py']);
+  });
+
+  it('passes sources that compile and writes no compiled file', async () => {
+    await checkAppSources('python3', app, await appSources(app), {});
+    const { readdir } = await import('node:fs/promises');
+    const all = (await readdir(app, { recursive: true })).map(String);
+    expect(all.filter((f) => f.endsWith('.pyc'))).toEqual([]);
+  });
+
+  it('names the file, line and column of a syntax error (APP_SOURCE_INVALID)', async () => {
+    await writeFile(join(app, 'src/helix_app/cli.py'), 'import os\ndef main(:\n    return 0\n');
+    const err = await checkAppSources('python3', app, await appSources(app), {}).catch((e: unknown) => e as Error & { code?: string; file?: string });
+    expect(err).toBeInstanceOf(Error);
+    expect(err!.code).toBe('APP_SOURCE_INVALID');
+    expect(err!.file).toMatch(/^src\/helix_app\/cli\.py:2:\d+$/);
+    expect(err!.message).toMatch(/^.+; the app's source does not compile/);
+  });
+
+  it('names a source file with a NUL byte', async () => {
+    await writeFile(join(app, 'src/helix_app/__init__.py'), 'x = 1\0\n');
+    const err = await checkAppSources('python3', app, await appSources(app), {}).catch((e: unknown) => e as Error & { code?: string; file?: string });
+    expect(err!.code).toBe('APP_SOURCE_INVALID');
+    expect(err!.file).toMatch(/^src\/helix_app\/__init__\.py/);
   });
 });

@@ -13,7 +13,7 @@
  *   zip).
  */
 import { readdir, rm, stat, utimes } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import {
   collectFolderEntries,
   describeReleaseFile,
@@ -103,6 +103,58 @@ export function checkSmokeOutput(stdout: string, meta: Pick<AppMetadata, 'name' 
   }
 }
 
+/** Folders of an app that hold no source PyInstaller bundles (tests, builds, environments, caches). */
+const NOT_SOURCE = new Set(['__pycache__', 'node_modules', 'build', 'dist', 'tests', 'test']);
+
+/** The app's Python sources: every `*.py` below `root` but in hidden folders, {@link NOT_SOURCE} and virtual environments. */
+export async function appSources(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    if (entries.some((e) => e.name === 'pyvenv.cfg')) return;
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (e.isDirectory() && !e.name.startsWith('.') && !NOT_SOURCE.has(e.name)) await walk(join(dir, e.name));
+      else if (e.isFile() && e.name.endsWith('.py')) out.push(join(dir, e.name));
+    }
+  };
+  await walk(root);
+  return out;
+}
+
+/**
+ * Compiles each file with `python` (in memory: no __pycache__ is written) and
+ * stops at the first that does not compile, naming it with line and column.
+ * PyInstaller itself only warns about such a module and leaves it out, so
+ * the built app failed its smoke test with a ModuleNotFoundError.
+ */
+const COMPILE_CHECK = [
+  'import json, sys',
+  'for path in sys.argv[1:]:',
+  '    try:',
+  "        with open(path, 'rb') as f:",
+  "            compile(f.read(), path, 'exec', dont_inherit=True)",
+  '    except (SyntaxError, ValueError) as e:',
+  "        print(json.dumps({'file': path, 'line': getattr(e, 'lineno', None), 'column': getattr(e, 'offset', None), 'message': getattr(e, 'msg', None) or str(e)}))",
+  '        sys.exit(3)',
+].join('\n');
+
+/** APP_SOURCE_INVALID naming the first of `files` that `python` cannot compile. */
+export async function checkAppSources(python: string, workspaceRoot: string, files: readonly string[], env: Record<string, string>): Promise<void> {
+  if (!files.length) return;
+  const r = await runTool({ command: python, args: ['-c', COMPILE_CHECK, ...files], env, okExitCodes: [0, 3] });
+  if (r.exitCode === 0) return;
+  let bad: { file: string; line: number | null; column: number | null; message: string } | undefined;
+  try {
+    bad = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as typeof bad;
+  } catch {
+    bad = undefined;
+  }
+  if (!bad) throw new PackageError('APP_SOURCE_INVALID', `${python} could not check the app's sources (exit ${r.exitCode}): ${r.stderr.trim().slice(-500)}`, { file: files[0] });
+  // `file` is `path:line:column` (relative to the workspace), as editors take it.
+  const where = [relative(workspaceRoot, bad.file), bad.line, bad.column].filter((x) => x !== null && x !== undefined).join(':');
+  throw new PackageError('APP_SOURCE_INVALID', `${bad.message}; the app's source does not compile (PyInstaller would leave the module out and the built app fail to import it): fix it and run the release again`, { file: where });
+}
+
 /** Runs the stage. */
 export async function packageStage(ctx: StageContext, options: PackageOptions): Promise<PackageResult> {
   const meta = readAppMetadata(ctx.workspaceRoot, relativeInside(ctx.workspaceRoot, ctx.projectRoot, 'app folder'));
@@ -129,6 +181,8 @@ export async function packageStage(ctx: StageContext, options: PackageOptions): 
     args: ['venv', '--relocatable', '--no-project', '--python', ctx.config.python, '--python-preference', 'only-system', venv],
     env,
   });
+  // Before anything is fetched or built: a module that does not compile would be left out of the bundle.
+  await checkAppSources(python, ctx.workspaceRoot, await appSources(ctx.projectRoot), env);
   // The exact wheels are fetched first (pip checks every hash), then
   // installed offline from that folder: the record names the one file per
   // package that went into the bundle, with its sha256, for provenance.
