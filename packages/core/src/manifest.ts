@@ -81,6 +81,18 @@ export interface PackageRecordData {
   executable: string;
   /** Number of files in the zip. */
   entries: number;
+  /** What a rebuilder must match: the build host's interpreter, PyInstaller bootloader and OS (absent in older records). */
+  host?: BuildHost;
+}
+
+/** The build host's toolchain as the package stage found it (docs/provenance-build-type.md). */
+export interface BuildHost {
+  /** The base interpreter the venv was made from (the venv's python is a link to it). */
+  python: { version: string; sha256: string; libpython?: { name: string; sha256: string } };
+  /** The bootloader PyInstaller copied into the bundle, and the platform folder it came from. */
+  bootloader: { platform: string; sha256: string };
+  /** `/etc/os-release` ID and VERSION_ID (`unknown` where there is none). */
+  os: { id: string; version: string };
 }
 
 /** What `<plugin>/plugin-zip` records. */

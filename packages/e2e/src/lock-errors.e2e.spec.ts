@@ -10,7 +10,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listFiles, platformTag } from '@helix-release/core';
-import { cachedTasks, cloneWorkspace, git, nx, plain, ranTasks, removeTemp, run, tempRoot } from './workspace';
+import { cachedTasks, cloneWorkspace, git, nx, plain, ranTasks, removeTemp, run, tempRoot, testEnv } from './workspace';
 
 const REQUIREMENTS = 'workspace-fixtures/studio/requirements.txt';
 const PYPROJECT = 'workspace-fixtures/studio/pyproject.toml';
@@ -171,6 +171,34 @@ describe('an app source that does not compile', () => {
       expect(existsSync(join(ws, 'dist/manifest/helix-greeter/package.json'))).toBe(false);
     } finally {
       git(ws, 'checkout', '--', cli);
+    }
+    expect(git(ws, 'status', '--porcelain')).toBe('');
+  });
+});
+
+describe('a build environment that would leak into the installer', () => {
+  const zip = join('dist/release', GREETER);
+  it('builds without LD_PRELOAD, saying so: the installer is byte-identical to the base build\'s', async () => {
+    // A library the loader would map into every tool, PyInstaller's dependency scan included.
+    const preload = '/usr/lib/x86_64-linux-gnu/libgpg-error.so.0';
+    expect(existsSync(preload), preload).toBe(true);
+    const r = await run('npx', ['nx', 'run', 'helix-greeter:package', '--skip-nx-cache'], { cwd: ws, env: testEnv({ LD_PRELOAD: preload }) });
+    expect(r.code, r.output).toBe(0);
+    expect(plain(r.output)).toContain('building without LD_PRELOAD: what they load would be bundled into the installer');
+    expect((await readFile(join(ws, zip))).equals(await readFile(join(baseWs, zip)))).toBe(true);
+  });
+
+  it('fails the package stage with PACKAGE_FOREIGN_FILE, naming the spec and the file, when the spec takes a file from elsewhere; no installer is left', async () => {
+    const spec = 'workspace-fixtures/greeter/helix-greeter.spec';
+    await edit(spec, (t) => t.replace(/^datas = \[\]$/m, 'datas = [("/etc/os-release", "leaked")]'));
+    try {
+      const r = await nx(ws, ['run', 'helix-greeter:package', '--skip-nx-cache']);
+      expect(r.code, r.output).not.toBe(0);
+      expect(plain(r.output)).toMatch(/\[helix-greeter:package\] error: PACKAGE_FOREIGN_FILE: \S*workspace-fixtures\/greeter\/helix-greeter\.spec: the bundle would ship a file from outside the build environment, the workspace, .*leaked\/os-release \(from \/(usr\/lib|etc)\/os-release\)/);
+      expect(existsSync(join(ws, zip))).toBe(false);
+      expect(existsSync(join(ws, 'dist/manifest/helix-greeter/package.json'))).toBe(false);
+    } finally {
+      git(ws, 'checkout', '--', spec);
     }
     expect(git(ws, 'status', '--porcelain')).toBe('');
   });

@@ -27,6 +27,7 @@ import {
   stableJson,
   writeFileAtomic,
   writeStageRecord,
+  type BuildHost,
   type GitState,
   type ReleaseArtifact,
   type ReleaseRecords,
@@ -50,6 +51,13 @@ export function sourceUri(git: GitState, env: NodeJS.ProcessEnv): string | undef
 function lockReports(records: ReleaseRecords) {
   const apps = [...new Set(records.artifacts.filter((a) => a.kind === 'installer' && a.name).map((a) => a.name!))].sort();
   return apps.map((app) => recordData(records.get('lock', app)));
+}
+
+/** The build hosts the package records name, once each (older records name none). */
+function distinctHosts(records: ReleaseRecords): BuildHost[] {
+  const seen = new Map<string, BuildHost>();
+  for (const r of records.of('package')) if (r.data?.host) seen.set(stableJson(r.data.host), r.data.host);
+  return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, h]) => h);
 }
 
 /** Builds the statement (without writing it). */
@@ -87,9 +95,28 @@ export async function buildStatement(ctx: StageContext, records: ReleaseRecords,
   const pins = readPins(ctx.workspaceRoot);
   const tools = await releaseToolVersions(ctx.workspaceRoot, ctx.config.python, records);
   const pinned = tools.fromPins ? { builtElsewhere: true } : {};
+  // What a rebuilder must match (docs/provenance-build-type.md): the base
+  // interpreter and libpython the installers bundle, the bootloader, the OS.
+  const hosts = distinctHosts(records);
+  const pythonOf = (v: string): { digest?: { sha256: string }; libpython?: string } => {
+    const same = hosts.filter((h) => h.python.version === v);
+    const one = same.length === 1 ? same[0]! : undefined;
+    if (!one) return {};
+    return { digest: { sha256: one.python.sha256 }, ...(one.python.libpython ? { libpython: `${one.python.libpython.name} sha256:${one.python.libpython.sha256}` } : {}) };
+  };
   deps.push(
-    ...tools.python.map((v) => ({ uri: `pkg:generic/python@${v}`, annotations: { kind: 'toolchain', ...pinned } })),
-    ...tools.pyinstaller.map((v) => ({ uri: `pkg:pypi/pyinstaller@${v}`, annotations: { kind: 'toolchain', ...pinned } })),
+    ...tools.python.map((v) => {
+      const { digest, ...lib } = pythonOf(v);
+      return { uri: `pkg:generic/python@${v}`, ...(digest ? { digest } : {}), annotations: { kind: 'toolchain', ...lib, ...pinned } };
+    }),
+    ...tools.pyinstaller.map((v) => {
+      const boot = [...new Set(hosts.map((h) => `${h.bootloader.platform} sha256:${h.bootloader.sha256}`))];
+      return { uri: `pkg:pypi/pyinstaller@${v}`, annotations: { kind: 'toolchain', ...(tools.pyinstaller.length === 1 && boot.length === 1 ? { bootloader: boot[0]! } : {}), ...pinned } };
+    }),
+    ...[...new Map(hosts.map((h) => [`${h.os.id}@${h.os.version}`, h.os])).values()].map((os) => ({
+      uri: `pkg:generic/${encodeURIComponent(os.id)}@${encodeURIComponent(os.version)}`,
+      annotations: { kind: 'build-host-os' },
+    })),
     { uri: `pkg:pypi/uv@${tools.uv}`, annotations: { kind: 'toolchain' } },
     {
       uri: `pkg:golang/${pins.syft.module.replace(/\/cmd\/syft$/, '')}@v${tools.syft}`,

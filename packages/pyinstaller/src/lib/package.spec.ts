@@ -2,7 +2,7 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appSources, checkAppSources, checkSmokeOutput, findBundle } from './package';
+import { LOADER_VARIABLES, appSources, checkAppSources, checkSmokeOutput, clearedLoaderVariables, findBundle, foreignEntries, parseOsRelease } from './package';
 
 const SPEC = '/ws/apps/studio/studio.spec';
 const PYPROJECT = '/ws/apps/studio/pyproject.toml';
@@ -121,5 +121,34 @@ describe('the app sources check (real python3)', () => {
     const err = await checkAppSources('python3', app, await appSources(app), {}).catch((e: unknown) => e as Error & { code?: string; file?: string });
     expect(err!.code).toBe('APP_SOURCE_INVALID');
     expect(err!.file).toMatch(/^src\/helix_app\/__init__\.py/);
+  });
+});
+
+describe('what a build may bundle', () => {
+  it('reads ID and VERSION_ID of /etc/os-release, quoted or not', () => {
+    expect(parseOsRelease('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n')).toEqual({ id: 'debian', version: '12' });
+    expect(parseOsRelease('ID=alpine\nVERSION_ID=3.20.3\n')).toEqual({ id: 'alpine', version: '3.20.3' });
+    expect(parseOsRelease('')).toEqual({ id: 'unknown', version: 'unknown' });
+  });
+
+  it('clears the loader variables that are set, and unsets all of them', () => {
+    const { cleared, unset } = clearedLoaderVariables({ LD_PRELOAD: '/usr/lib/faketime/libfaketime.so.1', PYTHONPATH: '', HOME: '/root' });
+    expect(cleared).toEqual(['LD_PRELOAD']);
+    expect(Object.keys(unset)).toEqual([...LOADER_VARIABLES]);
+    expect(Object.values(unset).every((v) => v === undefined)).toBe(true);
+  });
+
+  it('finds entries collected from outside the allowed folders, by path component', () => {
+    const allowed = ['/ws/dist/work/app', '/ws/app', '/opt/python3.11', '/usr/lib', '/lib'];
+    const entries: [string, string][] = [
+      ['libssl.so.3', '/lib/x86_64-linux-gnu/libssl.so.3'],
+      ['base_library.zip', '/ws/dist/work/app/pyi-build/app/base_library.zip'],
+      ['lib-dynload/_ssl.so', '/opt/python3.11/lib/python3.11/lib-dynload/_ssl.so'],
+      ['libfaketime.so.1', '/home/me/faketime/libfaketime.so.1'],
+      ['evil.so', '/opt/python3.11-evil/lib/evil.so'],
+      ['up.so', '/ws/app/../elsewhere/up.so'],
+      ['relative', 'not/absolute'],
+    ];
+    expect(foreignEntries(entries, allowed).map(([d]) => d)).toEqual(['libfaketime.so.1', 'evil.so', 'up.so']);
   });
 });

@@ -12,8 +12,8 @@
  * - the zip normalises order, times and modes (umask 077 and 022 give the same
  *   zip).
  */
-import { readdir, rm, stat, utimes } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { readdir, readFile, realpath, rm, stat, utimes } from 'node:fs/promises';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import {
   collectFolderEntries,
   describeReleaseFile,
@@ -27,10 +27,12 @@ import {
   relativeInside,
   resolveUv,
   runTool,
+  sha256File,
   toolchainPaths,
   writeReproducibleZip,
   writeStageRecord,
   type AppMetadata,
+  type BuildHost,
   type ReleaseArtifact,
   type StageContext,
 } from '@helix-release/core';
@@ -103,6 +105,95 @@ export function checkSmokeOutput(stdout: string, meta: Pick<AppMetadata, 'name' 
   }
 }
 
+/**
+ * Variables that make the dynamic loader or Python load code from elsewhere:
+ * whatever LD_PRELOAD names while PyInstaller runs is found as a dependency
+ * and bundled (seen with libfaketime), then summed and signed. The package
+ * stage runs every tool with them removed, and says so.
+ */
+export const LOADER_VARIABLES = ['LD_PRELOAD', 'LD_AUDIT', 'LD_PROFILE', 'PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PYTHONINSPECT', 'PYTHONUSERBASE', 'PYTHONEXECUTABLE'] as const;
+
+/** The loader variables set in `env`, and an environment that removes them (each set to undefined, which runTool drops). */
+export function clearedLoaderVariables(env: NodeJS.ProcessEnv): { cleared: string[]; unset: Record<string, undefined> } {
+  const cleared = LOADER_VARIABLES.filter((v) => env[v] !== undefined && env[v] !== '');
+  return { cleared, unset: Object.fromEntries(LOADER_VARIABLES.map((v) => [v, undefined])) };
+}
+
+/** Asks the build venv's Python for its base interpreter, libpython and PyInstaller's bootloader. */
+const HOST_PROBE = [
+  'import json, os, platform, sys, sysconfig',
+  'import PyInstaller',
+  "base = os.path.realpath(getattr(sys, '_base_executable', None) or sys.executable)",
+  "libdir = sysconfig.get_config_var('LIBDIR') or ''",
+  "soname = sysconfig.get_config_var('INSTSONAME') or sysconfig.get_config_var('LDLIBRARY') or ''",
+  "lib = os.path.realpath(os.path.join(libdir, soname)) if libdir and soname else ''",
+  "exe = '.exe' if os.name == 'nt' else ''",
+  "boot = os.path.join(os.path.dirname(PyInstaller.__file__), 'bootloader', PyInstaller.PLATFORM, 'run' + exe)",
+  "print(json.dumps({'version': platform.python_version(), 'basePrefix': os.path.realpath(sys.base_prefix), 'executable': base, 'libpython': lib if lib and os.path.isfile(lib) and lib.split(os.sep)[-1].startswith('libpython') and '.so' in lib else '', 'platform': PyInstaller.PLATFORM, 'bootloader': boot}))",
+].join('\n');
+
+/** `/etc/os-release`'s ID and VERSION_ID. */
+export function parseOsRelease(text: string): { id: string; version: string } {
+  const get = (key: string) => new RegExp(`^${key}=("?)([^"\\n]*)\\1$`, 'm').exec(text)?.[2];
+  return { id: get('ID') ?? 'unknown', version: get('VERSION_ID') ?? 'unknown' };
+}
+
+/** The build host as {@link BuildHost} records it, and the base interpreter's prefix (for the bundle check). */
+async function probeHost(python: string, env: Record<string, string | undefined>): Promise<{ host: BuildHost; basePrefix: string }> {
+  const probe = JSON.parse((await runTool({ command: python, args: ['-c', HOST_PROBE], env })).stdout) as {
+    version: string;
+    basePrefix: string;
+    executable: string;
+    libpython: string;
+    platform: string;
+    bootloader: string;
+  };
+  const os = process.platform === 'linux' ? parseOsRelease(await readFile('/etc/os-release', 'utf8').catch(() => '')) : { id: process.platform, version: 'unknown' };
+  const host: BuildHost = {
+    python: {
+      version: probe.version,
+      sha256: await sha256File(probe.executable),
+      ...(probe.libpython ? { libpython: { name: probe.libpython.split(/[\\/]/).pop()!, sha256: await sha256File(probe.libpython) } } : {}),
+    },
+    bootloader: { platform: probe.platform, sha256: await sha256File(probe.bootloader) },
+    os,
+  };
+  return { host, basePrefix: probe.basePrefix };
+}
+
+/** Where a Linux bundle may take files from besides the build's own folders and the interpreter: the system library folders. */
+export const SYSTEM_LIBRARY_DIRS = ['/lib', '/lib32', '/lib64', '/usr/lib', '/usr/lib32', '/usr/lib64'];
+
+/** Reads the (source path) of every entry of PyInstaller's COLLECT table of contents in `workPath`. */
+const COLLECT_SOURCES = [
+  'import ast, glob, json, os, sys',
+  "tocs = sorted(glob.glob(os.path.join(sys.argv[1], '**', 'COLLECT-*.toc'), recursive=True))",
+  'out = []',
+  'def walk(x):',
+  '    if isinstance(x, (list, tuple)) and len(x) == 3 and all(isinstance(y, str) for y in x) and x[2].isupper():',
+  '        out.append([x[0], x[1]])',
+  '    elif isinstance(x, (list, tuple)):',
+  '        for y in x: walk(y)',
+  'for t in tocs:',
+  "    with open(t, encoding='utf-8') as f: walk(ast.literal_eval(f.read()))",
+  "print(json.dumps({'tocs': tocs, 'entries': out}))",
+].join('\n');
+
+/** True when `file` is `dir` or below it. */
+function within(file: string, dir: string): boolean {
+  const rel = relative(dir, file);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+/**
+ * Bundle entries whose source is outside `allowed` (the workspace with the
+ * build's venv and work folder, the base interpreter, the system library folders):
+ * a file the build environment leaked into the installer.
+ */
+export function foreignEntries(entries: readonly [string, string][], allowed: readonly string[]): [string, string][] {
+  return entries.filter(([, src]) => isAbsolute(src) && !allowed.some((dir) => within(src, dir)));
+}
+
 /** Folders of an app that hold no source PyInstaller bundles (tests, builds, environments, caches). */
 const NOT_SOURCE = new Set(['__pycache__', 'node_modules', 'build', 'dist', 'tests', 'test']);
 
@@ -139,7 +230,7 @@ const COMPILE_CHECK = [
 ].join('\n');
 
 /** APP_SOURCE_INVALID naming the first of `files` that `python` cannot compile. */
-export async function checkAppSources(python: string, workspaceRoot: string, files: readonly string[], env: Record<string, string>): Promise<void> {
+export async function checkAppSources(python: string, workspaceRoot: string, files: readonly string[], env: Record<string, string | undefined>): Promise<void> {
   if (!files.length) return;
   const r = await runTool({ command: python, args: ['-c', COMPILE_CHECK, ...files], env, okExitCodes: [0, 3] });
   if (r.exitCode === 0) return;
@@ -155,6 +246,28 @@ export async function checkAppSources(python: string, workspaceRoot: string, fil
   throw new PackageError('APP_SOURCE_INVALID', `${bad.message}; the app's source does not compile (PyInstaller would leave the module out and the built app fail to import it): fix it and run the release again`, { file: where });
 }
 
+/**
+ * PACKAGE_FOREIGN_FILE unless every file PyInstaller collected comes from
+ * `allowed` (Linux only: elsewhere the system folders differ, and the check
+ * is not made). The table of contents is PyInstaller's own COLLECT-*.toc.
+ */
+async function checkBundleSources(python: string, env: Record<string, string | undefined>, workPath: string, specFile: string, allowed: string[]): Promise<void> {
+  if (process.platform !== 'linux') return;
+  const { tocs, entries } = JSON.parse((await runTool({ command: python, args: ['-c', COLLECT_SOURCES, workPath], env })).stdout) as { tocs: string[]; entries: [string, string][] };
+  if (!tocs.length || !entries.length) {
+    throw new PackageError('PYINSTALLER_OUTPUT', `PyInstaller left no COLLECT table of contents in ${workPath}; the spec must COLLECT exactly one app (onedir)`, { file: specFile });
+  }
+  const foreign = foreignEntries(entries, allowed);
+  if (foreign.length) {
+    const shown = foreign.slice(0, 5).map(([dest, src]) => `${dest} (from ${src})`).join(', ') + (foreign.length > 5 ? `, and ${foreign.length - 5} more` : '');
+    throw new PackageError(
+      'PACKAGE_FOREIGN_FILE',
+      `the bundle would ship ${foreign.length === 1 ? 'a file' : 'files'} from outside the build environment, the workspace, the interpreter and the system library folders: ${shown}; remove what the build environment adds (a preloaded library, a path setting) or bundle a copy committed to the workspace`,
+      { file: specFile },
+    );
+  }
+}
+
 /** Runs the stage. */
 export async function packageStage(ctx: StageContext, options: PackageOptions): Promise<PackageResult> {
   const meta = readAppMetadata(ctx.workspaceRoot, relativeInside(ctx.workspaceRoot, ctx.projectRoot, 'app folder'));
@@ -168,7 +281,9 @@ export async function packageStage(ctx: StageContext, options: PackageOptions): 
   // The lock stage must have passed for exactly these lockfiles.
   await readStageRecord(ctx.workspaceRoot, ctx.project, 'lock');
   const sde = ctx.sourceDateEpoch.seconds;
-  const env = buildEnvironment(sde, ctx.workDir);
+  const loader = clearedLoaderVariables(process.env);
+  if (loader.cleared.length) ctx.logger.warn(`building without ${loader.cleared.join(', ')}: what they load would be bundled into the installer`);
+  const env: Record<string, string | undefined> = { ...loader.unset, ...buildEnvironment(sde, ctx.workDir) };
   const uv = await resolveUv(ctx.workspaceRoot);
   const pins = readPins(ctx.workspaceRoot);
   await rm(ctx.workDir, { recursive: true, force: true });
@@ -211,6 +326,7 @@ export async function packageStage(ctx: StageContext, options: PackageOptions): 
   await dropInstallerCacheFiles(sitePackages);
   const pythonVersion = (await runTool({ command: python, args: ['-c', 'import platform; print(platform.python_version())'], env })).stdout.trim();
   const pyinstallerVersion = (await runTool({ command: python, args: ['-m', 'PyInstaller', '--version'], env })).stdout.trim();
+  const { host, basePrefix } = await probeHost(python, env);
 
   const distPath = join(ctx.workDir, 'pyi-dist');
   ctx.logger.info(`PyInstaller ${pyinstallerVersion} on Python ${pythonVersion}: ${options.spec} (SOURCE_DATE_EPOCH=${sde})`);
@@ -222,6 +338,15 @@ export async function packageStage(ctx: StageContext, options: PackageOptions): 
   });
 
   const bundle = await findBundle(distPath, join(ctx.projectRoot, options.spec));
+  await checkBundleSources(python, env, join(ctx.workDir, 'pyi-build'), join(ctx.projectRoot, options.spec), [
+    // The workspace: the app and what it bundles from the repository (the Studio its trust store), and the work folder.
+    ctx.workspaceRoot,
+    await realpath(ctx.workspaceRoot),
+    ctx.workDir,
+    await realpath(ctx.workDir),
+    basePrefix,
+    ...(process.platform === 'linux' ? SYSTEM_LIBRARY_DIRS : []),
+  ]);
   const executable = join(bundle.dir, `${bundle.name}${isWindows ? '.exe' : ''}`);
   // The app's own runtime settings (apps.env, apps.settings[app].env), as it runs once installed.
   const smoke = await runTool({ command: executable, args: ['--version'], env: { ...appEnv(ctx.config, meta.name), ...env } });
@@ -235,7 +360,7 @@ export async function packageStage(ctx: StageContext, options: PackageOptions): 
     stage: 'package',
     project: ctx.project,
     artifacts: [artifact],
-    data: { python: pythonVersion, pyinstaller: pyinstallerVersion, wheels: appWheels, executable: `${prefix}/${bundle.name}${isWindows ? '.exe' : ''}`, entries: entries.length },
+    data: { python: pythonVersion, pyinstaller: pyinstallerVersion, wheels: appWheels, executable: `${prefix}/${bundle.name}${isWindows ? '.exe' : ''}`, entries: entries.length, host },
   });
   ctx.logger.info(`${artifactName}: ${entries.length} files, ${artifact.size} bytes, sha256 ${artifact.sha256}`);
   return { artifact, python: pythonVersion, pyinstaller: pyinstallerVersion };
