@@ -27,7 +27,8 @@ function allowed(pkg: string): string[] {
   if (pkg === 'core') return ['format'];
   if (STAGES.includes(pkg) || pkg === 'verify') return ['core', 'format'];
   if (pkg === 'nx-plugin') return ['core', 'format', ...STAGES];
-  if (pkg === 'cli') return ['core', 'format', 'verify', 'nx-plugin'];
+  // cli: `reproduce` signs its statement with the same key handling as the sign stage (GPG_* variables).
+  if (pkg === 'cli') return ['core', 'format', 'verify', 'nx-plugin', 'sign'];
   throw new Error(`packages/${pkg} has no place in the dependency rules; add it here`);
 }
 

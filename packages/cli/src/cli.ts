@@ -3,7 +3,8 @@
  * `util.parseArgs` (strict: an unknown option or a missing value is a usage
  * error), and every command and option is described in `--help`.
  *
- * `verify` and `verify-plugin` work offline on published files only. `import`
+ * `verify` and `verify-plugin` work offline on published files only.
+ * `reproduce` rebuilds a release from its commit (src/reproduce.ts). `import`
  * and `plan` serve tools/release_local.sh. Exit status: 0 when everything
  * passed, 1 when a check or the command failed, 2 on a usage error.
  */
@@ -15,6 +16,7 @@ import { describeError, isReleaseError, loadConfig, releasePlan } from '@helix-r
 import { BUILT_IN_STAGES } from '@helix-release/nx-plugin/src/lib/stages';
 import { formatResult, loadTrustStore, verifyPluginFile, verifyRelease, type CheckResult } from '@helix-release/verify';
 import { importArtifacts } from './import';
+import { reproduce } from './reproduce';
 
 /** A bad command line: exit status 2, with the usage of the command. */
 class UsageError extends Error {
@@ -66,6 +68,28 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Check plugin zips against a trust store, as the Studio loader does.',
     options: { 'trust-store': { type: 'string' }, json: { type: 'boolean' } },
     help: { 'trust-store': 'the trust store (helix-trust-store/v1 JSON)', json: 'print the results as a JSON array' },
+  },
+  reproduce: {
+    synopsis: 'reproduce <release-folder> (--fingerprint FPR | --tofu) [--repo URL-OR-PATH] [--allow-toolchain-drift] [--out FILE] [--keep] [--allow-development-key]',
+    summary: 'Rebuild a release from the commit its provenance names and compare every file byte for byte; writes reproduction.intoto.json.',
+    options: {
+      fingerprint: { type: 'string' },
+      tofu: { type: 'boolean' },
+      repo: { type: 'string' },
+      'allow-toolchain-drift': { type: 'boolean' },
+      out: { type: 'string' },
+      keep: { type: 'boolean' },
+      'allow-development-key': { type: 'boolean' },
+    },
+    help: {
+      fingerprint: "the signing key's full fingerprint, as the project publishes it: the release is verified first",
+      tofu: 'trust release-signing-key-fingerprint.txt of the release itself (trust on first use)',
+      repo: 'the repository holding the commit (default: the git repository of the current folder)',
+      'allow-toolchain-drift': "rebuild even when this machine's toolchain differs from the recorded one (a mismatch is then expected)",
+      out: `where the statement goes (default ./reproduction.intoto.json); signed to <FILE>.asc when GPG_PRIVATE_KEY is set`,
+      keep: 'keep the temporary worktree of the rebuild (its path is printed)',
+      'allow-development-key': 'accept a release signed with a DEVELOPMENT ONLY key (for testing)',
+    },
   },
   import: {
     synopsis: 'import <file>... [--workspace DIR]',
@@ -210,6 +234,28 @@ export async function main(argv: readonly string[], io: CliIo = { out: (s) => pr
           );
         }
         return print(results, values['json'] === true, io.out);
+      }
+      case 'reproduce': {
+        if (positionals.length !== 1) throw new UsageError(`reproduce takes one release folder, got ${positionals.length}`, command);
+        const fingerprint = str('fingerprint');
+        if (fingerprint === undefined && !values['tofu']) {
+          throw new UsageError('pin the signing key with --fingerprint <FPR> (from the project, not from the release), or accept release-signing-key-fingerprint.txt explicitly with --tofu', command);
+        }
+        return await reproduce({
+          release: await folderOf(positionals[0]!, command),
+          fingerprint: fingerprint === undefined ? undefined : fingerprintOf(fingerprint),
+          tofu: values['tofu'] === true,
+          allowDevelopmentKey: values['allow-development-key'] === true,
+          repo: str('repo'),
+          cwd: process.cwd(),
+          allowToolchainDrift: values['allow-toolchain-drift'] === true,
+          out: str('out'),
+          keep: values['keep'] === true,
+          env: process.env,
+          progress: (line) => io.err(`${line}\n`),
+          result: (line) => io.out(`${line}\n`),
+          version: version(),
+        });
       }
       case 'import': {
         if (positionals.length === 0) throw new UsageError('import needs at least one artifact file', command);

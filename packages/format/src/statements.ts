@@ -41,6 +41,8 @@ export interface ProvenanceStatement {
       };
       internalParameters: {
         sourceDateEpoch: number;
+        /** Where the clock came from: SOURCE_DATE_EPOCH in the environment (one clock for every file) or git (per-artifact clocks); absent in older releases. */
+        sourceDateEpochFrom?: 'environment' | 'git';
         platform: string;
         imported: boolean;
         dirty: boolean;

@@ -152,6 +152,7 @@ export async function buildStatement(ctx: StageContext, records: ReleaseRecords,
         },
         internalParameters: {
           sourceDateEpoch: ctx.sourceDateEpoch.seconds,
+          sourceDateEpochFrom: ctx.sourceDateEpoch.origin,
           platform: platformTag(),
           imported: ctx.variant === 'import',
           dirty: git.dirty,

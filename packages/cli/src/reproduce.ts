@@ -1,0 +1,361 @@
+/**
+ * `helix-release reproduce <release-folder>`: rebuilds a published release
+ * from the commit its provenance names and compares every subject byte for
+ * byte (docs/release-format.md, "Reproducing a release").
+ *
+ * In order, each step stopping the command with its code:
+ *   1. the release verifies, as `helix-release verify` checks it
+ *      (REPRODUCE_NOT_VERIFIED);
+ *   2. its provenance describes a build this command can repeat: built here
+ *      (not imported), from a clean tree, on this platform
+ *      (REPRODUCE_UNSUPPORTED);
+ *   3. the commit is checked out into a temporary worktree of the repository
+ *      (REPRODUCE_COMMIT_MISSING);
+ *   4. this machine's toolchain equals the recorded one, or the command stops
+ *      with a table of what differs before anything is built
+ *      (REPRODUCE_TOOLCHAIN_DRIFT; `--allow-toolchain-drift` goes on);
+ *   5. every stage but sign runs there, with SOURCE_DATE_EPOCH set exactly
+ *      when the release had it set (REPRODUCE_BUILD_FAILED);
+ *   6. every subject is compared, and each `.asc` of the release is verified
+ *      against the rebuilt file (REPRODUCE_MISMATCH per file, with a
+ *      diffoscope report when diffoscope is installed);
+ *   7. `reproduction.intoto.json` is written (and signed when GPG_PRIVATE_KEY
+ *      is set).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, realpath, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import * as openpgp from 'openpgp';
+import {
+  PINS_FILE,
+  ReleaseError,
+  helixFile,
+  loadConfig,
+  platformTag,
+  resolveSyft,
+  runTool,
+  sha256File,
+  sha256Hex,
+  stableJson,
+  writeFileAtomic,
+} from '@helix-release/core';
+import { RELEASE_FILES, SIGNATURE_SUFFIX, STATEMENT_TYPE, type ProvenanceStatement, type ResourceDescriptor } from '@helix-release/format';
+import { detachedSignature, findKeySource, loadSigningKey } from '@helix-release/sign';
+import { formatResult, verifyRelease } from '@helix-release/verify';
+
+/** The predicate type of `reproduction.intoto.json` (modelled on SLSA's verification summary, VSA v1). */
+export const REPRODUCTION_PREDICATE = 'https://helix-release.invalid/reproduction/v1';
+/** The verifier id it names. */
+export const REPRODUCE_VERIFIER = 'https://helix-release.invalid/reproduce/v1';
+/** Its default file name. */
+export const REPRODUCTION_FILE = 'reproduction.intoto.json';
+
+export interface ReproduceOptions {
+  release: string;
+  fingerprint?: string;
+  tofu: boolean;
+  allowDevelopmentKey: boolean;
+  /** The repository holding the commit (a path or a URL); default: the git repository of `cwd`. */
+  repo?: string;
+  /** The workspace whose node_modules and toolchain may be shared (default `cwd`). */
+  cwd: string;
+  allowToolchainDrift: boolean;
+  /** Where the statement goes (default `<cwd>/reproduction.intoto.json`). */
+  out?: string;
+  /** Keep the temporary worktree (its path is printed). */
+  keep: boolean;
+  env: NodeJS.ProcessEnv;
+  /** Progress, to stderr. */
+  progress: (line: string) => void;
+  /** Results, to stdout. */
+  result: (line: string) => void;
+  version: string;
+}
+
+/** One row of the toolchain comparison. */
+export interface ToolchainRow {
+  component: string;
+  recorded: string;
+  here: string;
+}
+
+/** The verdict on one subject of the provenance. */
+export interface ArtifactVerdict {
+  name: string;
+  sha256: string;
+  rebuiltSha256: string | null;
+  verdict: 'MATCH' | 'MISMATCH' | 'MISSING';
+  /** For a file the release signed: whether its `.asc` verifies against the rebuilt bytes. */
+  signature?: 'VERIFIES' | 'FAILS';
+  diffoscope?: string;
+}
+
+/** What the provenance records that a rebuild must match, as comparable strings. */
+export function recordedToolchain(statement: ProvenanceStatement): Map<string, string> {
+  const deps = statement.predicate.buildDefinition.resolvedDependencies;
+  const out = new Map<string, string>();
+  const ann = (d: ResourceDescriptor, key: string) => (d.annotations as Record<string, unknown> | undefined)?.[key];
+  const all = (component: string, value: string) => out.set(component, out.has(component) ? `${out.get(component)}, ${value}` : value);
+  for (const d of deps) {
+    const uri = d.uri ?? '';
+    if (uri.startsWith('pkg:generic/python@')) {
+      all('python', uri.slice('pkg:generic/python@'.length));
+      if (d.digest?.['sha256']) all('python interpreter sha256', d.digest['sha256']);
+      if (typeof ann(d, 'libpython') === 'string') all('libpython', ann(d, 'libpython') as string);
+    } else if (uri.startsWith('pkg:golang/') && ann(d, 'tool') === 'syft') {
+      all('syft', uri.replace(/^.*@v?/, ''));
+      if (d.digest?.['sha256']) all('syft sha256', d.digest['sha256']);
+    } else if (uri.startsWith('pkg:generic/node@')) {
+      all('node', uri.slice('pkg:generic/node@'.length));
+      if (typeof ann(d, 'zlib') === 'string') all('zlib', ann(d, 'zlib') as string);
+    } else if (uri === `file:${PINS_FILE}` && d.digest?.['sha256']) {
+      all('toolchain pins (PyInstaller, its bootloader, uv) sha256', d.digest['sha256']);
+    } else if (ann(d, 'kind') === 'build-host-os') {
+      all('os', decodeURIComponent(uri.replace(/^pkg:generic\//, '')));
+    }
+  }
+  out.set('platform', statement.predicate.buildDefinition.internalParameters.platform);
+  return out;
+}
+
+/** Rows whose values differ (a component recorded but not found here, or the reverse, differs too). */
+export function toolchainDrift(recorded: Map<string, string>, here: Map<string, string>): ToolchainRow[] {
+  const rows: ToolchainRow[] = [];
+  for (const [component, value] of recorded) {
+    const local = here.get(component) ?? '(not found)';
+    if (local !== value) rows.push({ component, recorded: value, here: local });
+  }
+  return rows;
+}
+
+/** The rows as an aligned text table. */
+export function driftTable(rows: readonly ToolchainRow[]): string {
+  const head: ToolchainRow = { component: 'component', recorded: 'recorded in the release', here: 'this machine' };
+  const w = (k: keyof ToolchainRow) => Math.max(...[head, ...rows].map((r) => r[k].length));
+  return [head, ...rows].map((r) => `  ${r.component.padEnd(w('component'))}  ${r.recorded.padEnd(w('recorded'))}  ${r.here}`).join('\n');
+}
+
+/** The base interpreter `python` resolves to, as the package stage records it. */
+const PYTHON_PROBE = [
+  'import json, os, platform, sys, sysconfig',
+  "base = os.path.realpath(getattr(sys, '_base_executable', None) or sys.executable)",
+  "libdir = sysconfig.get_config_var('LIBDIR') or ''",
+  "soname = sysconfig.get_config_var('INSTSONAME') or sysconfig.get_config_var('LDLIBRARY') or ''",
+  "lib = os.path.realpath(os.path.join(libdir, soname)) if libdir and soname else ''",
+  "ok = lib and os.path.isfile(lib) and lib.split(os.sep)[-1].startswith('libpython') and '.so' in lib",
+  "print(json.dumps({'version': platform.python_version(), 'executable': base, 'libpython': lib if ok else ''}))",
+].join('\n');
+
+/** This machine's toolchain, in the components of {@link recordedToolchain}. */
+async function localToolchain(workspace: string, python: string, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  try {
+    const probe = JSON.parse((await runTool({ command: python, args: ['-c', PYTHON_PROBE], env })).stdout) as { version: string; executable: string; libpython: string };
+    out.set('python', probe.version);
+    out.set('python interpreter sha256', await sha256File(probe.executable));
+    if (probe.libpython) out.set('libpython', `${basename(probe.libpython)} sha256:${await sha256File(probe.libpython)}`);
+  } catch {
+    // Reported as "(not found)" in the table.
+  }
+  try {
+    const syft = await resolveSyft(workspace, env);
+    out.set('syft', syft.version);
+    out.set('syft sha256', syft.sha256);
+  } catch {
+    // Likewise.
+  }
+  out.set('node', process.versions.node);
+  out.set('zlib', process.versions.zlib ?? 'unknown');
+  out.set('toolchain pins (PyInstaller, its bootloader, uv) sha256', await sha256File(helixFile(PINS_FILE)));
+  const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
+  const get = (key: string) => new RegExp(`^${key}=("?)([^"\\n]*)\\1$`, 'm').exec(osRelease)?.[2];
+  if (process.platform === 'linux') out.set('os', `${get('ID') ?? 'unknown'}@${get('VERSION_ID') ?? 'unknown'}`);
+  out.set('platform', platformTag());
+  return out;
+}
+
+async function git(cwd: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return (await runTool({ command: 'git', args: ['-C', cwd, ...args], env })).stdout.trim();
+}
+
+/** Verifies `signature` (armoured, detached) of `data` with `publicKey`. */
+async function signatureVerifies(publicKey: string, signature: string, data: Uint8Array): Promise<boolean> {
+  try {
+    const key = await openpgp.readKey({ armoredKey: publicKey });
+    const result = await openpgp.verify({ message: await openpgp.createMessage({ binary: data }), signature: await openpgp.readSignature({ armoredSignature: signature }), verificationKeys: key, expectSigned: true });
+    await result.signatures[0]?.verified;
+    return result.signatures.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs the command; returns its exit code (0: every subject rebuilt byte-identical). */
+export async function reproduce(opts: ReproduceOptions): Promise<number> {
+  const release = resolve(opts.release);
+  const provenanceFile = join(release, RELEASE_FILES.provenance);
+
+  // 1. The release verifies.
+  opts.progress(`reproduce: verifying ${release}`);
+  const checks = await verifyRelease(release, { fingerprint: opts.fingerprint, tofu: opts.tofu, allowDevelopmentKey: opts.allowDevelopmentKey });
+  const failed = checks.filter((c) => c.status === 'FAILED');
+  if (failed.length) {
+    for (const c of failed) opts.result(formatResult(c));
+    throw new ReleaseError('REPRODUCE_NOT_VERIFIED', `the release does not verify (${[...new Set(failed.map((c) => c.code))].join(', ')}); nothing was rebuilt: fix or re-download it, then run reproduce again`, { file: release });
+  }
+  const provenanceBytes = await readFile(provenanceFile);
+  const statement = JSON.parse(provenanceBytes.toString('utf8')) as ProvenanceStatement;
+  const internal = statement.predicate.buildDefinition.internalParameters;
+  const commit = statement.predicate.buildDefinition.externalParameters.source.digest?.['gitCommit'];
+
+  // 2. A build this command can repeat.
+  if (internal.imported) {
+    throw new ReleaseError('REPRODUCE_UNSUPPORTED', 'its artifacts were built elsewhere and imported (internalParameters.imported): rebuild them where they were built, with the build job of the tag workflow; reproducing an imported release is not supported yet', { file: provenanceFile });
+  }
+  if (internal.dirty) throw new ReleaseError('REPRODUCE_UNSUPPORTED', 'it was built from a working tree with uncommitted changes (internalParameters.dirty): no commit holds its sources', { file: provenanceFile });
+  if (!commit || !/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(commit)) throw new ReleaseError('REPRODUCE_UNSUPPORTED', `its provenance names no source commit (${JSON.stringify(commit ?? null)})`, { file: provenanceFile });
+  const subjects = statement.subject.map((s) => ({ name: s.name, sha256: s.digest['sha256']! }));
+
+  // 3. The commit, in a temporary worktree.
+  const cwd = resolve(opts.cwd);
+  const repo = opts.repo ?? (await git(cwd, ['rev-parse', '--show-toplevel'], opts.env).catch(() => cwd));
+  const local = existsSync(repo) ? resolve(repo) : undefined;
+  const tmp = await mkdtemp(join(tmpdir(), 'helix-reproduce-'));
+  const src = join(tmp, 'src');
+  let worktree = false;
+  try {
+    if (local) {
+      const known = await runTool({ command: 'git', args: ['-C', local, 'cat-file', '-e', `${commit}^{commit}`], env: opts.env, okExitCodes: [0, 1, 128] });
+      if (known.exitCode !== 0) throw new ReleaseError('REPRODUCE_COMMIT_MISSING', `the repository has no commit ${commit}, which the release was built from: fetch it (git fetch --tags) or name the project's repository with --repo <url-or-path>`, { file: local });
+      opts.progress(`reproduce: checking out ${commit} into ${src}`);
+      await git(local, ['worktree', 'add', '--quiet', '--detach', src, commit], opts.env);
+      worktree = true;
+    } else {
+      opts.progress(`reproduce: cloning ${repo} and checking out ${commit} into ${src}`);
+      await runTool({ command: 'git', args: ['clone', '--quiet', '--no-checkout', repo!, src], env: opts.env });
+      const known = await runTool({ command: 'git', args: ['-C', src, 'cat-file', '-e', `${commit}^{commit}`], env: opts.env, okExitCodes: [0, 1, 128] });
+      if (known.exitCode !== 0) throw new ReleaseError('REPRODUCE_COMMIT_MISSING', `${repo} has no commit ${commit}, which the release was built from`, { file: repo! });
+      await git(src, ['checkout', '--quiet', '--detach', commit], opts.env);
+    }
+    // node_modules is shared when the commit locks exactly what this workspace has (the config needs it to load).
+    const sameLock = existsSync(join(cwd, 'node_modules')) && (await readFile(join(cwd, 'package-lock.json')).catch(() => undefined))?.equals(await readFile(join(src, 'package-lock.json')).catch(() => Buffer.alloc(0)));
+    if (sameLock) {
+      await symlink(await realpath(join(cwd, 'node_modules')), join(src, 'node_modules'));
+    } else {
+      opts.progress('reproduce: the commit locks other npm packages than this workspace: npm ci');
+      await runTool({ command: 'npm', args: ['ci', '--no-audit', '--no-fund'], cwd: src, env: opts.env, streamOutput: true, timeoutMs: 30 * 60_000 });
+    }
+    const config = await loadConfig(src);
+
+    // 4. This machine's toolchain against the recorded one, before anything is built.
+    const recorded = recordedToolchain(statement);
+    const here = await localToolchain(cwd, config.python, opts.env);
+    const drift = toolchainDrift(recorded, here);
+    if (drift.length && !opts.allowToolchainDrift) {
+      throw new ReleaseError('REPRODUCE_TOOLCHAIN_DRIFT', `this machine's toolchain differs from the one the release records, so a rebuild would not give the same bytes; nothing was built:\n${driftTable(drift)}\nrun it where the recorded toolchain is, or pass --allow-toolchain-drift to rebuild anyway (a mismatch is then expected)`, { file: provenanceFile });
+    }
+    if (drift.length) opts.progress(`reproduce: WARNING: rebuilding with a different toolchain (--allow-toolchain-drift), so a mismatch is expected:\n${driftTable(drift)}`);
+    else opts.progress(`reproduce: this machine's toolchain is the recorded one (${[...recorded.keys()].join(', ')})`);
+
+    // The provisioned toolchain likewise, when the commit pins exactly what this workspace provisioned.
+    const recordedPins = recorded.get('toolchain pins (PyInstaller, its bootloader, uv) sha256');
+    const toolchain = join(cwd, '.helix', 'toolchain');
+    if (existsSync(toolchain) && recordedPins === here.get('toolchain pins (PyInstaller, its bootloader, uv) sha256')) {
+      await mkdir(join(src, '.helix'), { recursive: true });
+      await symlink(await realpath(toolchain), join(src, '.helix', 'toolchain'));
+    }
+
+    // 5. Every stage but sign, with the release's clock.
+    const env: NodeJS.ProcessEnv = { ...opts.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+    for (const secret of ['GPG_PRIVATE_KEY', 'GPG_PASSPHRASE', 'GPG_PUBLIC_KEY_FINGERPRINT']) delete env[secret];
+    const fromEnvironment = internal.sourceDateEpochFrom === 'environment' || (internal.sourceDateEpochFrom === undefined && Number(await git(src, ['log', '-1', '--format=%ct', 'HEAD'], opts.env)) !== internal.sourceDateEpoch);
+    if (fromEnvironment) env['SOURCE_DATE_EPOCH'] = String(internal.sourceDateEpoch);
+    else delete env['SOURCE_DATE_EPOCH'];
+    const nx = join(src, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
+    if (!existsSync(join(src, '.helix', 'toolchain'))) {
+      opts.progress('reproduce: provisioning the toolchain the commit pins (npx nx run release:toolchain)');
+      await runTool({ command: process.execPath, args: [nx, 'run', 'release:toolchain'], cwd: src, env, streamOutput: true, timeoutMs: 60 * 60_000 });
+    }
+    opts.progress(`reproduce: rebuilding every stage but sign (npx nx run release:provenance${fromEnvironment ? ` with SOURCE_DATE_EPOCH=${internal.sourceDateEpoch}` : ', the clocks from git'})`);
+    try {
+      await runTool({ command: process.execPath, args: [nx, 'run', 'release:provenance', '--skip-nx-cache'], cwd: src, env, streamOutput: true, timeoutMs: 90 * 60_000 });
+    } catch (cause) {
+      throw new ReleaseError('REPRODUCE_BUILD_FAILED', `the rebuild of ${commit} failed (its output is above); nothing was compared`, { file: src, cause });
+    }
+
+    // 6. Every subject, byte for byte; each signature against the rebuilt file.
+    const rebuilt = join(src, config.releaseDir);
+    const publicKey = await readFile(join(release, RELEASE_FILES.publicKey), 'utf8');
+    const out = resolve(opts.out ?? join(cwd, REPRODUCTION_FILE));
+    const verdicts: ArtifactVerdict[] = [];
+    // SHA256SUMS.txt too: it is no subject (it lists them), and its signature is what a user checks first.
+    subjects.push({ name: RELEASE_FILES.sums, sha256: await sha256File(join(release, RELEASE_FILES.sums)) });
+    const diffoscope = await runTool({ command: 'diffoscope', args: ['--version'], env: opts.env }).then(() => true, () => false);
+    for (const s of subjects) {
+      const file = join(rebuilt, s.name);
+      const rebuiltSha256 = existsSync(file) ? await sha256File(file) : null;
+      const verdict: ArtifactVerdict = { name: s.name, sha256: s.sha256, rebuiltSha256, verdict: rebuiltSha256 === null ? 'MISSING' : rebuiltSha256 === s.sha256 ? 'MATCH' : 'MISMATCH' };
+      const asc = join(release, `${s.name}${SIGNATURE_SUFFIX}`);
+      if (rebuiltSha256 !== null && existsSync(asc)) verdict.signature = (await signatureVerifies(publicKey, await readFile(asc, 'utf8'), await readFile(file))) ? 'VERIFIES' : 'FAILS';
+      if (verdict.verdict === 'MISMATCH' && diffoscope) {
+        const report = join(dirname(out), 'reproduction-diffoscope', `${s.name.replace(/\//g, '__')}.txt`);
+        await mkdir(dirname(report), { recursive: true });
+        await runTool({ command: 'diffoscope', args: ['--text', report, '--no-progress', join(release, s.name), file], env: opts.env, okExitCodes: [0, 1], timeoutMs: 30 * 60_000 });
+        verdict.diffoscope = report;
+      }
+      verdicts.push(verdict);
+    }
+    for (const v of verdicts) {
+      if (v.verdict === 'MATCH') opts.result(`MATCH ${v.name}${v.signature ? ` (its signature verifies against the rebuilt file)` : ''}`);
+      else if (v.verdict === 'MISSING') opts.result(`FAILED REPRODUCE_MISMATCH: ${v.name}: the rebuild did not produce it`);
+      else opts.result(`FAILED REPRODUCE_MISMATCH: ${v.name}: sha256 ${v.sha256} in the release, ${v.rebuiltSha256} rebuilt${v.signature === 'FAILS' ? '; its signature does not verify against the rebuilt file' : ''}${v.diffoscope ? `; diffoscope report: ${v.diffoscope}` : ''}`);
+    }
+    if (!diffoscope && verdicts.some((v) => v.verdict === 'MISMATCH')) opts.progress('reproduce: install diffoscope for a report of what differs in each file');
+
+    // 7. The statement.
+    const passed = verdicts.every((v) => v.verdict === 'MATCH');
+    const reproduction = {
+      _type: STATEMENT_TYPE,
+      subject: subjects.map((s) => ({ name: s.name, digest: { sha256: s.sha256 } })),
+      predicateType: REPRODUCTION_PREDICATE,
+      predicate: {
+        verifier: { id: REPRODUCE_VERIFIER, version: { 'helix-release': opts.version } },
+        timeVerified: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        resourceUri: statement.predicate.buildDefinition.externalParameters.source.uri ?? `git+${repo}`,
+        policy: { uri: 'https://helix-release.invalid/policies/byte-identical-rebuild/v1' },
+        inputAttestations: [{ uri: RELEASE_FILES.provenance, digest: { sha256: sha256Hex(provenanceBytes) } }],
+        verificationResult: passed ? 'PASSED' : 'FAILED',
+        rebuild: {
+          commit,
+          sourceDateEpoch: internal.sourceDateEpoch,
+          sourceDateEpochFrom: fromEnvironment ? 'environment' : 'git',
+          platform: platformTag(),
+          toolchain: Object.fromEntries([...here.entries()].sort(([a], [b]) => (a < b ? -1 : 1))),
+          toolchainDrift: drift,
+        },
+        artifacts: verdicts.map((v) => ({ name: v.name, digest: { sha256: v.sha256 }, rebuiltDigest: v.rebuiltSha256 === null ? null : { sha256: v.rebuiltSha256 }, verdict: v.verdict, ...(v.signature ? { signature: v.signature } : {}) })),
+      },
+    };
+    const text = stableJson(reproduction);
+    await writeFileAtomic(out, text);
+    const source = await findKeySource({ env: opts.env, config: { ...config, sign: { ...config.sign, developmentKey: undefined } }, workspaceRoot: cwd });
+    if (source) {
+      const key = await loadSigningKey(source, Math.floor(Date.now() / 1000));
+      await writeFileAtomic(`${out}${SIGNATURE_SUFFIX}`, await detachedSignature(key, Buffer.from(text), Math.floor(Date.now() / 1000)));
+      opts.progress(`reproduce: signed ${basename(out)} with ${key.fingerprint} (${basename(out)}${SIGNATURE_SUFFIX})`);
+    } else {
+      await rm(`${out}${SIGNATURE_SUFFIX}`, { force: true });
+    }
+    const matched = verdicts.filter((v) => v.verdict === 'MATCH').length;
+    opts.result(`reproduction ${passed ? 'PASSED' : 'FAILED'}: ${matched} of ${verdicts.length} files byte-identical; ${out}`);
+    return passed ? 0 : 1;
+  } finally {
+    if (opts.keep) opts.progress(`reproduce: kept the rebuild in ${src}`);
+    else {
+      if (worktree && local) await runTool({ command: 'git', args: ['-C', local, 'worktree', 'remove', '--force', src], env: opts.env }).catch(() => undefined);
+      await rm(tmp, { recursive: true, force: true });
+      if (worktree && local) await runTool({ command: 'git', args: ['-C', local, 'worktree', 'prune'], env: opts.env }).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * `helix-release reproduce` (issue 15): the sample release, rebuilt from the
+ * commit its provenance names in a temporary worktree, is byte-identical and
+ * the statement says so; a release re-signed by another key is refused before
+ * anything is built, naming the files; and a different Python on this machine
+ * is reported, as a table, before any build starts.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseSums } from '@helix-release/format';
+import { cloneWorkspace, git, plain, removeTemp, run, tempRoot, testEnv } from './workspace';
+
+const DEV_FINGERPRINT = '4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4';
+const STUDIO = 'helix-studio-1.4.0-linux-x86_64.zip';
+let root: string | undefined;
+let ws: string;
+let release: string;
+
+beforeAll(async () => {
+  root = await tempRoot('reproduce');
+  ws = await cloneWorkspace(inject('baseWorkspace'), join(root, 'ws'));
+  release = join(ws, 'dist/release');
+});
+afterAll(async () => removeTemp(root));
+
+const cli = (args: string[], env: NodeJS.ProcessEnv = testEnv()) => run(process.execPath, [join(ws, 'packages/cli/bin/helix-release.cjs'), ...args], { cwd: ws, env });
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+const worktrees = () => git(ws, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length;
+
+interface Reproduction {
+  _type: string;
+  subject: { name: string; digest: { sha256: string } }[];
+  predicateType: string;
+  predicate: {
+    verificationResult: string;
+    inputAttestations: { uri: string; digest: { sha256: string } }[];
+    rebuild: { commit: string; sourceDateEpochFrom: string; toolchainDrift: unknown[]; toolchain: Record<string, string> };
+    artifacts: { name: string; digest: { sha256: string }; rebuiltDigest: { sha256: string } | null; verdict: string; signature?: string }[];
+  };
+}
+
+describe('helix-release reproduce', () => {
+  it('rebuilds the sample release from its commit byte for byte, and writes a statement saying so', async () => {
+    const out = join(root!, 'out', 'reproduction.intoto.json');
+    await mkdir(join(root!, 'out'));
+    const r = await cli(['reproduce', release, '--fingerprint', DEV_FINGERPRINT, '--allow-development-key', '--out', out]);
+    expect(r.code, r.output).toBe(0);
+    const sums = parseSums(await readFile(join(release, 'SHA256SUMS.txt'), 'utf8'), 'SHA256SUMS.txt');
+    // Progress first, the toolchain check before the build, then one line per file.
+    const text = plain(r.output);
+    expect(text).toContain(`reproduce: checking out ${git(ws, 'rev-parse', 'HEAD')} into `);
+    expect(text.indexOf("reproduce: this machine's toolchain is the recorded one")).toBeLessThan(text.indexOf('reproduce: rebuilding every stage but sign'));
+    for (const s of sums) expect(r.stdout).toContain(`MATCH ${s.path}`);
+    // A file the release signed: its .asc verifies against the rebuilt bytes.
+    expect(r.stdout).toContain(`MATCH SBOM-${STUDIO}.spdx.json (its signature verifies against the rebuilt file)`);
+    expect(r.stdout).toContain('MATCH SHA256SUMS.txt');
+    // Every subject of the provenance (the entries of SHA256SUMS.txt) and SHA256SUMS.txt itself.
+    expect(r.stdout).toContain(`reproduction PASSED: ${sums.length + 1} of ${sums.length + 1} files byte-identical; ${out}`);
+    expect(r.stdout).not.toMatch(/^FAILED/m);
+
+    const statement = JSON.parse(await readFile(out, 'utf8')) as Reproduction;
+    expect(statement._type).toBe('https://in-toto.io/Statement/v1');
+    expect(statement.predicateType).toBe('https://helix-release.invalid/reproduction/v1');
+    expect(statement.subject.map((s) => [s.name, s.digest.sha256])).toEqual([...sums.map((s) => [s.path, s.sha256]), ['SHA256SUMS.txt', sha256(await readFile(join(release, 'SHA256SUMS.txt')))]]);
+    expect(statement.predicate.verificationResult).toBe('PASSED');
+    expect(statement.predicate.rebuild.commit).toBe(git(ws, 'rev-parse', 'HEAD'));
+    expect(statement.predicate.rebuild.sourceDateEpochFrom).toBe('git');
+    expect(statement.predicate.rebuild.toolchainDrift).toEqual([]);
+    expect(statement.predicate.inputAttestations).toEqual([{ uri: 'release-provenance.intoto.json', digest: { sha256: sha256(await readFile(join(release, 'release-provenance.intoto.json'))) } }]);
+    for (const a of statement.predicate.artifacts) {
+      expect(a.verdict, a.name).toBe('MATCH');
+      expect(a.rebuiltDigest, a.name).toEqual(a.digest);
+    }
+    // No key in the environment: no signature of the statement; the worktree is gone.
+    expect(existsSync(`${out}.asc`)).toBe(false);
+    expect(worktrees()).toBe(1);
+    expect(git(ws, 'status', '--porcelain')).toBe('');
+  });
+
+  it('refuses a release whose installer was replaced and resealed with another key, naming the files, before anything is built', async () => {
+    const forged = join(root!, 'forged');
+    await cp(release, forged, { recursive: true });
+    const zip = await readFile(join(forged, STUDIO));
+    zip[zip.length - 30] ^= 0xff;
+    await writeFile(join(forged, STUDIO), zip);
+    // The attacker reseals the sums and signs them with a key of their own.
+    const sumsText = (await readFile(join(forged, 'SHA256SUMS.txt'), 'utf8')).replace(/^[0-9a-f]{64}(?=  helix-studio-1\.4\.0-linux-x86_64\.zip$)/m, sha256(zip));
+    await writeFile(join(forged, 'SHA256SUMS.txt'), sumsText);
+    const home = join(root!, 'gnupg');
+    await mkdir(home, { mode: 0o700 });
+    const gpg = (args: string[]) => execFileSync('gpg', ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { stdio: 'pipe' });
+    gpg(['--quick-gen-key', 'attacker <a@example.invalid>', 'ed25519', 'sign', 'never']);
+    gpg(['--yes', '--armor', '--detach-sign', '--output', join(forged, 'SHA256SUMS.txt.asc'), join(forged, 'SHA256SUMS.txt')]);
+    await writeFile(join(forged, 'release-signing-public-key.asc'), gpg(['--armor', '--export']));
+
+    const r = await cli(['reproduce', forged, '--fingerprint', DEV_FINGERPRINT, '--allow-development-key']);
+    expect(r.code, r.output).toBe(1);
+    expect(plain(r.output)).toMatch(/helix-release: REPRODUCE_NOT_VERIFIED: \S+forged: the release does not verify \(.*\); nothing was rebuilt/);
+    expect(r.stdout).toMatch(/^FAILED \S+: release-signing-public-key\.asc: /m);
+    expect(plain(r.output)).not.toContain('reproduce: checking out');
+    expect(worktrees()).toBe(1);
+  });
+
+  it('reports a different Python on this machine as a table, before any build starts, and removes its worktree', async () => {
+    // A python3 that answers the probe as another interpreter would.
+    const bin = join(root!, 'other-python');
+    await mkdir(bin);
+    await writeFile(join(bin, 'python3'), '#!/bin/sh\necho \'{"version": "3.99.0", "executable": "/bin/sh", "libpython": ""}\'\n');
+    await chmod(join(bin, 'python3'), 0o755);
+    const r = await cli(['reproduce', release, '--fingerprint', DEV_FINGERPRINT, '--allow-development-key', '--out', join(root!, 'drift.intoto.json')], testEnv({ PATH: `${bin}:${process.env['PATH']}` }));
+    expect(r.code, r.output).toBe(1);
+    const text = plain(r.output);
+    expect(text).toContain("REPRODUCE_TOOLCHAIN_DRIFT: ");
+    expect(text).toContain("this machine's toolchain differs from the one the release records, so a rebuild would not give the same bytes; nothing was built:");
+    expect(text).toMatch(/^ {2}component +recorded in the release +this machine$/m);
+    expect(text).toMatch(/^ {2}python +3\.\d+\.\d+ +3\.99\.0$/m);
+    expect(text).toMatch(/^ {2}python interpreter sha256 +[0-9a-f]{64} +[0-9a-f]{64}$/m);
+    expect(text).toContain('pass --allow-toolchain-drift to rebuild anyway (a mismatch is then expected)');
+    expect(text).not.toContain('reproduce: rebuilding');
+    expect(existsSync(join(root!, 'drift.intoto.json'))).toBe(false);
+    expect(worktrees()).toBe(1);
+
+    // With --allow-toolchain-drift it builds anyway, warning; here the build cannot even start its Python.
+    const anyway = await cli(['reproduce', release, '--fingerprint', DEV_FINGERPRINT, '--allow-development-key', '--allow-toolchain-drift', '--out', join(root!, 'drift.intoto.json')], testEnv({ PATH: `${bin}:${process.env['PATH']}` }));
+    expect(anyway.code, anyway.output).toBe(1);
+    expect(plain(anyway.output)).toContain('reproduce: WARNING: rebuilding with a different toolchain (--allow-toolchain-drift), so a mismatch is expected:');
+    expect(plain(anyway.output)).toMatch(/helix-release: REPRODUCE_BUILD_FAILED: \S+: the rebuild of [0-9a-f]{40} failed \(its output is above\); nothing was compared/);
+    expect(existsSync(join(root!, 'drift.intoto.json'))).toBe(false);
+    expect(worktrees()).toBe(1);
+  });
+});
