@@ -16,7 +16,7 @@ import { describeError, isReleaseError, loadConfig, releasePlan } from '@helix-r
 import { BUILT_IN_STAGES } from '@helix-release/nx-plugin/src/lib/stages';
 import { formatResult, loadTrustStore, verifyPluginFile, verifyRelease, type CheckResult } from '@helix-release/verify';
 import { importArtifacts } from './import';
-import { reproduce } from './reproduce';
+import { reproduce, signStatement } from './reproduce';
 
 /** A bad command line: exit status 2, with the usage of the command. */
 class UsageError extends Error {
@@ -86,10 +86,16 @@ const COMMANDS: Record<string, Command> = {
       tofu: 'trust release-signing-key-fingerprint.txt of the release itself (trust on first use)',
       repo: 'the repository holding the commit (default: the git repository of the current folder)',
       'allow-toolchain-drift': "rebuild even when this machine's toolchain differs from the recorded one (a mismatch is then expected)",
-      out: `where the statement goes (default ./reproduction.intoto.json); signed to <FILE>.asc when GPG_PRIVATE_KEY is set`,
+      out: 'where the statement goes (default ./reproduction.intoto.json); sign it afterwards with sign-statement',
       keep: 'keep the temporary worktree of the rebuild (its path is printed)',
       'allow-development-key': 'accept a release signed with a DEVELOPMENT ONLY key (for testing)',
     },
+  },
+  'sign-statement': {
+    synopsis: 'sign-statement <file>',
+    summary: 'Sign a statement (e.g. reproduction.intoto.json) with the key of GPG_PRIVATE_KEY, GPG_PASSPHRASE and GPG_PUBLIC_KEY_FINGERPRINT: <file>.asc. Starts no tool.',
+    options: {},
+    help: {},
   },
   import: {
     synopsis: 'import <file>... [--workspace DIR]',
@@ -256,6 +262,12 @@ export async function main(argv: readonly string[], io: CliIo = { out: (s) => pr
           result: (line) => io.out(`${line}\n`),
           version: version(),
         });
+      }
+      case 'sign-statement': {
+        if (positionals.length !== 1) throw new UsageError(`sign-statement takes one file, got ${positionals.length}`, command);
+        const signed = await signStatement(resolve(positionals[0]!), process.env);
+        io.out(`signed ${positionals[0]} with ${signed.fingerprint}: ${signed.signature}\n`);
+        return 0;
       }
       case 'import': {
         if (positionals.length === 0) throw new UsageError('import needs at least one artifact file', command);

@@ -19,8 +19,9 @@
  *   6. every subject is compared, and each `.asc` of the release is verified
  *      against the rebuilt file (REPRODUCE_MISMATCH per file, with a
  *      diffoscope report when diffoscope is installed);
- *   7. `reproduction.intoto.json` is written (and signed when GPG_PRIVATE_KEY
- *      is set).
+ *   7. `reproduction.intoto.json` is written; `helix-release sign-statement`
+ *      signs it afterwards (reproduce refuses to run with a key in its
+ *      environment: the rebuild's tools could read it there).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, realpath, rm, symlink } from 'node:fs/promises';
@@ -41,7 +42,7 @@ import {
   writeFileAtomic,
 } from '@helix-release/core';
 import { RELEASE_FILES, SIGNATURE_SUFFIX, STATEMENT_TYPE, type ProvenanceStatement, type ResourceDescriptor } from '@helix-release/format';
-import { detachedSignature, findKeySource, loadSigningKey } from '@helix-release/sign';
+import { KEY_ENV, detachedSignature, loadSigningKey, type KeySource } from '@helix-release/sign';
 import { formatResult, verifyRelease } from '@helix-release/verify';
 
 /** The predicate type of `reproduction.intoto.json` (modelled on SLSA's verification summary, VSA v1). */
@@ -50,6 +51,28 @@ export const REPRODUCTION_PREDICATE = 'https://helix-release.invalid/reproductio
 export const REPRODUCE_VERIFIER = 'https://helix-release.invalid/reproduce/v1';
 /** Its default file name. */
 export const REPRODUCTION_FILE = 'reproduction.intoto.json';
+/** What reproduce refuses in its environment (a rebuild runs every build tool as its child). */
+const SIGNING_SECRETS = ['GPG_PRIVATE_KEY', 'GPG_PASSPHRASE'];
+
+/**
+ * `helix-release sign-statement <file>`: a detached armoured signature
+ * `<file>.asc` with the key of GPG_PRIVATE_KEY / GPG_PASSPHRASE /
+ * GPG_PUBLIC_KEY_FINGERPRINT, dated now. It starts no tool, so the key is
+ * only ever in this process (reproduce refuses to run with it).
+ */
+export async function signStatement(file: string, env: NodeJS.ProcessEnv): Promise<{ signature: string; fingerprint: string }> {
+  const data = await readFile(file).catch((cause: unknown) => {
+    throw new ReleaseError('FILE_MISSING', 'cannot read the statement to sign', { file, cause });
+  });
+  const armoredKey = env[KEY_ENV.key];
+  if (!armoredKey) throw new ReleaseError('SIGN_KEY_REQUIRED', `${KEY_ENV.key} is not set: give the armoured private key to sign with, ${KEY_ENV.passphrase} and ${KEY_ENV.fingerprint}`, { file });
+  const source: KeySource = { armoredKey, passphrase: env[KEY_ENV.passphrase] || undefined, expectedFingerprint: env[KEY_ENV.fingerprint] || undefined, origin: 'environment', where: KEY_ENV.key };
+  const now = Math.floor(Date.now() / 1000);
+  const key = await loadSigningKey(source, now);
+  const signature = `${file}${SIGNATURE_SUFFIX}`;
+  await writeFileAtomic(signature, await detachedSignature(key, data, now));
+  return { signature, fingerprint: key.fingerprint };
+}
 
 export interface ReproduceOptions {
   release: string;
@@ -195,6 +218,11 @@ async function signatureVerifies(publicKey: string, signature: string, data: Uin
 export async function reproduce(opts: ReproduceOptions): Promise<number> {
   const release = resolve(opts.release);
   const provenanceFile = join(release, RELEASE_FILES.provenance);
+  // The rebuild's tools could read a key from this process's environment (/proc/<pid>/environ): sign afterwards.
+  const secrets = SIGNING_SECRETS.filter((v) => opts.env[v]);
+  if (secrets.length) {
+    throw new ReleaseError('REPRODUCE_SECRETS_IN_ENVIRONMENT', `${secrets.join(' and ')} ${secrets.length === 1 ? 'is' : 'are'} set, and every tool of the rebuild could read ${secrets.length === 1 ? 'it' : 'them'} from this process's environment; unset ${secrets.length === 1 ? 'it' : 'them'} here, and sign the statement afterwards with \`helix-release sign-statement ${REPRODUCTION_FILE}\``, { file: release });
+  }
 
   // 1. The release verifies.
   opts.progress(`reproduce: verifying ${release}`);
@@ -339,14 +367,6 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     };
     const text = stableJson(reproduction);
     await writeFileAtomic(out, text);
-    const source = await findKeySource({ env: opts.env, config: { ...config, sign: { ...config.sign, developmentKey: undefined } }, workspaceRoot: cwd });
-    if (source) {
-      const key = await loadSigningKey(source, Math.floor(Date.now() / 1000));
-      await writeFileAtomic(`${out}${SIGNATURE_SUFFIX}`, await detachedSignature(key, Buffer.from(text), Math.floor(Date.now() / 1000)));
-      opts.progress(`reproduce: signed ${basename(out)} with ${key.fingerprint} (${basename(out)}${SIGNATURE_SUFFIX})`);
-    } else {
-      await rm(`${out}${SIGNATURE_SUFFIX}`, { force: true });
-    }
     const matched = verdicts.filter((v) => v.verdict === 'MATCH').length;
     opts.result(`reproduction ${passed ? 'PASSED' : 'FAILED'}: ${matched} of ${verdicts.length} files byte-identical; ${out}`);
     return passed ? 0 : 1;

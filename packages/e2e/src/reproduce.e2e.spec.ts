@@ -75,10 +75,28 @@ describe('helix-release reproduce', () => {
       expect(a.verdict, a.name).toBe('MATCH');
       expect(a.rebuiltDigest, a.name).toEqual(a.digest);
     }
-    // No key in the environment: no signature of the statement; the worktree is gone.
-    expect(existsSync(`${out}.asc`)).toBe(false);
+    // The worktree is gone, and the workspace is as it was.
     expect(worktrees()).toBe(1);
     expect(git(ws, 'status', '--porcelain')).toBe('');
+
+    // A rebuilder's key never shares a process with the rebuild: reproduce refuses it, sign-statement signs afterwards.
+    const key = await readFile(join(ws, 'workspace-fixtures/keys/DEVELOPMENT-ONLY-release-signing-key.asc'), 'utf8');
+    const passphrase = (await readFile(join(ws, 'workspace-fixtures/keys/DEVELOPMENT-ONLY-release-signing-key.passphrase'), 'utf8')).trim();
+    const keyEnv = testEnv({ GPG_PRIVATE_KEY: key, GPG_PASSPHRASE: passphrase, GPG_PUBLIC_KEY_FINGERPRINT: DEV_FINGERPRINT });
+    const refused = await cli(['reproduce', release, '--fingerprint', DEV_FINGERPRINT, '--allow-development-key', '--out', out], keyEnv);
+    expect(refused.code, refused.output).toBe(1);
+    expect(plain(refused.output)).toContain('REPRODUCE_SECRETS_IN_ENVIRONMENT: ');
+    expect(plain(refused.output)).toContain('sign the statement afterwards with `helix-release sign-statement reproduction.intoto.json`');
+    expect(plain(refused.output)).not.toContain('reproduce: verifying');
+    const signed = await cli(['sign-statement', out], keyEnv);
+    expect(signed.code, signed.output).toBe(0);
+    expect(signed.stdout).toContain(`with ${DEV_FINGERPRINT}: ${out}.asc`);
+    // gpg, with nothing but the release's public key, takes the signature.
+    const home = join(root!, 'verify-gnupg');
+    await mkdir(home, { mode: 0o700 });
+    execFileSync('gpg', ['--homedir', home, '--batch', '--import', join(release, 'release-signing-public-key.asc')], { stdio: 'pipe' });
+    const verified = execFileSync('gpg', ['--homedir', home, '--batch', '--status-fd', '1', '--verify', `${out}.asc`, out], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    expect(verified).toMatch(new RegExp(`^\\[GNUPG:\\] VALIDSIG ${DEV_FINGERPRINT} `, 'm'));
   });
 
   it('refuses a release whose installer was replaced and resealed with another key, naming the files, before anything is built', async () => {
