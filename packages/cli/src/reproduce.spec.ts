@@ -1,6 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProvenanceStatement } from '@helix-release/format';
-import { driftTable, recordedToolchain, toolchainDrift } from './reproduce';
+import { detachedSignature, loadSigningKey, publicKeyArmor } from '@helix-release/sign';
+import { compareRebuild, driftTable, recordedToolchain, toolchainDrift, verdictLines } from './reproduce';
+
+const KEYS = resolve(__dirname, '../../../workspace-fixtures/keys');
 
 const statement = {
   predicate: {
@@ -55,5 +62,62 @@ describe('the toolchain a reproduction must match', () => {
     // The third column starts at one place in every line.
     const at = lines[0]!.indexOf('this machine');
     expect(lines.slice(1).map((l) => l.slice(at))).toEqual(rows.map((r) => r.here));
+  });
+});
+
+describe('comparing a rebuild with the release', () => {
+  let dir: string;
+  let release: string;
+  let rebuilt: string;
+  const files: Record<string, string> = { 'app.zip': 'installer bytes', 'SBOM-app.zip.spdx.json': '{"spdxVersion":"SPDX-2.3"}\n', 'plugins/p-1.0.0.zip': 'plugin bytes' };
+  const subjects = Object.entries(files).map(([name, text]) => ({ name, sha256: createHash('sha256').update(text).digest('hex') }));
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'helix-reproduce-compare-'));
+    release = join(dir, 'release');
+    rebuilt = join(dir, 'rebuilt');
+    const key = await loadSigningKey(
+      {
+        armoredKey: await readFile(join(KEYS, 'DEVELOPMENT-ONLY-release-signing-key.asc'), 'utf8'),
+        passphrase: (await readFile(join(KEYS, 'DEVELOPMENT-ONLY-release-signing-key.passphrase'), 'utf8')).trim(),
+        expectedFingerprint: '4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4',
+        origin: 'development-key',
+        where: 'test',
+      },
+      1_700_000_000,
+    );
+    await mkdir(join(release, 'plugins'), { recursive: true });
+    for (const [name, text] of Object.entries(files)) await writeFile(join(release, name), text);
+    // The SBOM is a signed kind; the zips are not (the sums vouch for them).
+    await writeFile(join(release, 'SBOM-app.zip.spdx.json.asc'), await detachedSignature(key, Buffer.from(files['SBOM-app.zip.spdx.json']!), 1_700_000_000));
+    await writeFile(join(release, 'release-signing-public-key.asc'), publicKeyArmor(key));
+    await cp(release, rebuilt, { recursive: true });
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('matches an identical rebuild, and verifies each signature against the rebuilt bytes', async () => {
+    const verdicts = await compareRebuild(release, rebuilt, subjects, { env: {} });
+    expect(verdicts.map((v) => [v.name, v.verdict, v.signature ?? '-'])).toEqual([
+      ['app.zip', 'MATCH', '-'],
+      ['SBOM-app.zip.spdx.json', 'MATCH', 'VERIFIES'],
+      ['plugins/p-1.0.0.zip', 'MATCH', '-'],
+    ]);
+    expect(verdictLines(verdicts)).toEqual(['MATCH app.zip', 'MATCH SBOM-app.zip.spdx.json (its signature verifies against the rebuilt file)', 'MATCH plugins/p-1.0.0.zip']);
+  });
+
+  it('names a file that differs (and whose signature then fails) and one the rebuild did not make', async () => {
+    await writeFile(join(rebuilt, 'SBOM-app.zip.spdx.json'), '{"spdxVersion":"SPDX-2.2"}\n');
+    await rm(join(rebuilt, 'plugins/p-1.0.0.zip'));
+    const verdicts = await compareRebuild(release, rebuilt, subjects, { env: {} });
+    expect(verdicts.map((v) => [v.name, v.verdict, v.signature ?? '-'])).toEqual([
+      ['app.zip', 'MATCH', '-'],
+      ['SBOM-app.zip.spdx.json', 'MISMATCH', 'FAILS'],
+      ['plugins/p-1.0.0.zip', 'MISSING', '-'],
+    ]);
+    const rebuiltSbom = createHash('sha256').update('{"spdxVersion":"SPDX-2.2"}\n').digest('hex');
+    expect(verdictLines(verdicts).slice(1)).toEqual([
+      `FAILED REPRODUCE_MISMATCH: SBOM-app.zip.spdx.json: sha256 ${subjects[1]!.sha256} in the release, ${rebuiltSbom} rebuilt; its signature does not verify against the rebuilt file`,
+      'FAILED REPRODUCE_MISMATCH: plugins/p-1.0.0.zip: the rebuild did not produce it',
+    ]);
   });
 });

@@ -214,6 +214,46 @@ async function signatureVerifies(publicKey: string, signature: string, data: Uin
   }
 }
 
+/**
+ * Compares each of `subjects` (published name and sha256) with the file of
+ * that name in `rebuilt`, and verifies the release's `.asc` of it, when there
+ * is one, against the rebuilt bytes; with `diffoscopeDir`, writes a
+ * diffoscope report there for each file that differs.
+ */
+export async function compareRebuild(
+  release: string,
+  rebuilt: string,
+  subjects: readonly { name: string; sha256: string }[],
+  options: { diffoscopeDir?: string; env: NodeJS.ProcessEnv },
+): Promise<ArtifactVerdict[]> {
+  const publicKey = await readFile(join(release, RELEASE_FILES.publicKey), 'utf8');
+  const verdicts: ArtifactVerdict[] = [];
+  for (const s of subjects) {
+    const file = join(rebuilt, s.name);
+    const rebuiltSha256 = existsSync(file) ? await sha256File(file) : null;
+    const verdict: ArtifactVerdict = { name: s.name, sha256: s.sha256, rebuiltSha256, verdict: rebuiltSha256 === null ? 'MISSING' : rebuiltSha256 === s.sha256 ? 'MATCH' : 'MISMATCH' };
+    const asc = join(release, `${s.name}${SIGNATURE_SUFFIX}`);
+    if (rebuiltSha256 !== null && existsSync(asc)) verdict.signature = (await signatureVerifies(publicKey, await readFile(asc, 'utf8'), await readFile(file))) ? 'VERIFIES' : 'FAILS';
+    if (verdict.verdict === 'MISMATCH' && options.diffoscopeDir) {
+      const report = join(options.diffoscopeDir, `${s.name.replace(/\//g, '__')}.txt`);
+      await mkdir(dirname(report), { recursive: true });
+      await runTool({ command: 'diffoscope', args: ['--text', report, '--no-progress', join(release, s.name), file], env: options.env, okExitCodes: [0, 1], timeoutMs: 30 * 60_000 });
+      verdict.diffoscope = report;
+    }
+    verdicts.push(verdict);
+  }
+  return verdicts;
+}
+
+/** One line per verdict: `MATCH <file>`, or `FAILED REPRODUCE_MISMATCH: <file>: <why>`. */
+export function verdictLines(verdicts: readonly ArtifactVerdict[]): string[] {
+  return verdicts.map((v) => {
+    if (v.verdict === 'MATCH') return `MATCH ${v.name}${v.signature ? ' (its signature verifies against the rebuilt file)' : ''}`;
+    if (v.verdict === 'MISSING') return `FAILED REPRODUCE_MISMATCH: ${v.name}: the rebuild did not produce it`;
+    return `FAILED REPRODUCE_MISMATCH: ${v.name}: sha256 ${v.sha256} in the release, ${v.rebuiltSha256} rebuilt${v.signature === 'FAILS' ? '; its signature does not verify against the rebuilt file' : ''}${v.diffoscope ? `; diffoscope report: ${v.diffoscope}` : ''}`;
+  });
+}
+
 /** Runs the command; returns its exit code (0: every subject rebuilt byte-identical). */
 export async function reproduce(opts: ReproduceOptions): Promise<number> {
   const release = resolve(opts.release);
@@ -314,31 +354,12 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
 
     // 6. Every subject, byte for byte; each signature against the rebuilt file.
     const rebuilt = join(src, config.releaseDir);
-    const publicKey = await readFile(join(release, RELEASE_FILES.publicKey), 'utf8');
     const out = resolve(opts.out ?? join(cwd, REPRODUCTION_FILE));
-    const verdicts: ArtifactVerdict[] = [];
     // SHA256SUMS.txt too: it is no subject (it lists them), and its signature is what a user checks first.
     subjects.push({ name: RELEASE_FILES.sums, sha256: await sha256File(join(release, RELEASE_FILES.sums)) });
     const diffoscope = await runTool({ command: 'diffoscope', args: ['--version'], env: opts.env }).then(() => true, () => false);
-    for (const s of subjects) {
-      const file = join(rebuilt, s.name);
-      const rebuiltSha256 = existsSync(file) ? await sha256File(file) : null;
-      const verdict: ArtifactVerdict = { name: s.name, sha256: s.sha256, rebuiltSha256, verdict: rebuiltSha256 === null ? 'MISSING' : rebuiltSha256 === s.sha256 ? 'MATCH' : 'MISMATCH' };
-      const asc = join(release, `${s.name}${SIGNATURE_SUFFIX}`);
-      if (rebuiltSha256 !== null && existsSync(asc)) verdict.signature = (await signatureVerifies(publicKey, await readFile(asc, 'utf8'), await readFile(file))) ? 'VERIFIES' : 'FAILS';
-      if (verdict.verdict === 'MISMATCH' && diffoscope) {
-        const report = join(dirname(out), 'reproduction-diffoscope', `${s.name.replace(/\//g, '__')}.txt`);
-        await mkdir(dirname(report), { recursive: true });
-        await runTool({ command: 'diffoscope', args: ['--text', report, '--no-progress', join(release, s.name), file], env: opts.env, okExitCodes: [0, 1], timeoutMs: 30 * 60_000 });
-        verdict.diffoscope = report;
-      }
-      verdicts.push(verdict);
-    }
-    for (const v of verdicts) {
-      if (v.verdict === 'MATCH') opts.result(`MATCH ${v.name}${v.signature ? ` (its signature verifies against the rebuilt file)` : ''}`);
-      else if (v.verdict === 'MISSING') opts.result(`FAILED REPRODUCE_MISMATCH: ${v.name}: the rebuild did not produce it`);
-      else opts.result(`FAILED REPRODUCE_MISMATCH: ${v.name}: sha256 ${v.sha256} in the release, ${v.rebuiltSha256} rebuilt${v.signature === 'FAILS' ? '; its signature does not verify against the rebuilt file' : ''}${v.diffoscope ? `; diffoscope report: ${v.diffoscope}` : ''}`);
-    }
+    const verdicts = await compareRebuild(release, rebuilt, subjects, { diffoscopeDir: diffoscope ? join(dirname(out), 'reproduction-diffoscope') : undefined, env: opts.env });
+    for (const line of verdictLines(verdicts)) opts.result(line);
     if (!diffoscope && verdicts.some((v) => v.verdict === 'MISMATCH')) opts.progress('reproduce: install diffoscope for a report of what differs in each file');
 
     // 7. The statement.

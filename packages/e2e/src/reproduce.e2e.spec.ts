@@ -123,6 +123,15 @@ describe('helix-release reproduce', () => {
     expect(worktrees()).toBe(1);
   });
 
+  it('names the repository that lacks the commit, and says how to get it', async () => {
+    const empty = join(root!, 'empty-repo');
+    await mkdir(empty);
+    git(empty, 'init', '-q');
+    const r = await cli(['reproduce', release, '--fingerprint', DEV_FINGERPRINT, '--allow-development-key', '--repo', empty]);
+    expect(r.code, r.output).toBe(1);
+    expect(plain(r.output)).toContain(`helix-release: REPRODUCE_COMMIT_MISSING: ${empty}: the repository has no commit ${git(ws, 'rev-parse', 'HEAD')}, which the release was built from: fetch it (git fetch --tags) or name the project's repository with --repo <url-or-path>`);
+  });
+
   it('reports a different Python on this machine as a table, before any build starts, and removes its worktree', async () => {
     // A python3 that answers the probe as another interpreter would.
     const bin = join(root!, 'other-python');
