@@ -5,13 +5,18 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProvenanceStatement } from '@helix-release/format';
 import { detachedSignature, loadSigningKey, publicKeyArmor } from '@helix-release/sign';
-import { compareRebuild, driftTable, recordedToolchain, toolchainDrift, verdictLines } from './reproduce';
+import { compareRebuild, driftTable, recordedToolchain, repeatableCommit, toolchainDrift, verdictLines } from './reproduce';
 
 const KEYS = resolve(__dirname, '../../../workspace-fixtures/keys');
 
-const statement = {
+const statement: ProvenanceStatement = {
+  _type: 'https://in-toto.io/Statement/v1',
+  subject: [],
+  predicateType: 'https://slsa.dev/provenance/v1',
   predicate: {
     buildDefinition: {
+      buildType: 'https://helix-release.invalid/build/v1',
+      externalParameters: { version: '1', targets: [], releaseConfig: { name: 'release.config.ts' }, source: { name: 'source' } },
       internalParameters: { sourceDateEpoch: 1, platform: 'linux-x86_64', imported: false, dirty: false },
       resolvedDependencies: [
         { uri: 'git+https://example.invalid/x@refs/tags/v1', digest: { gitCommit: 'a'.repeat(40) } },
@@ -25,8 +30,9 @@ const statement = {
         { uri: 'file:tools/toolchain/pins.json', digest: { sha256: '5'.repeat(64) }, annotations: { kind: 'toolchain-pins' } },
       ],
     },
+    runDetails: { builder: { id: 'https://helix-release.invalid/builders/local/v1' }, metadata: {}, byproducts: [] },
   },
-} as unknown as ProvenanceStatement;
+};
 
 describe('the toolchain a reproduction must match', () => {
   it('reads every component the provenance records, and nothing of the locked packages', () => {
@@ -119,5 +125,32 @@ describe('comparing a rebuild with the release', () => {
       `FAILED REPRODUCE_MISMATCH: SBOM-app.zip.spdx.json: sha256 ${subjects[1]!.sha256} in the release, ${rebuiltSbom} rebuilt; its signature does not verify against the rebuilt file`,
       'FAILED REPRODUCE_MISMATCH: plugins/p-1.0.0.zip: the rebuild did not produce it',
     ]);
+  });
+});
+
+describe('the builds reproduce can repeat', () => {
+  const params = statement.predicate.buildDefinition;
+  const withParams = (internal: Partial<typeof params.internalParameters>, commit: string | null = 'a'.repeat(40)): ProvenanceStatement => ({
+    ...statement,
+    predicate: {
+      ...statement.predicate,
+      buildDefinition: { ...params, internalParameters: { ...params.internalParameters, ...internal }, externalParameters: { ...params.externalParameters, source: commit ? { name: 'source', digest: { gitCommit: commit } } : { name: 'source' } } },
+    },
+  });
+  const problem = (s: ProvenanceStatement) => {
+    try {
+      repeatableCommit(s, 'release-provenance.intoto.json');
+      return undefined;
+    } catch (err) {
+      return `${(err as { code?: string }).code}: ${(err as Error).message}`;
+    }
+  };
+
+  it('takes a clean build made here, and refuses an imported one, a dirty one and one without a commit (REPRODUCE_UNSUPPORTED)', () => {
+    expect(repeatableCommit(withParams({}), 'f')).toBe('a'.repeat(40));
+    expect(problem(withParams({ imported: true }))).toMatch(/^REPRODUCE_UNSUPPORTED: its artifacts were built elsewhere and imported/);
+    expect(problem(withParams({ dirty: true }))).toMatch(/^REPRODUCE_UNSUPPORTED: it was built from a working tree with uncommitted changes/);
+    expect(problem(withParams({}, null))).toBe('REPRODUCE_UNSUPPORTED: its provenance names no source commit (null)');
+    expect(problem(withParams({}, 'unknown'))).toBe('REPRODUCE_UNSUPPORTED: its provenance names no source commit ("unknown")');
   });
 });

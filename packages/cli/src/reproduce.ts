@@ -254,6 +254,22 @@ export function verdictLines(verdicts: readonly ArtifactVerdict[]): string[] {
   });
 }
 
+/**
+ * The commit a release was built from, when its provenance describes a build
+ * `reproduce` can repeat: made here (not imported), from a clean tree, naming
+ * a full commit. REPRODUCE_UNSUPPORTED, naming `file`, otherwise.
+ */
+export function repeatableCommit(statement: ProvenanceStatement, file: string): string {
+  const internal = statement.predicate.buildDefinition.internalParameters;
+  const commit = statement.predicate.buildDefinition.externalParameters.source.digest?.['gitCommit'];
+  if (internal.imported) {
+    throw new ReleaseError('REPRODUCE_UNSUPPORTED', 'its artifacts were built elsewhere and imported (internalParameters.imported): rebuild them where they were built, with the build job of the tag workflow; reproducing an imported release is not supported yet', { file });
+  }
+  if (internal.dirty) throw new ReleaseError('REPRODUCE_UNSUPPORTED', 'it was built from a working tree with uncommitted changes (internalParameters.dirty): no commit holds its sources', { file });
+  if (!commit || !/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(commit)) throw new ReleaseError('REPRODUCE_UNSUPPORTED', `its provenance names no source commit (${JSON.stringify(commit ?? null)})`, { file });
+  return commit;
+}
+
 /** Runs the command; returns its exit code (0: every subject rebuilt byte-identical). */
 export async function reproduce(opts: ReproduceOptions): Promise<number> {
   const release = resolve(opts.release);
@@ -275,14 +291,9 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
   const provenanceBytes = await readFile(provenanceFile);
   const statement = JSON.parse(provenanceBytes.toString('utf8')) as ProvenanceStatement;
   const internal = statement.predicate.buildDefinition.internalParameters;
-  const commit = statement.predicate.buildDefinition.externalParameters.source.digest?.['gitCommit'];
 
   // 2. A build this command can repeat.
-  if (internal.imported) {
-    throw new ReleaseError('REPRODUCE_UNSUPPORTED', 'its artifacts were built elsewhere and imported (internalParameters.imported): rebuild them where they were built, with the build job of the tag workflow; reproducing an imported release is not supported yet', { file: provenanceFile });
-  }
-  if (internal.dirty) throw new ReleaseError('REPRODUCE_UNSUPPORTED', 'it was built from a working tree with uncommitted changes (internalParameters.dirty): no commit holds its sources', { file: provenanceFile });
-  if (!commit || !/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(commit)) throw new ReleaseError('REPRODUCE_UNSUPPORTED', `its provenance names no source commit (${JSON.stringify(commit ?? null)})`, { file: provenanceFile });
+  const commit = repeatableCommit(statement, provenanceFile);
   const subjects = statement.subject.map((s) => ({ name: s.name, sha256: s.digest['sha256']! }));
 
   // 3. The commit, in a temporary worktree.

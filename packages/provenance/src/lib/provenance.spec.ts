@@ -229,7 +229,7 @@ describe('buildStatement', () => {
     const params = statement.predicate.buildDefinition.externalParameters;
     expect(params.source).toEqual({ uri: 'git+https://git.example.org/acme/helix.git@refs/heads/main', digest: { gitCommit: head } });
     expect(JSON.stringify(statement)).not.toContain('s3cr3t');
-    expect(statement.predicate.buildDefinition.internalParameters).toEqual({ sourceDateEpoch: COMMIT_TIME, platform: platformTag(), imported: false, dirty: false });
+    expect(statement.predicate.buildDefinition.internalParameters).toEqual({ sourceDateEpoch: COMMIT_TIME, sourceDateEpochFrom: 'git', platform: platformTag(), imported: false, dirty: false });
     expect(params.releaseConfig).toEqual({ name: 'release.config.ts', digest: { sha256: config.digest } });
   });
 
