@@ -29,6 +29,10 @@ export interface BuildMeta {
   syft: string;
   /** The sha256 of the syft binary (`syft-sha256:`), when the release ran one. */
   syftSha256?: string;
+  /** The sha256 of the base interpreter the installers were built with (`python-sha256:`), when the package records name one. */
+  pythonSha256?: string;
+  /** The build host's OS, `<ID>@<VERSION_ID>` of /etc/os-release (`build-os:`), when the package records name one. */
+  buildOs?: string;
   node: string;
   zlib: string;
   /** Installer or plugin path → its own version. */
@@ -47,7 +51,9 @@ const KEYS: [keyof Omit<BuildMeta, 'files' | 'versions'>, string][] = [ // in th
   ['sourceDate', 'source-date'],
   ['builder', 'builder'],
   ['platform', 'platform'],
+  ['buildOs', 'build-os'],
   ['python', 'python'],
+  ['pythonSha256', 'python-sha256'],
   ['pyinstaller', 'pyinstaller'],
   ['uv', 'uv'],
   ['syft', 'syft'],
@@ -56,11 +62,14 @@ const KEYS: [keyof Omit<BuildMeta, 'files' | 'versions'>, string][] = [ // in th
   ['zlib', 'zlib'],
 ];
 
+/** The keys left out when unset. */
+const OPTIONAL = new Set<keyof BuildMeta>(['syftSha256', 'pythonSha256', 'buildOs']);
+
 /** Formats BUILD_META.txt. */
 export function formatBuildMeta(meta: BuildMeta): string {
   const lines = [`format: ${BUILD_META_FORMAT}`];
   for (const [key, name] of KEYS) {
-    if (key === 'syftSha256' && meta[key] === undefined) continue;
+    if (OPTIONAL.has(key) && meta[key] === undefined) continue;
     const value = String(meta[key]);
     if (/[\r\n]/.test(value)) throw new ReleaseError('BUILD_META_INVALID', `${name} holds a line break`);
     lines.push(`${name}: ${value}`);

@@ -21,10 +21,17 @@ import {
 import { RELEASE_FILES, formatBuildMeta, type BuildMeta } from '@helix-release/format';
 
 /** BUILD_META's toolchain lines. */
-async function toolLines(ctx: StageContext, records: ReleaseRecords): Promise<Pick<BuildMeta, 'python' | 'pyinstaller' | 'uv' | 'syft' | 'syftSha256' | 'node' | 'zlib'>> {
+async function toolLines(ctx: StageContext, records: ReleaseRecords): Promise<Pick<BuildMeta, 'python' | 'pythonSha256' | 'buildOs' | 'pyinstaller' | 'uv' | 'syft' | 'syftSha256' | 'node' | 'zlib'>> {
   const t = await releaseToolVersions(ctx.workspaceRoot, ctx.config.python, records);
+  // The build host, briefly (the provenance has the rest): when every installer built here names the same one.
+  const hosts = records.of('package').map((r) => r.data?.host);
+  const one = (values: (string | undefined)[]) => (values.length && values.every((v) => v !== undefined && v === values[0]) ? values[0] : undefined);
+  const pythonSha256 = one(hosts.map((h) => h?.python.sha256));
+  const buildOs = one(hosts.map((h) => (h ? `${h.os.id}@${h.os.version}` : undefined)));
   return {
     python: t.python.join(', '),
+    ...(pythonSha256 ? { pythonSha256 } : {}),
+    ...(buildOs ? { buildOs } : {}),
     pyinstaller: `${t.pyinstaller.join(', ')}${t.fromPins ? ' (pinned)' : ''}`,
     uv: t.uv,
     syft: t.syft,
