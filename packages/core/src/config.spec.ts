@@ -57,7 +57,7 @@ describe('resolveConfig refuses a bad config with CONFIG_INVALID naming the key 
   it('lists every problem, one per line, an object\'s unknown keys before the problems inside it', () => {
     const err = thrown(() => resolveConfig({ apps: {}, python: '', plugins: { root: '/abs', reqireSigned: false }, stages: [stage({ after: 'later' })], extra: 1 }));
     expect(err.message.split('\n')).toEqual([
-      'extra: unknown key (known keys here: apps, releaseDir, python, plugins, trustStore, conformance, sign, stages, version)',
+      'extra: unknown key (known keys here: apps, releaseDir, python, plugins, trustStore, conformance, sign, stages, version, organization)',
       'apps: missing required key "root"',
       'python: expected a non-empty string, got string ""',
       'plugins.reqireSigned: unknown key (known keys here: root, requireSigned, keyName, developmentKeyFile)',

@@ -158,6 +158,13 @@ const SCHEMA = strict({
    * (`v1.4.0` or `1.4.0`), or the release stops before any stage runs.
    */
   version: str(/^[0-9][0-9A-Za-z.+_-]*$/, 'a version such as 1.4.0').optional(),
+  /**
+   * The organisation that releases the apps and plugins: the supplier of each
+   * installer and plugin (its SBOM's root package) and, with helix-release,
+   * the creator of every SBOM (`Organization: <organization>`). Default: the
+   * artifact's own product name (the app's or plugin's name).
+   */
+  organization: str(/^[^()\n\r]+$/, 'a name without parentheses or line breaks').optional(),
 });
 
 /** Where a custom stage runs in the release order. */

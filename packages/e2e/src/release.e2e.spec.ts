@@ -1,8 +1,9 @@
 /**
  * The sample release as a user gets it from `npx nx run release:all`: the
  * Studio zip runs, the sums check with the real sha256sum, the SBOMs are valid
- * SPDX (checked by spdx-tools, which this project did not write) and list the
- * locked packages, the provenance is bound to HEAD, and the source document's
+ * SPDX (checked by spdx-tools, which this project did not write), NTIA-conformant
+ * (ntia-conformance-checker) and list the locked packages and what else the
+ * Studio ships, the provenance is bound to HEAD, and the source document's
  * verified install flow passes in an empty folder with no Node.js modules.
  */
 import { execFileSync } from 'node:child_process';
@@ -71,6 +72,76 @@ describe('the sample release', () => {
     const locked = [...requirements.matchAll(/^([a-z0-9-]+)==([^\s;]+)/gm)].map((m) => `pkg:pypi/${m[1]}@${m[2]}`);
     expect(locked.length).toBeGreaterThanOrEqual(3);
     for (const purl of locked) expect(purls).toContain(purl);
+  });
+
+  it('has NTIA-conformant SPDX SBOMs (ntia-conformance-checker, NTIA profile)', async () => {
+    const sbomcheck = join(toolchainPaths(repoRoot).venv, 'bin', 'sbomcheck');
+    const sboms = (await readdir(release)).filter((f) => /^SBOM-.*\.spdx\.json$/.test(f));
+    expect(sboms.length).toBe(4);
+    for (const sbom of sboms) {
+      const r = await run(sbomcheck, ['--comply', 'ntia', '--output', 'json', join(release, sbom)], { cwd: scratch });
+      expect(r.code, `${sbom}: ${r.output}`).toBe(0);
+      const report = JSON.parse(r.stdout) as { isNtiaConformant: boolean; validationMessages: unknown[]; componentSuppliers: { allProvided: boolean } };
+      expect(report.isNtiaConformant, `${sbom}: ${r.stdout}`).toBe(true);
+      expect(report.validationMessages).toEqual([]);
+      expect(report.componentSuppliers.allProvided).toBe(true);
+    }
+  });
+
+  it("has a Studio SBOM that names the Python runtime, the bootloader, libcrypto's OS package and cryptography's bundled components, and lists every file of the zip", async () => {
+    const zip = await installerName();
+    type Doc = {
+      packages: { SPDXID: string; name: string; versionInfo?: string; supplier?: string; externalRefs?: { referenceType: string; referenceLocator: string }[]; checksums?: { algorithm: string; checksumValue: string }[] }[];
+      files: { SPDXID: string; fileName: string; checksums: { algorithm: string; checksumValue: string }[] }[];
+      relationships: { spdxElementId: string; relationshipType: string; relatedSpdxElement: string }[];
+      creationInfo: { creators: string[] };
+    };
+    const doc = JSON.parse(await readFile(join(release, `SBOM-${zip}.spdx.json`), 'utf8')) as Doc;
+    const purls = (p: Doc['packages'][number]) => (p.externalRefs ?? []).filter((r) => r.referenceType === 'purl').map((r) => r.referenceLocator);
+    const byPurl = (re: RegExp) => doc.packages.find((p) => purls(p).some((u) => re.test(u)));
+    const sbomPkg = JSON.parse(await readFile(join(repoRoot, 'packages/sbom/package.json'), 'utf8')) as { version: string };
+    expect(doc.creationInfo.creators).toContain(`Tool: helix-release-${sbomPkg.version}`);
+    expect(doc.creationInfo.creators.filter((c) => c.startsWith('Organization: '))).toEqual(['Organization: helix-studio']);
+    const described = doc.relationships.find((r) => r.spdxElementId === 'SPDXRef-DOCUMENT' && r.relationshipType === 'DESCRIBES')!.relatedSpdxElement;
+    const root = doc.packages.find((p) => p.SPDXID === described)!;
+    const zipSha = createHash('sha256').update(await readFile(join(release, zip))).digest('hex');
+    expect(root).toMatchObject({ name: 'helix-studio', versionInfo: '1.4.0', supplier: 'Organization: helix-studio' });
+    expect(purls(root)).toEqual(['pkg:generic/helix-studio@1.4.0']);
+    expect(root.checksums).toContainEqual({ algorithm: 'SHA256', checksumValue: zipSha });
+    const contained = (id: string) => doc.relationships.filter((r) => r.spdxElementId === id && r.relationshipType === 'CONTAINS').map((r) => r.relatedSpdxElement);
+
+    // The runtime, with the sha256 of the libpython inside the zip.
+    const entries = execFileSync('unzip', ['-Z1', join(release, zip)], { encoding: 'utf8' }).split('\n').filter((n) => n && !n.endsWith('/'));
+    const libpython = entries.find((n) => /\/libpython3\.\d+\.so[.\d]*$/.test(n))!;
+    const libpythonSha = createHash('sha256').update(execFileSync('unzip', ['-p', join(release, zip), libpython], { maxBuffer: 1 << 28 })).digest('hex');
+    const python = byPurl(/^pkg:generic\/python@3\.\d+\.\d+$/);
+    expect(python?.checksums).toContainEqual({ algorithm: 'SHA256', checksumValue: libpythonSha });
+    expect(contained(described)).toContain(python!.SPDXID);
+    // The bootloader, at the PyInstaller version the package stage used.
+    const boot = byPurl(/^pkg:pypi\/pyinstaller@\d/);
+    expect(boot?.name).toBe('pyinstaller-bootloader');
+    expect(contained(described)).toContain(boot!.SPDXID);
+    // libcrypto.so.3, byte-identical to the build host's, from Debian's libssl3.
+    const ssl = byPurl(/^pkg:deb\/debian\/libssl3@[^?]+\?arch=/);
+    expect(ssl, doc.packages.map((p) => purls(p).join(' ')).join('\n')).toBeDefined();
+    const libcrypto = doc.files.find((f) => /\/libcrypto\.so\.3$/.test(f.fileName))!;
+    expect(contained(ssl!.SPDXID)).toContain(libcrypto.SPDXID);
+    // cryptography's own SBOM (PEP 770): its Rust crates and the OpenSSL it links statically.
+    const cryptography = byPurl(/^pkg:pypi\/cryptography@/)!;
+    expect(cryptography.checksums?.some((c) => c.algorithm === 'SHA256')).toBe(true);
+    const bundled = contained(cryptography.SPDXID).map((id) => doc.packages.find((p) => p.SPDXID === id)).filter((p) => p !== undefined);
+    expect(bundled.flatMap(purls)).toEqual(expect.arrayContaining([expect.stringMatching(/^pkg:generic\/openssl@\d/), expect.stringMatching(/^pkg:cargo\/pyo3@/)]));
+
+    // Every file of the zip is listed with its sha256, and each belongs to a package.
+    const owned = new Set(doc.relationships.filter((r) => r.relationshipType === 'CONTAINS').map((r) => r.relatedSpdxElement));
+    const files = new Map(doc.files.map((f) => [f.fileName.replace(/^\//, ''), f]));
+    for (const name of entries) {
+      const f = files.get(name);
+      expect(f, `${name} is not in the SBOM`).toBeDefined();
+      expect(f!.checksums.some((c) => c.algorithm === 'SHA256'), name).toBe(true);
+      expect(owned.has(f!.SPDXID), `${name} belongs to no package`).toBe(true);
+    }
+    expect(doc.files.some((f) => f.checksums.some((c) => c.checksumValue === '0'.repeat(40)))).toBe(false);
   });
 
   it('binds the provenance to HEAD and to exactly the files of SHA256SUMS.txt', async () => {

@@ -20,7 +20,7 @@ export const artifactSbomDescriptor: StageDescriptor = {
   readsWholeConfig: false,
   writes: ({ project }) => (project ? [sbomName(project.artifact)] : []),
   inputs: () => ['toolchainPins', 'sourceDateEpoch'],
-  options: ({ config }) => ({ configDigest: configDigest({ python: config.python, releaseDir: config.releaseDir }) }),
+  options: ({ config }) => ({ configDigest: configDigest({ python: config.python, releaseDir: config.releaseDir, organization: config.organization }) }),
   description: ({ project }) => `The SBOM of ${project?.artifact} with syft (SPDX 2.3), cross-checked against the lock.`,
 };
 

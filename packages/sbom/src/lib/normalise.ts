@@ -4,6 +4,8 @@
  * so: the time is SOURCE_DATE_EPOCH, the namespace a UUIDv5 of the artifact's
  * sha256, every array in a stable order and every object's keys sorted.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { epochToIso } from '@helix-release/core';
 import { uuidV5 } from '@helix-release/format';
 import { SbomError } from './errors';
@@ -15,7 +17,7 @@ export interface SpdxDocument {
   documentNamespace: string;
   creationInfo: { created: string; creators: string[]; licenseListVersion?: string };
   packages?: SpdxPackage[];
-  files?: { fileName: string; SPDXID: string; checksums?: { algorithm: string }[] }[];
+  files?: { fileName: string; SPDXID: string; checksums?: { algorithm: string; checksumValue: string }[]; [key: string]: unknown }[];
   relationships?: { spdxElementId: string; relationshipType: string; relatedSpdxElement: string }[];
   [key: string]: unknown;
 }
@@ -33,8 +35,14 @@ export interface SpdxPackage {
 /** Base of every documentNamespace we write. */
 export const NAMESPACE_BASE = 'https://spdx.helix-release.invalid/sbom';
 
+/** This package's version: the helix-release that writes the SBOMs. */
+export const HELIX_VERSION = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+
 /** The tool line added to creationInfo.creators. */
-export const HELIX_CREATOR = 'Tool: helix-release-sbom-1';
+export const HELIX_CREATOR = `Tool: helix-release-${HELIX_VERSION}`;
+
+/** syft's own organisation line, which says nothing about who made this SBOM. */
+const SYFT_ORGANIZATION = /^Organization: Anchore\b/;
 
 const by = <T>(key: (x: T) => string) => (a: T, b: T) => {
   const ka = key(a);
@@ -43,13 +51,14 @@ const by = <T>(key: (x: T) => string) => (a: T, b: T) => {
 };
 
 /** Normalises a syft SPDX document in place and returns it. */
-export function normaliseSpdx(doc: SpdxDocument, args: { artifactPath: string; sha256: string; sourceDateEpoch: number }): SpdxDocument {
+export function normaliseSpdx(doc: SpdxDocument, args: { artifactPath: string; sha256: string; sourceDateEpoch: number; organization?: string }): SpdxDocument {
   if (doc.spdxVersion !== 'SPDX-2.3' || !doc.creationInfo) {
     throw new SbomError('SBOM_SYFT_OUTPUT', `syft wrote ${doc.spdxVersion ?? 'no spdxVersion'}, expected SPDX-2.3`, { file: args.artifactPath });
   }
   doc.creationInfo.created = epochToIso(args.sourceDateEpoch);
-  const creators = doc.creationInfo.creators.filter((c) => c !== HELIX_CREATOR);
-  doc.creationInfo.creators = [...creators, HELIX_CREATOR];
+  const ours = args.organization ? `Organization: ${args.organization.replace(/[()\n\r]+/g, ' ').replace(/\s+/g, ' ').trim()}` : undefined;
+  const creators = doc.creationInfo.creators.filter((c) => !/^Tool: helix-release-/.test(c) && !SYFT_ORGANIZATION.test(c) && c !== ours);
+  doc.creationInfo.creators = [...creators, HELIX_CREATOR, ...(ours ? [ours] : [])];
   doc.documentNamespace = `${NAMESPACE_BASE}/${encodeURIComponent(args.artifactPath)}-${uuidV5(`sha256:${args.sha256}`)}`;
   doc.packages = [...(doc.packages ?? [])].sort(by((p) => p.SPDXID));
   for (const pkg of doc.packages) {

@@ -191,7 +191,9 @@ describe('sbomStage', () => {
       expect(doc.spdxVersion).toBe('SPDX-2.3');
       expect(doc.creationInfo.created).toBe(epochToIso(SDE));
       expect(doc.creationInfo.created).toBe('2023-11-14T22:13:20Z');
-      expect(doc.creationInfo.creators).toEqual(['Organization: Anchore, Inc', `Tool: syft-${PINNED_SYFT}`, HELIX_CREATOR]);
+      // syft's own organisation is dropped; helix-release and the releasing organisation (by default the product's name) made it.
+      expect(doc.creationInfo.creators).toEqual([`Tool: syft-${PINNED_SYFT}`, HELIX_CREATOR, `Organization: ${artifact.name}`]);
+      expect(HELIX_CREATOR).toBe(`Tool: helix-release-${(JSON.parse(readFileSync(join(REPO_ROOT, 'packages/sbom/package.json'), 'utf8')) as { version: string }).version}`);
       expect(doc.documentNamespace).toBe(`${NAMESPACE_BASE}/${encodeURIComponent(path)}-${uuidV5(`sha256:${artifact.sha256}`)}`);
       expect(doc.documentNamespace).not.toContain('0b0c4a4e');
       const ids = doc.packages!.map((p) => p.SPDXID);

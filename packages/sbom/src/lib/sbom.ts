@@ -10,7 +10,7 @@
  *   artifact (imported ones, a custom stage's with `sbom: true`), and removes
  *   every SBOM whose artifact is no longer part of the release.
  */
-import { readdir, rm } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
   describeReleaseFile,
@@ -30,6 +30,8 @@ import {
 import { isSbomFile, sbomName } from '@helix-release/format';
 import { crossCheckLock } from './cross-check';
 import { SbomError } from './errors';
+import { osOrigins, zipContents } from './contents';
+import { enrichSpdx, type BuildFacts } from './enrich';
 import { normaliseSpdx, type SpdxDocument } from './normalise';
 
 /** syft's settings: no update check, file digests on, nothing fetched from the network. */
@@ -48,8 +50,25 @@ async function pythonVersionFor(ctx: StageContext, app: string, records: Release
   return recorded ?? pythonVersionOf(ctx.config.python);
 }
 
-/** Runs syft on one artifact and returns the normalised document. */
-export async function describeArtifact(ctx: StageContext, syft: string, artifact: ReleaseArtifact): Promise<SpdxDocument> {
+/** The PyInstaller version the toolchain pins (tools/toolchain/requirements-tools.txt), for artifacts with no package record. */
+async function pinnedPyInstaller(workspaceRoot: string): Promise<string | undefined> {
+  const text = await readFile(join(workspaceRoot, 'tools', 'toolchain', 'requirements-tools.txt'), 'utf8').catch(() => '');
+  return /^pyinstaller==([^\s;\\]+)/im.exec(text)?.[1];
+}
+
+/** What the build of an installer recorded (its package record), if the plan handed it. */
+function buildFacts(records: ReleaseRecords, artifact: ReleaseArtifact): BuildFacts | undefined {
+  const record = records.of('package').find((r) => r.project === artifact.name && r.artifacts.some((a) => a.path === artifact.path));
+  return record?.data;
+}
+
+/** The organisation of the SBOMs: the configured one, else the artifact's product name. */
+export function organizationFor(ctx: StageContext, artifact: ReleaseArtifact): string {
+  return ctx.config.organization ?? artifact.name ?? basename(artifact.path);
+}
+
+/** Runs syft on one artifact and returns the normalised, enriched document. */
+export async function describeArtifact(ctx: StageContext, syft: string, artifact: ReleaseArtifact, records?: ReleaseRecords): Promise<SpdxDocument> {
   const file = join(ctx.releaseDir, artifact.path);
   const { stdout } = await runTool({
     command: syft,
@@ -63,12 +82,19 @@ export async function describeArtifact(ctx: StageContext, syft: string, artifact
   } catch {
     throw new SbomError('SBOM_SYFT_OUTPUT', `syft printed no SPDX JSON for this artifact (${stdout.length} bytes of output)`, { file });
   }
-  return normaliseSpdx(doc, { artifactPath: artifact.path, sha256: artifact.sha256, sourceDateEpoch: ctx.sourceDateEpoch.seconds });
+  const organization = organizationFor(ctx, artifact);
+  const norm = { artifactPath: artifact.path, sha256: artifact.sha256, sourceDateEpoch: ctx.sourceDateEpoch.seconds, organization };
+  normaliseSpdx(doc, norm);
+  const files = await zipContents(file);
+  const recorded = records ? buildFacts(records, artifact) : undefined;
+  const build: BuildFacts | undefined = artifact.kind === 'installer' ? { ...recorded, pyinstaller: recorded?.pyinstaller ?? (await pinnedPyInstaller(ctx.workspaceRoot)) } : recorded;
+  enrichSpdx(doc, { artifact, organization, files, build, osOrigins: files ? await osOrigins(files) : undefined });
+  return normaliseSpdx(doc, norm);
 }
 
 /** Describes one artifact: runs syft, cross-checks an installer against its app's lock, writes its SBOM. */
 async function writeSbom(ctx: StageContext, syft: string, artifact: ReleaseArtifact, records: ReleaseRecords): Promise<ReleaseArtifact> {
-  const doc = await describeArtifact(ctx, syft, artifact);
+  const doc = await describeArtifact(ctx, syft, artifact, records);
   const out = join(ctx.releaseDir, sbomName(artifact.path));
   if (artifact.kind === 'installer' && artifact.name) {
     // The plan hands the SBOM stages every app's lock report; one missing is RECORD_MISSING.
