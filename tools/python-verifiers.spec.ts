@@ -15,10 +15,12 @@ import { readFileSync } from 'node:fs';
 import { appendFile, copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, truncate, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { detachedSignature, loadSigningKey, publicKeyArmor } from '@helix-release/sign';
+import { createPublicKey, sign as cryptoSign } from 'node:crypto';
+import { dssePae, openpgpJwk } from '@helix-release/format';
+import { detachedSignature, dsseKeyOf, loadSigningKey, publicKeyArmor, publicKeyPem, type DsseKey } from '@helix-release/sign';
 import { MAX_PLUGIN_FILE_BYTES, formatResult, loadTrustStore, verifyPluginFile, verifyRelease } from '@helix-release/verify';
 import {
-  COMMIT, FINGERPRINT_FILE, INSTALLER, PLUGIN, PUBLIC_KEY, SBOM_INSTALLER, SBOM_PLUGIN, SDE, TAG, TestGpg, buildRelease, mustRun, sha256,
+  COMMIT, FINGERPRINT_FILE, INSTALLER, PLUGIN, PUBLIC_KEY, PUBLIC_KEY_PEM, SBOM_INSTALLER, SBOM_PLUGIN, SDE, TAG, TestGpg, buildRelease, dsseKeyOfArmor, mustRun, sha256,
   type Signer, type Tweaks,
 } from './tests/synthetic-release';
 
@@ -192,6 +194,7 @@ describe('the Python verifiers on a good synthetic release', () => {
       fingerprint: key.fingerprint,
       publicKey: () => publicKeyArmor(key),
       sign: async (file) => writeFile(`${file}.asc`, await detachedSignature(key, await readFile(file), SDE)),
+      dsseKey: async () => dsseKeyOf(key),
     };
     const dir = join(work, 'openpgpjs');
     await buildRelease(dir, signer);
@@ -210,6 +213,63 @@ describe('the Python verifiers on a good synthetic release', () => {
     expect(accepted.filter((r) => r.status !== 'PASSED' && r.status !== 'SKIPPED').map((r) => `${r.status} ${r.code}`)).toEqual(['WARN KEY_DEVELOPMENT']);
     expectPass(provenance(dir, '--commit', COMMIT, '--tag', TAG));
     expectFailure(signatures(dir), 'KEY_MISMATCH', PUBLIC_KEY, true);
+  });
+
+  it('check DSSE envelopes made with an RSA key (RSASSA-PKCS1-v1_5, SHA-256) and refuse one with a flipped signature', async () => {
+    const testdata = join(REPO_ROOT, 'packages', 'sign', 'testdata');
+    const key = await loadSigningKey(
+      {
+        armoredKey: await readFile(join(testdata, 'rsa3072.asc'), 'utf8'),
+        passphrase: (await readFile(join(testdata, 'rsa3072.passphrase'), 'utf8')).replace(/\n$/, ''),
+        expectedFingerprint: (await readFile(join(testdata, 'rsa3072.fingerprint'), 'utf8')).trim(),
+        origin: 'environment',
+        where: 'packages/sign/testdata',
+      },
+      SDE,
+    );
+    const signer: Signer = {
+      fingerprint: key.fingerprint,
+      publicKey: () => publicKeyArmor(key),
+      sign: async (file) => writeFile(`${file}.asc`, await detachedSignature(key, await readFile(file), SDE)),
+      dsseKey: async () => dsseKeyOf(key),
+    };
+    const dir = join(work, 'rsa');
+    await buildRelease(dir, signer);
+    const run = python(SIGNATURES_PY, ['--dir', dir, '--fingerprint', key.fingerprint]);
+    expectPass(run);
+    for (const f of [PROVENANCE, 'conformance-results.json', SBOM_INSTALLER, SBOM_PLUGIN]) expect(run.stdout).toContain(`PASSED dsse: ${f}.dsse.json\n`);
+    expect(run.stdout).toContain(`PASSED dsse: ${PUBLIC_KEY_PEM}\n`);
+    expect((await verifyRelease(dir, { fingerprint: key.fingerprint })).filter((r) => r.status === 'FAILED').map(formatResult)).toEqual([]);
+    const file = join(dir, `${SBOM_PLUGIN}.dsse.json`);
+    const envelope = JSON.parse(await readFile(file, 'utf8')) as Envelope;
+    envelope.signatures[0]!.sig = flipBase64(envelope.signatures[0]!.sig, 100);
+    await writeFile(file, JSON.stringify(envelope));
+    expectFailure(python(SIGNATURES_PY, ['--dir', dir, '--fingerprint', key.fingerprint]), 'DSSE_BAD_SIGNATURE', `${SBOM_PLUGIN}.dsse.json`, true);
+    expect((await verifyRelease(dir, { fingerprint: key.fingerprint })).filter((r) => r.status === 'FAILED').map((r) => `${r.code} ${r.file}`)).toEqual([`DSSE_BAD_SIGNATURE ${SBOM_PLUGIN}.dsse.json`]);
+  });
+
+  it('check DSSE envelopes made with a signing subkey: the keyid is the subkey, the PEM holds it', async () => {
+    const sub = new TestGpg();
+    await sub.init({ signingSubkey: true });
+    try {
+      const dir = join(work, 'subkey');
+      await buildRelease(dir, sub);
+      const keyid = (await sub.dsseKey()).keyid;
+      expect(keyid).not.toBe(sub.fingerprint.toLowerCase());
+      const run = python(SIGNATURES_PY, ['--dir', dir, '--fingerprint', sub.fingerprint]);
+      expectPass(run);
+      expect(run.stdout).toContain(`PASSED dsse: ${PROVENANCE}.dsse.json\n`);
+      expect((await verifyRelease(dir, { fingerprint: sub.fingerprint })).filter((r) => r.status === 'FAILED').map(formatResult)).toEqual([]);
+      // The primary key certifies only: a PEM of it is not the key of the envelopes.
+      const primaryKey = await openpgp.readKey({ armoredKey: sub.publicKey() });
+      const jwk = openpgpJwk('eddsaLegacy', 'ed25519Legacy', primaryKey.keyPacket.publicParams as Record<string, unknown>);
+      if (typeof jwk === 'string') throw new Error(jwk);
+      await writeFile(join(dir, PUBLIC_KEY_PEM), createPublicKey({ key: jwk.jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString());
+      expectFailure(python(SIGNATURES_PY, ['--dir', dir, '--fingerprint', sub.fingerprint]), 'DSSE_MISMATCH', PUBLIC_KEY_PEM, true);
+      expect((await verifyRelease(dir, { fingerprint: sub.fingerprint })).filter((r) => r.status === 'FAILED').map((r) => `${r.code} ${r.file}`)).toEqual([`DSSE_MISMATCH ${PUBLIC_KEY_PEM}`]);
+    } finally {
+      await sub.dispose();
+    }
   });
 
   it('accept --tofu only when the fingerprint file matches the key', async () => {
@@ -270,6 +330,27 @@ const mutate = (change: (dir: string) => Promise<void>) => async () => {
   const dir = await copyOfGood();
   await change(dir);
   return dir;
+};
+
+const PROVENANCE = 'release-provenance.intoto.json';
+interface Envelope {
+  payload: string;
+  payloadType: string;
+  signatures: { keyid: string; sig: string }[];
+}
+/** Edits `<file>.dsse.json` of a fresh copy of the good release. */
+const editEnvelope = (file: string, edit: (e: Envelope) => void) =>
+  mutate(async (dir) => {
+    const path = join(dir, `${file}.dsse.json`);
+    const envelope = JSON.parse(await readFile(path, 'utf8')) as Envelope;
+    edit(envelope);
+    await writeFile(path, `${JSON.stringify(envelope, null, 2)}\n`);
+  });
+/** Base64 of the bytes of `b64` with byte `at` flipped. */
+const flipBase64 = (b64: string, at: number) => {
+  const bytes = Buffer.from(b64, 'base64');
+  bytes[at]! ^= 0x01;
+  return bytes.toString('base64');
 };
 
 const mutations: Mutation[] = [
@@ -442,6 +523,167 @@ const mutations: Mutation[] = [
     file: PUBLIC_KEY,
     only: true,
   },
+  // DSSE envelopes (<file>.dsse.json) and the PEM export of their key.
+  {
+    name: 'the provenance envelope deleted',
+    make: mutate((dir) => unlink(join(dir, `${PROVENANCE}.dsse.json`))),
+    script: 'signatures',
+    code: 'DSSE_MISSING',
+    file: `${PROVENANCE}.dsse.json`,
+    only: true,
+    codes: ['DSSE_MISSING'],
+  },
+  {
+    name: 'an SBOM envelope deleted',
+    make: mutate((dir) => unlink(join(dir, `${SBOM_PLUGIN}.dsse.json`))),
+    script: 'signatures',
+    code: 'DSSE_MISSING',
+    file: `${SBOM_PLUGIN}.dsse.json`,
+    only: true,
+    codes: ['DSSE_MISSING'],
+  },
+  {
+    name: 'an envelope whose payload has a byte flipped',
+    make: editEnvelope(PROVENANCE, (e) => void (e.payload = flipBase64(e.payload, 40))),
+    script: 'signatures',
+    code: 'DSSE_BAD_SIGNATURE',
+    file: `${PROVENANCE}.dsse.json`,
+    only: true,
+    codes: ['DSSE_BAD_SIGNATURE'],
+  },
+  {
+    name: 'an envelope whose signature has a byte flipped',
+    make: editEnvelope(SBOM_INSTALLER, (e) => void (e.signatures[0]!.sig = flipBase64(e.signatures[0]!.sig, 7))),
+    script: 'signatures',
+    code: 'DSSE_BAD_SIGNATURE',
+    file: `${SBOM_INSTALLER}.dsse.json`,
+    only: true,
+    codes: ['DSSE_BAD_SIGNATURE'],
+  },
+  {
+    name: 'an envelope made by another key',
+    make: mutate(async (dir) => gpg.envelope(join(dir, 'conformance-results.json'), undefined, gpg.otherFingerprint)),
+    script: 'signatures',
+    code: 'DSSE_BAD_SIGNATURE',
+    file: 'conformance-results.json.dsse.json',
+    only: true,
+    codes: ['DSSE_BAD_SIGNATURE'],
+  },
+  {
+    name: 'the PEM export holding another key',
+    make: mutate(async (dir) => writeFile(join(dir, PUBLIC_KEY_PEM), publicKeyPem(await gpg.dsseKey(gpg.otherFingerprint)))),
+    script: 'signatures',
+    code: 'DSSE_MISMATCH',
+    file: PUBLIC_KEY_PEM,
+    only: true,
+    codes: ['DSSE_MISMATCH'],
+  },
+  {
+    name: 'the PEM export deleted',
+    make: mutate((dir) => unlink(join(dir, PUBLIC_KEY_PEM))),
+    script: 'signatures',
+    code: 'DSSE_MISSING',
+    file: PUBLIC_KEY_PEM,
+    only: true,
+    codes: ['DSSE_MISSING'],
+  },
+  {
+    name: 'the PEM export with CRLF line endings',
+    make: mutate(async (dir) => writeFile(join(dir, PUBLIC_KEY_PEM), (await readFile(join(dir, PUBLIC_KEY_PEM), 'utf8')).replace(/\n/g, '\r\n'))),
+    script: 'signatures',
+    code: 'DSSE_INVALID',
+    file: PUBLIC_KEY_PEM,
+    only: true,
+    codes: ['DSSE_INVALID'],
+  },
+  {
+    name: "the provenance's envelope where the conformance results' belongs (valid, but of other bytes)",
+    make: mutate((dir) => copyFile(join(dir, `${PROVENANCE}.dsse.json`), join(dir, 'conformance-results.json.dsse.json'))),
+    script: 'signatures',
+    code: 'DSSE_MISMATCH',
+    file: 'conformance-results.json.dsse.json',
+    only: true,
+    codes: ['DSSE_MISMATCH'],
+  },
+  {
+    name: "the plugin SBOM's envelope where the installer SBOM's belongs (a Statement about another artifact)",
+    make: mutate((dir) => copyFile(join(dir, `${SBOM_PLUGIN}.dsse.json`), join(dir, `${SBOM_INSTALLER}.dsse.json`))),
+    script: 'signatures',
+    code: 'DSSE_MISMATCH',
+    file: `${SBOM_INSTALLER}.dsse.json`,
+    only: true,
+    codes: ['DSSE_MISMATCH'],
+  },
+  {
+    name: 'an SBOM envelope whose predicate differs from the SBOM (validly signed)',
+    make: mutate(async (dir) => {
+      const statement = JSON.parse(Buffer.from(JSON.parse(await readFile(join(dir, `${SBOM_PLUGIN}.dsse.json`), 'utf8')).payload, 'base64').toString('utf8'));
+      statement.predicate.name = 'something-else.zip';
+      await gpg.envelope(join(dir, SBOM_PLUGIN), Buffer.from(JSON.stringify(statement)));
+    }),
+    script: 'signatures',
+    code: 'DSSE_MISMATCH',
+    file: `${SBOM_PLUGIN}.dsse.json`,
+    only: true,
+    codes: ['DSSE_MISMATCH'],
+  },
+  {
+    name: 'an SBOM envelope whose subject digest differs from SHA256SUMS.txt (validly signed)',
+    make: mutate(async (dir) => {
+      const statement = JSON.parse(Buffer.from(JSON.parse(await readFile(join(dir, `${SBOM_INSTALLER}.dsse.json`), 'utf8')).payload, 'base64').toString('utf8'));
+      statement.subject[0].digest.sha256 = sha256('other bytes');
+      await gpg.envelope(join(dir, SBOM_INSTALLER), Buffer.from(JSON.stringify(statement)));
+    }),
+    script: 'signatures',
+    code: 'DSSE_MISMATCH',
+    file: `${SBOM_INSTALLER}.dsse.json`,
+    only: true,
+    codes: ['DSSE_MISMATCH'],
+  },
+  {
+    name: 'an envelope with another payloadType (validly signed over it)',
+    make: mutate(async (dir) => {
+      const key = await gpg.dsseKey();
+      const payload = await readFile(join(dir, PROVENANCE));
+      const sig = cryptoSign(null, dssePae('application/json', payload), key.privateKey).toString('base64');
+      await writeFile(join(dir, `${PROVENANCE}.dsse.json`), JSON.stringify({ payload: payload.toString('base64'), payloadType: 'application/json', signatures: [{ keyid: key.keyid, sig }] }));
+    }),
+    script: 'signatures',
+    code: 'DSSE_INVALID',
+    file: `${PROVENANCE}.dsse.json`,
+    only: true,
+    codes: ['DSSE_INVALID'],
+  },
+  {
+    name: 'an envelope with a second signature',
+    make: editEnvelope(PROVENANCE, (e) => void e.signatures.push({ ...e.signatures[0]! })),
+    script: 'signatures',
+    code: 'DSSE_INVALID',
+    file: `${PROVENANCE}.dsse.json`,
+    only: true,
+    codes: ['DSSE_INVALID'],
+  },
+  {
+    name: 'an envelope giving payloadType twice',
+    make: mutate(async (dir) => {
+      const file = join(dir, `${PROVENANCE}.dsse.json`);
+      await writeFile(file, (await readFile(file, 'utf8')).replace('"payloadType": ', '"payloadType": "text/plain", "payloadType": '));
+    }),
+    script: 'signatures',
+    code: 'DSSE_INVALID',
+    file: `${PROVENANCE}.dsse.json`,
+    only: true,
+    codes: ['DSSE_INVALID'],
+  },
+  {
+    name: 'an envelope of a file the release does not attest (conformance.log)',
+    make: mutate(async (dir) => gpg.envelope(join(dir, 'conformance.log'))),
+    script: 'signatures',
+    code: 'DSSE_INVALID',
+    file: 'conformance.log.dsse.json',
+    only: true,
+    codes: ['DSSE_INVALID'],
+  },
   {
     name: 'a provenance subject removed (and re-signed)',
     make: () => tweaked({ dropSubject: 'tools/verify_release_provenance.py' }),
@@ -555,7 +797,7 @@ const mutations: Mutation[] = [
     code: 'PROVENANCE_MISSING',
     file: 'release-provenance.intoto.json',
     also: { script: 'signatures', code: 'SIGNATURE_BAD', file: 'release-provenance.intoto.json.asc' },
-    codes: ['PROVENANCE_MISSING', 'SIGNATURE_BAD'],
+    codes: ['DSSE_MISMATCH', 'PROVENANCE_MISSING', 'SIGNATURE_BAD'],
   },
   {
     name: 'a byproduct outside the sums changed (BUILD_META.txt, still well-formed)',
@@ -587,7 +829,7 @@ const mutations: Mutation[] = [
     code: 'SBOM_MISSING',
     file: SBOM_PLUGIN,
     also: { script: 'signatures', code: 'SIGNATURE_BAD', file: `${SBOM_PLUGIN}.asc` },
-    codes: ['SBOM_MISSING', 'SIGNATURE_BAD', 'SUMS_MISSING_FILE'],
+    codes: ['DSSE_MISMATCH', 'SBOM_MISSING', 'SIGNATURE_BAD', 'SUMS_MISSING_FILE'],
   },
   {
     name: 'built from a dirty tree, as BUILD_META.txt and the provenance say (and re-signed)',
@@ -806,7 +1048,7 @@ const mutations: Mutation[] = [
     script: 'provenance',
     code: 'FILE_NOT_REGULAR',
     file: SBOM_PLUGIN,
-    codes: ['FILE_NOT_REGULAR', 'SBOM_MISSING', 'SIGNATURE_BAD', 'SUMS_MISSING_FILE'],
+    codes: ['DSSE_MISMATCH', 'FILE_NOT_REGULAR', 'SBOM_MISSING', 'SIGNATURE_BAD', 'SUMS_MISSING_FILE'],
   },
   {
     name: 'a symbolic link to an identical file outside the release, where conformance.log belongs',
@@ -971,6 +1213,11 @@ class PastSigner implements Signer {
 
   publicKey(): string {
     return this.gpg(['--armor', '--export', this.fingerprint]);
+  }
+
+  /** Its DSSE key (expired keys sign DSSE envelopes too: a DSSE signature states no time). */
+  dsseKey(): Promise<DsseKey> {
+    return dsseKeyOfArmor(readFileSync(join(REPO_ROOT, 'packages', 'sign', 'testdata', 'expired.asc'), 'utf8'), this.passphrase);
   }
 
   async dispose(): Promise<void> {

@@ -25,11 +25,17 @@ SUMS = "SHA256SUMS.txt"
 META = "BUILD_META.txt"
 PROVENANCE = "release-provenance.intoto.json"
 PUBLIC_KEY = "release-signing-public-key.asc"
+# The signing (sub)key as SubjectPublicKeyInfo PEM, the key of the DSSE envelopes.
+PUBLIC_KEY_PEM = "release-signing-public-key.pem"
+# A DSSE envelope of <file> is <file>.dsse.json (made after the sums, so never listed in them, like a .asc).
+DSSE_SUFFIX = ".dsse.json"
 FINGERPRINT = "release-signing-key-fingerprint.txt"
 CONFORMANCE_RESULTS = "conformance-results.json"
 SBOM_RE = re.compile(r"SBOM-.*\.spdx\.json", re.S)
 # A development key says so in its user ID (docs/release-format.md).
 DEVELOPMENT_KEY_RE = re.compile(r"DEVELOPMENT ONLY", re.I)
+
+SUMS_LINE_RE = re.compile("([0-9a-f]{64})  ([^\n\r\u2028\u2029]+)")
 
 # Size limit for a JSON file read whole (hostile input must not exhaust memory).
 MAX_JSON_BYTES = 256 * 1024 * 1024
@@ -148,8 +154,37 @@ def release_path_problem(path: str) -> str | None:
 
 
 def utf8_key(text: str) -> bytes:
-    """Sort key: the UTF-8 bytes of `text` (undecodable bytes kept as they were)."""
-    return text.encode("utf-8", "surrogateescape")
+    """Sort key: the UTF-8 bytes of `text` (undecodable bytes kept as they were).
+
+    A lone surrogate that is no escaped byte (JSON's "\\ud800") sorts as U+FFFD, as
+    compareBytes in packages/format encodes it, instead of raising.
+    """
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text).encode("utf-8")
+
+
+def parse_sums(text: str) -> list:
+    """SHA256SUMS.txt parsed strictly into [(path, sha256)]; raises ValueError with the reason."""
+    if text != "" and not text.endswith("\n"):
+        raise ValueError("the last line has no newline")
+    lines = [] if text == "" else text[:-1].split("\n")
+    out = []
+    for number, line in enumerate(lines, 1):
+        match = SUMS_LINE_RE.fullmatch(line)
+        if not match:
+            raise ValueError('line %d is not "<sha256>  <name>" (64 lowercase hex digits, two spaces, a name)' % number)
+        problem = release_path_problem(match.group(2))
+        if problem:
+            raise ValueError("line %d: %s: %s" % (number, json.dumps(match.group(2)), problem))
+        out.append((match.group(2), match.group(1)))
+    paths = [p for p, _ in out]
+    if len(set(paths)) != len(paths):
+        raise ValueError("a name is listed twice")
+    if sorted(paths, key=utf8_key) != paths:
+        raise ValueError("lines are not sorted by name (UTF-8 bytes)")
+    return out
 
 
 def list_files(root: str) -> list[str]:

@@ -47,9 +47,9 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from release_verify_lib import (
-        CHUNK, CONFORMANCE_RESULTS, FINGERPRINT, META, PROVENANCE, PUBLIC_KEY, SBOM_RE, SUMS, Report, UsageError,
+        CHUNK, CONFORMANCE_RESULTS, DSSE_SUFFIX, FINGERPRINT, META, PROVENANCE, PUBLIC_KEY, PUBLIC_KEY_PEM, SBOM_RE, SUMS, Report, UsageError,
         add_folder_arguments, is_regular_file, list_files, load_json, main, not_regular, read_capped, release_folder, release_path_problem,
-        run_checks, utf8_key,
+        parse_sums, run_checks, utf8_key,
     )
 except ImportError as _err:  # the kit is incomplete: a usage error, not a traceback
     sys.stderr.write("verify_release_provenance.py: error: needs release_verify_lib.py beside it in %s: %s\n" % (os.path.dirname(os.path.abspath(__file__)), _err))
@@ -69,7 +69,6 @@ SHA256_RE = re.compile(r"[0-9a-f]{64}")
 # A git object name: SHA-1 or SHA-256, lower-case hex (docs/release-format.md, "Strictness").
 GIT_COMMIT_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 # A SHA256SUMS.txt line; `.` of the writer's JavaScript regex excludes \n, \r, U+2028 and U+2029.
-SUMS_LINE_RE = re.compile("([0-9a-f]{64})  ([^\n\r\u2028\u2029]+)")
 
 MAX_TEXT_BYTES = 64 * 1024 * 1024
 SHOWN = 5  # differences listed in one line at most
@@ -88,7 +87,7 @@ def listing(items: list) -> str:
 
 def is_evidence_file(path: str) -> bool:
     """The files SHA256SUMS.txt does not list (core's isEvidenceFile)."""
-    return path in (SUMS, META, PROVENANCE, PUBLIC_KEY, FINGERPRINT) or path.endswith(".asc")
+    return path in (SUMS, META, PROVENANCE, PUBLIC_KEY, PUBLIC_KEY_PEM, FINGERPRINT) or path.endswith(".asc") or path.endswith(DSSE_SUFFIX)
 
 
 def sha256_file(path: str) -> str:
@@ -150,28 +149,6 @@ class Context:
 # --------------------------------------------------------------------------
 # sums and coverage
 # --------------------------------------------------------------------------
-
-
-def parse_sums(text: str) -> list:
-    """SHA256SUMS.txt parsed strictly into [(path, sha256)]; raises ValueError with the reason."""
-    if text != "" and not text.endswith("\n"):
-        raise ValueError("the last line has no newline")
-    lines = [] if text == "" else text[:-1].split("\n")
-    out = []
-    for number, line in enumerate(lines, 1):
-        match = SUMS_LINE_RE.fullmatch(line)
-        if not match:
-            raise ValueError('line %d is not "<sha256>  <name>" (64 lowercase hex digits, two spaces, a name)' % number)
-        problem = release_path_problem(match.group(2))
-        if problem:
-            raise ValueError("line %d: %s: %s" % (number, json.dumps(match.group(2)), problem))
-        out.append((match.group(2), match.group(1)))
-    paths = [p for p, _ in out]
-    if len(set(paths)) != len(paths):
-        raise ValueError("a name is listed twice")
-    if sorted(paths, key=utf8_key) != paths:
-        raise ValueError("lines are not sorted by name (UTF-8 bytes)")
-    return out
 
 
 def check_files(report: Report, ctx: Context) -> None:

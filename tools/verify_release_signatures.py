@@ -7,7 +7,8 @@ Usage:
                                                [--trust-store FILE] [--json]
     python3 tools/verify_release_signatures.py --check-plugin ZIP [ZIP ...] --trust-store FILE [--json]
 
-Runs the checks `key`, `signature` and (with --trust-store) `plugin` of
+Runs the checks `key`, `signature`, `dsse` (the DSSE envelopes `<file>.dsse.json`
+and `release-signing-public-key.pem`) and (with --trust-store) `plugin` of
 docs/release-format.md over the release folder DIR (default: the current
 folder); tools/verify_release_provenance.py runs the others. Needs Python 3
 (standard library only, with tools/release_verify_lib.py beside this file) and
@@ -39,7 +40,8 @@ Exit status: 0 when no line is FAILED, 1 when one is, 2 on a usage error
 The plugin checks are a standard-library port of the Studio's loader
 (helix_studio/plugin_zip.py) in the same order with the same PLUGIN_* codes;
 Ed25519 is verified in pure Python exactly as OpenSSL does it (RFC 8032
-§5.1.7 without the cofactor).
+§5.1.7 without the cofactor); so are the DSSE envelopes' Ed25519 signatures, and
+their RSA ones (RSASSA-PKCS1-v1_5, SHA-256) by modular exponentiation.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ import argparse
 import base64
 import binascii
 import dataclasses
+import decimal
 import hashlib
 import json
 import mmap
@@ -71,10 +74,10 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from release_verify_lib import (
-        CHUNK, CONFORMANCE_RESULTS, DEVELOPMENT_KEY_RE, FINGERPRINT, MAX_COMPONENT_BYTES, MAX_NAME_BYTES, META, PROVENANCE, PUBLIC_KEY, SBOM_RE,
-        SUMS, Report, UsageError,
-        add_folder_arguments, is_regular_file, list_files, load_json, main, parse_json_strictly, read_capped, release_folder,
-        release_path_problem, run_checks, utf8_key,
+        CHUNK, CONFORMANCE_RESULTS, DEVELOPMENT_KEY_RE, DSSE_SUFFIX, FINGERPRINT, MAX_COMPONENT_BYTES, MAX_JSON_BYTES, MAX_NAME_BYTES, META,
+        PROVENANCE, PUBLIC_KEY, PUBLIC_KEY_PEM, SBOM_RE, SUMS, Report, UsageError,
+        add_folder_arguments, is_regular_file, list_files, load_json, main, not_regular, parse_json_strictly, parse_sums, read_capped,
+        release_folder, release_path_problem, run_checks, utf8_key,
     )
 except ImportError as _err:  # the kit is incomplete: a usage error, not a traceback
     sys.stderr.write("verify_release_signatures.py: error: needs release_verify_lib.py beside it in %s: %s\n" % (os.path.dirname(os.path.abspath(__file__)), _err))
@@ -795,9 +798,9 @@ def crc24(data: bytes) -> int:
     return crc
 
 
-def packet_tags(data: bytes) -> list:
-    """The tags of the OpenPGP packets in `data`, in order; raises ValueError when malformed."""
-    tags = []
+def packets(data: bytes) -> list:
+    """The (tag, body) of the OpenPGP packets in `data`, in order; raises ValueError when malformed."""
+    out = []
     pos = 0
     size = len(data)
     while pos < size:
@@ -805,6 +808,7 @@ def packet_tags(data: bytes) -> list:
         pos += 1
         if not first & 0x80:
             raise ValueError("not an OpenPGP packet at byte %d" % (pos - 1))
+        body = b""
         if first & 0x40:  # new format
             tag = first & 0x3F
             while True:
@@ -825,6 +829,7 @@ def packet_tags(data: bytes) -> list:
                     length, pos, partial = 1 << (o1 & 0x1F), pos + 1, True
                 if pos + length > size:
                     raise ValueError("packet runs past the end")
+                body += data[pos : pos + length]
                 pos += length
                 if not partial:
                     break
@@ -841,9 +846,15 @@ def packet_tags(data: bytes) -> list:
                 pos += width
             if pos + length > size:
                 raise ValueError("packet runs past the end")
+            body = data[pos : pos + length]
             pos += length
-        tags.append(tag)
-    return tags
+        out.append((tag, body))
+    return out
+
+
+def packet_tags(data: bytes) -> list:
+    """The tags of the OpenPGP packets in `data`, in order; raises ValueError when malformed."""
+    return [tag for tag, _body in packets(data)]
 
 
 def openpgp_packets(data: bytes) -> tuple:
@@ -1188,6 +1199,358 @@ def verify_one(report: Report, root: str, asc: str, gpg: Gpg, fingerprint: str) 
     report.passed("signature", asc, "verifies over %s with %s" % (target, fingerprint))
 
 
+# --------------------------------------------------------------------------
+# DSSE envelopes (docs/release-format.md, check `dsse`), as packages/verify/src/lib/release.ts
+# --------------------------------------------------------------------------
+
+DSSE_PAYLOAD_TYPE = "application/vnd.in-toto+json"
+STATEMENT_V1 = "https://in-toto.io/Statement/v1"
+SPDX_DOCUMENT_V23 = "https://spdx.dev/Document/v2.3"
+MAX_PEM_BYTES = 1024 * 1024
+ED25519_OID = bytes.fromhex("2b06010401da470f01")  # 1.3.6.1.4.1.11591.15.1, EdDSA legacy over Ed25519
+ED25519_SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
+SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
+PEM_RE = re.compile(r"-----BEGIN PUBLIC KEY-----\n((?:[A-Za-z0-9+/=]{1,64}\n)+)-----END PUBLIC KEY-----\n")
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    """One DER TLV."""
+    n = len(content)
+    if n < 128:
+        return bytes([tag, n]) + content
+    length = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(length)]) + length + content
+
+
+def _der_int(value: int) -> bytes:
+    data = value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
+    return _der(0x02, b"\x00" + data if data[0] & 0x80 else data)
+
+
+def _mpi(body: bytes, pos: int) -> tuple:
+    """(bytes, next position) of the OpenPGP MPI at `pos`; ValueError when it runs past the end."""
+    if pos + 2 > len(body):
+        raise ValueError("truncated MPI")
+    length = (int.from_bytes(body[pos : pos + 2], "big") + 7) // 8
+    if pos + 2 + length > len(body):
+        raise ValueError("truncated MPI")
+    return body[pos + 2 : pos + 2 + length], pos + 2 + length
+
+
+def key_material(body: bytes):
+    """(scheme, public values, SubjectPublicKeyInfo DER) of a v4 public (sub)key packet body, or None for
+    another version or algorithm: EdDSA legacy over Ed25519 (22) and Ed25519 (27), or RSA (1, 3)."""
+    if len(body) < 6 or body[0] != 4:
+        return None
+    algo = body[5]
+    try:
+        if algo in (1, 3):
+            n, pos = _mpi(body, 6)
+            e, pos = _mpi(body, pos)
+            n_int, e_int = int.from_bytes(n, "big"), int.from_bytes(e, "big")
+            algorithm = _der(0x30, bytes.fromhex("06092a864886f70d010101") + b"\x05\x00")
+            spki = _der(0x30, algorithm + _der(0x03, b"\x00" + _der(0x30, _der_int(n_int) + _der_int(e_int))))
+            return ("rsa", (n_int, e_int), spki)
+        if algo == 22:
+            oid = body[7 : 7 + body[6]]
+            if oid != ED25519_OID:
+                return None
+            q, _pos = _mpi(body, 7 + body[6])
+            if len(q) != 33 or q[0] != 0x40:
+                return None
+            return ("ed25519", q[1:], ED25519_SPKI_PREFIX + q[1:])
+        if algo == 27 and len(body) >= 38:
+            return ("ed25519", body[6:38], ED25519_SPKI_PREFIX + body[6:38])
+    except (ValueError, IndexError):
+        return None
+    return None
+
+
+def dsse_signers(root: str, gpg: Gpg) -> dict:
+    """The signing (sub)keys of the imported release key that are Ed25519 or RSA, by keyid (lower-case fingerprint).
+
+    A key signs when gpg lists it with the capability `s` and not revoked or invalid (time aside: a DSSE
+    signature states no time, and each signature of the release is judged as of when it was made).
+    """
+    listing = _colon_listing(gpg, ["--with-colons", "--fixed-list-mode", "--list-keys"])
+    signing = set()
+    for index, line in enumerate(listing):
+        if line[0] in ("pub", "sub") and len(line) > 11 and "s" in line[11] and line[1] not in ("r", "i"):
+            after = [l for l in listing[index + 1 :] if l[0] == "fpr"]
+            if after and len(after[0]) > 9:
+                signing.add(after[0][9].lower())
+    try:
+        blocks = dearmor(read_capped(os.path.join(root, PUBLIC_KEY), MAX_KEY_BYTES))
+        found = [p for _kind, binary in blocks for p in packets(binary)]
+    except (OSError, ValueError):
+        return {}
+    signers = {}
+    for tag, body in found:
+        if tag not in (6, 14) or len(body) > 0xFFFF:
+            continue
+        fpr = hashlib.sha1(b"\x99" + len(body).to_bytes(2, "big") + body).hexdigest()
+        material = key_material(body)
+        if fpr in signing and material is not None:
+            signers[fpr] = material
+    return signers
+
+
+def rsa_pkcs1v15_sha256_verify(n: int, e: int, signature: bytes, message: bytes) -> bool:
+    """RSASSA-PKCS1-v1_5 with SHA-256 (RFC 8017 §8.2.2): s^e mod n is 00 01 FF.. 00 DigestInfo(sha256(message))."""
+    k = (n.bit_length() + 7) // 8
+    if len(signature) != k:
+        return False
+    s = int.from_bytes(signature, "big")
+    if s >= n:
+        return False
+    em = pow(s, e, n).to_bytes(k, "big")
+    t = SHA256_DIGEST_INFO + hashlib.sha256(message).digest()
+    if k < len(t) + 11:
+        return False
+    return em == b"\x00\x01" + b"\xff" * (k - len(t) - 3) + b"\x00" + t
+
+
+def dsse_pae(payload_type: bytes, payload: bytes) -> bytes:
+    """DSSE's pre-authentication encoding: "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body."""
+    return b"DSSEv1 %d %s %d %s" % (len(payload_type), payload_type, len(payload), payload)
+
+
+def dsse_signature_valid(material: tuple, data: bytes, signature: bytes) -> bool:
+    scheme, values, _spki = material
+    if scheme == "ed25519":
+        return ed25519_verify(values, signature, data)
+    return rsa_pkcs1v15_sha256_verify(values[0], values[1], signature, data)
+
+
+def dsse_target_kind(target: str) -> str | None:
+    """What the envelope of `target` attests, by the file's role (dsseTargetKind in packages/format)."""
+    if target == PROVENANCE:
+        return "provenance"
+    if target == CONFORMANCE_RESULTS:
+        return "conformance"
+    if SBOM_RE.fullmatch(posixpath.basename(target)):
+        return "sbom"
+    return None
+
+
+def required_envelope_files(files: list) -> list:
+    """The files that must have a `.dsse.json`: the provenance, the conformance results and every top-level SBOM."""
+    required = [PROVENANCE] + [f for f in files if "/" not in f and SBOM_RE.fullmatch(f)]
+    if CONFORMANCE_RESULTS in files:
+        required.append(CONFORMANCE_RESULTS)
+    return sorted(set(required), key=utf8_key)
+
+
+def canonical_base64(text: str) -> bytes | None:
+    """The bytes of strict, canonical standard base64, or None."""
+    if not re.fullmatch(r"[A-Za-z0-9+/]*={0,2}", text) or len(text) % 4:
+        return None
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return data if base64.b64encode(data).decode("ascii") == text else None
+
+
+def parse_envelope(text: str):
+    """(payloadType, keyid, payload, sig) of the envelope `text`, or a string saying why it is not one (parseDsseEnvelope)."""
+    try:
+        value = parse_json_strictly(text, unique_keys=True)
+    except RecursionError:
+        return "not JSON: nested too deeply"
+    except ValueError as err:
+        return "not JSON: %s" % err
+    if not isinstance(value, dict) or sorted(value) != ["payload", "payloadType", "signatures"]:
+        return "not a DSSE envelope: an object of exactly payload, payloadType and signatures"
+    if not isinstance(value["payload"], str) or not isinstance(value["payloadType"], str):
+        return "payload and payloadType must be strings"
+    payload = canonical_base64(value["payload"])
+    if payload is None:
+        return "payload is not canonical base64"
+    sigs = value["signatures"]
+    if not isinstance(sigs, list) or len(sigs) != 1:
+        return "signatures must hold exactly one signature"
+    one = sigs[0]
+    if not isinstance(one, dict) or sorted(one) != ["keyid", "sig"] or not isinstance(one["keyid"], str) or not isinstance(one["sig"], str):
+        return "the signature must be an object of exactly keyid and sig, both strings"
+    sig = canonical_base64(one["sig"])
+    if not sig:
+        return "sig is not canonical base64"
+    return (value["payloadType"], one["keyid"], payload, sig)
+
+
+def json_equal(a, b) -> bool:
+    """Equal JSON values as JavaScript reads them (numbers as doubles; true is no number)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, (int, float, decimal.Decimal)) and isinstance(b, (int, float, decimal.Decimal)):
+        return float(a) == float(b)
+    if isinstance(a, (int, float, decimal.Decimal)) or isinstance(b, (int, float, decimal.Decimal)):
+        return False
+    if isinstance(a, str) or isinstance(b, str) or a is None or b is None:
+        return type(a) is type(b) and a == b
+    if isinstance(a, list) or isinstance(b, list):
+        return isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return sorted(a) == sorted(b) and all(json_equal(a[k], b[k]) for k in a)
+    return False
+
+
+def read_sums_loose(root: str):
+    """SHA256SUMS.txt's [(path, sha256)], or None when it is missing or malformed (the sums check says which)."""
+    path = os.path.join(root, SUMS)
+    if not is_regular_file(path):
+        return None
+    try:
+        return parse_sums(read_capped(path, 64 * 1024 * 1024).decode("utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def sbom_binding_problem(root: str, target: str, payload: bytes, sums: list) -> str | None:
+    """Why the SBOM envelope's payload does not bind `target`, or None (sbomBindingProblem in the TypeScript verifier)."""
+    try:
+        statement = parse_json_strictly(payload.decode("utf-8"), unique_keys=True)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        return "its payload is not a JSON Statement (UTF-8, every key once)"
+    subjects = statement.get("subject") if isinstance(statement, dict) else None
+    if (not isinstance(statement, dict) or statement.get("_type") != STATEMENT_V1 or statement.get("predicateType") != SPDX_DOCUMENT_V23
+            or not isinstance(subjects, list) or len(subjects) != 1):
+        return "its payload is not an in-toto Statement v1 (%s) with predicateType %s and one subject" % (STATEMENT_V1, SPDX_DOCUMENT_V23)
+    subject = subjects[0]
+    name = subject.get("name") if isinstance(subject, dict) else None
+    digest = subject.get("digest") if isinstance(subject, dict) else None
+    digest = digest.get("sha256") if isinstance(digest, dict) else None
+    if not isinstance(name, str) or not isinstance(digest, str):
+        return "its subject needs a name and a digest.sha256"
+    listed = dict(sums)
+    if name not in listed or "SBOM-%s.spdx.json" % posixpath.basename(name) != posixpath.basename(target):
+        return "its subject %s is not the file of %s that %s describes" % (json.dumps(name, ensure_ascii=False), SUMS, target)
+    if listed[name] != digest:
+        return "its subject %s has sha256 %s, %s says %s" % (name, digest, SUMS, listed[name])
+    try:
+        document = load_json(os.path.join(root, target))
+    except ValueError:
+        return "%s is not JSON (UTF-8, every key once): no predicate can equal it" % target
+    try:
+        same = "predicate" in statement and json_equal(document, statement["predicate"])
+    except RecursionError:
+        same = False  # nested deeper than the stack: not shown equal
+    if not same:
+        return "its predicate is not the document in %s" % target
+    return None
+
+
+def check_pem(report: Report, root: str, signers: dict) -> None:
+    """release-signing-public-key.pem holds a signing key of the pinned key (checkPem in the TypeScript verifier)."""
+    path = os.path.join(root, PUBLIC_KEY_PEM)
+    kind = not_regular(path) if os.path.lexists(path) else "missing"
+    if kind == "missing":
+        report.failed("dsse", "DSSE_MISSING", PUBLIC_KEY_PEM, "missing; it holds the key of the DSSE envelopes (the signing key of %s)" % PUBLIC_KEY)
+        return
+    if kind:
+        report.failed("dsse", "DSSE_INVALID", PUBLIC_KEY_PEM, "is %s, not a regular file" % kind)
+        return
+    if os.lstat(path).st_size > MAX_PEM_BYTES:
+        report.failed("dsse", "DSSE_INVALID", PUBLIC_KEY_PEM, "larger than %d bytes: not a PEM public key" % MAX_PEM_BYTES)
+        return
+    match = PEM_RE.fullmatch(read_capped(path, MAX_PEM_BYTES).decode("latin-1"))
+    der = canonical_base64(match.group(1).replace("\n", "")) if match else None
+    if der is None:
+        report.failed("dsse", "DSSE_INVALID", PUBLIC_KEY_PEM, 'not exactly one PEM "PUBLIC KEY" block (SubjectPublicKeyInfo, LF line endings)')
+        return
+    same = [keyid for keyid, material in signers.items() if material[2] == der]
+    if not same:
+        report.failed("dsse", "DSSE_MISMATCH", PUBLIC_KEY_PEM, "holds another key than the signing key of %s (%s)" % (PUBLIC_KEY, ", ".join(signers) or "none usable"))
+        return
+    report.passed("dsse", PUBLIC_KEY_PEM, "the signing key %s of %s" % (same[0], PUBLIC_KEY))
+
+
+def check_envelope(report: Report, root: str, env: str, signers: dict, sums) -> None:
+    """One envelope: well-formed, signed by the pinned key, binding its file (checkEnvelope in the TypeScript verifier)."""
+    target = env[: -len(DSSE_SUFFIX)]
+    kind = dsse_target_kind(target)
+    env_path = os.path.join(root, env)
+    target_path = os.path.join(root, target)
+    env_kind = not_regular(env_path) if os.path.lexists(env_path) else "missing"
+    if env_kind:
+        report.failed("dsse", "DSSE_INVALID", env, "is %s, not a regular file" % env_kind)
+        return
+    if kind is None:
+        report.failed("dsse", "DSSE_INVALID", env, "attests %s; a release has DSSE envelopes of its provenance, its conformance results "
+                      "and its SBOMs only" % (target or "nothing"))
+        return
+    if not os.path.lexists(target_path) or not_regular(target_path):
+        report.failed("dsse", "DSSE_MISMATCH", env, "attests %s, which is not in the release" % target)
+        return
+    if os.lstat(env_path).st_size > MAX_JSON_BYTES:
+        report.failed("dsse", "DSSE_INVALID", env, "larger than %d bytes" % MAX_JSON_BYTES)
+        return
+    try:
+        text = read_capped(env_path, MAX_JSON_BYTES).decode("utf-8")
+    except UnicodeDecodeError:
+        report.failed("dsse", "DSSE_INVALID", env, "not UTF-8")
+        return
+    parsed = parse_envelope(text)
+    if isinstance(parsed, str):
+        report.failed("dsse", "DSSE_INVALID", env, parsed)
+        return
+    payload_type, keyid, payload, sig = parsed
+    if payload_type != DSSE_PAYLOAD_TYPE:
+        report.failed("dsse", "DSSE_INVALID", env, "payloadType is %s, not %s" % (json.dumps(payload_type, ensure_ascii=False), DSSE_PAYLOAD_TYPE))
+        return
+    material = signers.get(keyid)
+    if material is None:
+        report.failed("dsse", "DSSE_BAD_SIGNATURE", env, "signed by keyid %s, which is no signing key of the pinned key (%s)"
+                      % (json.dumps(keyid, ensure_ascii=False), ", ".join(signers) or "none usable"))
+        return
+    if not dsse_signature_valid(material, dsse_pae(payload_type.encode("utf-8"), payload), sig):
+        report.failed("dsse", "DSSE_BAD_SIGNATURE", env, "its signature does not verify over its payload with %s: the envelope was changed" % keyid)
+        return
+    if kind == "sbom":
+        lines = sums()
+        if lines is None:
+            report.skipped("dsse", "%s verifies, but is not bound to its artifact: %s is missing or malformed" % (env, SUMS))
+            return
+        problem = sbom_binding_problem(root, target, payload, lines)
+        if problem:
+            report.failed("dsse", "DSSE_MISMATCH", env, problem)
+            return
+    elif os.lstat(target_path).st_size != len(payload) or read_capped(target_path, len(payload)) != payload:
+        report.failed("dsse", "DSSE_MISMATCH", env, "its payload is not the bytes of %s" % target)
+        return
+    report.passed("dsse", env, "%s, signed by %s" % ("a Statement about %s's artifact" % target if kind == "sbom" else target, keyid))
+
+
+def check_dsse(report: Report, ctx: Context) -> None:
+    """The `dsse` check: the required envelopes exist, each verifies with the pinned key and binds its file; the PEM is that key."""
+    if ctx.unsigned:
+        report.skipped("dsse", "the release is unsigned")
+        return
+    present = set(ctx.files)
+    for target in required_envelope_files(ctx.files):
+        if target + DSSE_SUFFIX not in present:
+            why = "%s has no DSSE envelope" % target
+            if target not in present:
+                why += " (and %s itself is missing)" % target
+            report.failed("dsse", "DSSE_MISSING", target + DSSE_SUFFIX, why)
+    envelopes = sorted((f for f in ctx.files if f.endswith(DSSE_SUFFIX)), key=utf8_key)
+    if ctx.fingerprint is None or ctx.gpg is None:
+        report.skipped("dsse", "%d DSSE envelope(s) not verified: no trusted key (see the key check)" % len(envelopes))
+        return
+    signers = dsse_signers(ctx.root, ctx.gpg)
+    check_pem(report, ctx.root, signers)
+    cache = []
+
+    def sums():
+        if not cache:
+            cache.append(read_sums_loose(ctx.root))
+        return cache[0]
+
+    for env in envelopes:
+        check_envelope(report, ctx.root, env, signers, sums)
+
+
 def plugin_files(root: str, files: list) -> list:
     """The release's plugin zips: the provenance's `plugin` subjects, and every plugins/**.zip."""
     found = set(f for f in files if f.startswith("plugins/") and f.endswith(".zip"))
@@ -1238,6 +1601,7 @@ def check_plugins(report: Report, ctx: Context) -> None:
 CHECKS = [
     ("key", check_key),
     ("signature", check_signatures),
+    ("dsse", check_dsse),
     ("plugin", check_plugins),
 ]
 
@@ -1251,7 +1615,7 @@ def parse_args(argv: list) -> argparse.Namespace:
     """The command line; argparse exits with status 2 on a usage error."""
     parser = argparse.ArgumentParser(
         prog="verify_release_signatures.py",
-        description="Checks key, signature and (with --trust-store) plugin of a helix-release release folder "
+        description="Checks key, signature, dsse and (with --trust-store) plugin of a helix-release release folder "
         "(docs/release-format.md). Prints PASSED/FAILED/SKIPPED lines; exit 0 only when nothing FAILED, 2 on usage errors.",
     )
     add_folder_arguments(parser)

@@ -27,6 +27,8 @@ import { createHash } from 'node:crypto';
 import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isSbomFile, parseSums, sbomName } from '@helix-release/format';
+import { sbomStatementPayload } from '@helix-release/sign';
 import { loadTrustStore, verifyRelease } from '@helix-release/verify';
 import { testPython } from '../../workspace-fixtures/studio/tests/test-python';
 import { CASES_DIR, REPO_ROOT, TestGpg, buildRelease } from '../tests/synthetic-release';
@@ -235,6 +237,23 @@ async function resealRelease(dir: string, entry: CorpusEntry, oldDigest: string 
     }
   }
   for (const f of changed) if (signed.has(f)) await lstat(join(dir, f)).then((s) => s.isFile() && gpg.sign(join(dir, f)), () => undefined);
+  // The DSSE envelopes of what changed are made again too, as the sign stage makes them (an SBOM's from the sums as they are now).
+  const present = new Set(await filesOf(dir));
+  for (const f of changed) {
+    if (!present.has(`${f}.dsse.json`) || !(await lstat(join(dir, f)).then((s) => s.isFile(), () => false))) continue;
+    const bytes = await readFile(join(dir, f));
+    if (!isSbomFile(f.split('/').pop()!)) {
+      await gpg.envelope(join(dir, f), bytes);
+      continue;
+    }
+    try {
+      const sums = parseSums(await readFile(join(dir, 'SHA256SUMS.txt'), 'utf8'), 'SHA256SUMS.txt');
+      const artifact = sums.find((l) => sbomName(l.path) === f.split('/').pop());
+      if (artifact) await gpg.envelope(join(dir, f), sbomStatementPayload(artifact, JSON.parse(bytes.toString('utf8'))));
+    } catch {
+      /* no sums or no JSON: the envelope stays as it was */
+    }
+  }
 }
 
 /** Digests of the good release's files, to write a corpus entry independent of them (and back). */

@@ -4,7 +4,9 @@
  * formatBuildMeta, SBOMs normalised by the sbom stage's own normaliseSpdx, a
  * provenance statement and conformance results written per
  * docs/release-format.md, and REAL OpenPGP signatures from a key that the real
- * `gpg` generates in a temporary GNUPGHOME (TestGpg). `Tweaks` build a release
+ * `gpg` generates in a temporary GNUPGHOME (TestGpg), with the DSSE envelopes
+ * and PEM key the sign stage makes from that key's raw material (packages/sign's
+ * dsseEnvelope). `Tweaks` build a release
  * that is consistent (and signed) but wrong in one respect.
  */
 import { spawnSync } from 'node:child_process';
@@ -13,8 +15,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { formatBuildMeta, formatSums, sbomName } from '@helix-release/format';
+import * as openpgp from 'openpgp';
+import { dsseName, formatBuildMeta, formatSums, sbomName } from '@helix-release/format';
 import { normaliseSpdx, type SpdxDocument } from '@helix-release/sbom';
+import { dsseEnvelope, dsseKeyOf, publicKeyPem, sbomStatementPayload, type DsseKey } from '@helix-release/sign';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const CASES_DIR = join(REPO_ROOT, 'workspace-fixtures', 'plugin-trust-cases');
@@ -27,6 +31,7 @@ export const PLUGIN = 'plugins/tiny-1.0.0.zip';
 export const SBOM_INSTALLER = sbomName(INSTALLER);
 export const SBOM_PLUGIN = sbomName(PLUGIN);
 export const PUBLIC_KEY = 'release-signing-public-key.asc';
+export const PUBLIC_KEY_PEM = 'release-signing-public-key.pem';
 export const FINGERPRINT_FILE = 'release-signing-key-fingerprint.txt';
 
 export const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
@@ -44,6 +49,20 @@ export interface Signer {
   publicKey(): string;
   /** Writes `<file>.asc`. */
   sign(file: string): void | Promise<void>;
+  /** The key of the DSSE envelopes and the PEM export: the signing (sub)key's raw material. */
+  dsseKey(): Promise<DsseKey>;
+}
+
+/**
+ * The DSSE key (packages/sign's dsseKeyOf) of an armoured OpenPGP secret key,
+ * whatever its validity today: the signing (sub)key's material, as the sign
+ * stage uses it.
+ */
+export async function dsseKeyOfArmor(armoredKey: string, passphrase?: string): Promise<DsseKey> {
+  let key = (await openpgp.readKey({ armoredKey })) as openpgp.PrivateKey;
+  if (!key.isDecrypted()) key = await openpgp.decryptKey({ privateKey: key, passphrase: passphrase ?? '' });
+  const signingSubkey = (await key.getSigningKey(undefined, null)) as openpgp.PrivateKey | openpgp.Subkey;
+  return dsseKeyOf({ key, fingerprint: key.getFingerprint().toUpperCase(), signingKeyCreated: signingSubkey.getCreationTime(), signingSubkey, origin: 'environment' });
 }
 
 /** A throw-away GnuPG home with two ed25519 keys: the release key and another one. */
@@ -52,9 +71,11 @@ export class TestGpg implements Signer {
   fingerprint = '';
   otherFingerprint = '';
 
-  async init(): Promise<void> {
+  /** With `signingSubkey`, the release key is a certify-only primary key with an Ed25519 signing subkey. */
+  async init(options: { signingSubkey?: boolean } = {}): Promise<void> {
     this.home = await mkdtemp(join(tmpdir(), 'helix-pyv-gpg-'));
-    this.fingerprint = this.genKey('Helix Test Release <release@example.invalid>');
+    this.fingerprint = this.genKey('Helix Test Release <release@example.invalid>', options.signingSubkey ? 'cert' : 'sign');
+    if (options.signingSubkey) this.gpg(['--quick-add-key', this.fingerprint, 'ed25519', 'sign', 'never']);
     this.otherFingerprint = this.genKey('Someone Else <else@example.invalid>');
   }
 
@@ -62,8 +83,8 @@ export class TestGpg implements Signer {
     return mustRun('gpg', ['--homedir', this.home, '--batch', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', ...args]);
   }
 
-  private genKey(uid: string): string {
-    this.gpg(['--quick-gen-key', uid, 'ed25519', 'sign', 'never']);
+  private genKey(uid: string, usage: 'sign' | 'cert' = 'sign'): string {
+    this.gpg(['--quick-gen-key', uid, 'ed25519', usage, 'never']);
     const listing = this.gpg(['--with-colons', '--fingerprint', uid]);
     const fpr = /^fpr:+([0-9A-F]{40}):/m.exec(listing)?.[1];
     if (!fpr) throw new Error(`no fingerprint for ${uid}:\n${listing}`);
@@ -86,6 +107,18 @@ export class TestGpg implements Signer {
 
   publicKey(fpr = this.fingerprint): string {
     return this.gpg(['--armor', '--export', fpr]);
+  }
+
+  private readonly dsseKeys = new Map<string, Promise<DsseKey>>();
+  /** The DSSE key of `fpr` (the release key unless it says otherwise). */
+  dsseKey(fpr = this.fingerprint): Promise<DsseKey> {
+    if (!this.dsseKeys.has(fpr)) this.dsseKeys.set(fpr, dsseKeyOfArmor(this.secretKey(fpr)));
+    return this.dsseKeys.get(fpr)!;
+  }
+
+  /** `<file>.dsse.json` of `payload` (default: the file's bytes), by the release key unless `fpr` says otherwise. */
+  async envelope(file: string, payload?: Buffer, fpr = this.fingerprint): Promise<void> {
+    writeFileSync(dsseName(file), dsseEnvelope(await this.dsseKey(fpr), payload ?? readFileSync(file)));
   }
 
   secretKey(fpr = this.fingerprint): string {
@@ -270,6 +303,24 @@ export async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks =
     const replace = tweaks.signatures?.[file];
     if (replace) await writeFile(join(dir, `${file}.asc`), replace(join(dir, file)));
   }
+  // DSSE envelopes, made as the sign stage makes them (packages/sign/src/lib/sign.ts).
+  const dsse = await signer.dsseKey();
+  const envelope = async (file: string, payload: Buffer) => writeFile(join(dir, dsseName(file)), dsseEnvelope(dsse, payload));
+  await envelope('release-provenance.intoto.json', await readFile(join(dir, 'release-provenance.intoto.json')));
+  const resultsBytes = await readFile(join(dir, 'conformance-results.json'));
+  const parsedResults = (() => {
+    try {
+      return JSON.parse(resultsBytes.toString('utf8')) as { _type?: unknown } | null;
+    } catch {
+      return undefined;
+    }
+  })();
+  if (parsedResults?._type === 'https://in-toto.io/Statement/v1') await envelope('conformance-results.json', resultsBytes);
+  for (const sbom of [sbomInstaller, SBOM_PLUGIN]) {
+    const artifact = lines.find((l) => sbomName(l.path) === basename(sbom))!;
+    await envelope(sbom, sbomStatementPayload(artifact, JSON.parse(await readFile(join(dir, sbom), 'utf8'))));
+  }
+  await put(PUBLIC_KEY_PEM, publicKeyPem(dsse));
   await put(PUBLIC_KEY, signer.publicKey());
   await put(FINGERPRINT_FILE, `${signer.fingerprint}\n`);
 }

@@ -15,7 +15,10 @@ const RELEASE = [
   'BUILD_META.txt.asc',
   'release-provenance.intoto.json',
   'release-provenance.intoto.json.asc',
+  'release-provenance.intoto.json.dsse.json',
+  'SBOM-app.zip.spdx.json.dsse.json',
   'release-signing-public-key.asc',
+  'release-signing-public-key.pem',
   'release-signing-key-fingerprint.txt',
 ];
 
@@ -51,6 +54,9 @@ describe('isEvidenceFile', () => {
     ['release-signing-public-key.asc', true],
     ['release-signing-key-fingerprint.txt', true],
     ['SBOM-app.zip.spdx.json.asc', true],
+    ['SBOM-app.zip.spdx.json.dsse.json', true],
+    ['release-provenance.intoto.json.dsse.json', true],
+    ['release-signing-public-key.pem', true],
     ['SBOM-app.zip.spdx.json', false],
     ['conformance-results.json', false],
     ['plugins/hello-1.0.0.zip', false],

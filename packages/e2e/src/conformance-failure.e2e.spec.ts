@@ -17,7 +17,7 @@ const CASE = '90-expected-to-fail';
 const NEVER_PRINTED = '^this line is never printed by helix-studio$';
 /** What the stages after conformance write. */
 const LATER_STAGES = ['release:sbom', 'release:checksums', 'release:build-meta', 'release:provenance', 'release:sign'];
-const EVIDENCE = (f: string) => f === 'SHA256SUMS.txt' || f === 'BUILD_META.txt' || f === 'release-provenance.intoto.json' || f.endsWith('.asc') || f === 'release-signing-key-fingerprint.txt' || /^SBOM-.*\.spdx\.json$/.test(f);
+const EVIDENCE = (f: string) => f === 'SHA256SUMS.txt' || f === 'BUILD_META.txt' || f === 'release-provenance.intoto.json' || f.endsWith('.asc') || f.endsWith('.dsse.json') || f === 'release-signing-public-key.pem' || f === 'release-signing-key-fingerprint.txt' || /^SBOM-.*\.spdx\.json$/.test(f);
 
 const base = inject('baseWorkspace');
 let root: string;
@@ -89,7 +89,7 @@ describe('a failing conformance case', () => {
     // The sums, BUILD_META, statement and signatures of the earlier, passing
     // build are removed: they would describe a release that is not there.
     const after = await evidence(release);
-    for (const gone of ['SHA256SUMS.txt', 'SHA256SUMS.txt.asc', 'BUILD_META.txt', 'release-provenance.intoto.json', 'release-provenance.intoto.json.asc', 'release-signing-key-fingerprint.txt']) {
+    for (const gone of ['SHA256SUMS.txt', 'SHA256SUMS.txt.asc', 'BUILD_META.txt', 'release-provenance.intoto.json', 'release-provenance.intoto.json.asc', 'release-provenance.intoto.json.dsse.json', 'release-signing-public-key.pem', 'release-signing-key-fingerprint.txt']) {
       expect(before.has(gone), `${gone} existed before the run`).toBe(true);
       expect(after.has(gone), `${gone} was left behind`).toBe(false);
     }

@@ -68,17 +68,19 @@ describe('release_local.sh with artifact files', () => {
       ...[...new Set(greeterCases.map((f) => f.split('/').slice(0, 3).join('/')))].map((c) => `${c}/app`),
     ];
     const signed = (f: string) => [f, `${f}.asc`];
+    const attested = (f: string) => [...signed(f), `${f}.dsse.json`];
     const expected = [
       ...signed('tool-a.bin'),
       ...signed('notes.tar.gz'),
-      ...signed('SBOM-tool-a.bin.spdx.json'),
-      ...signed('SBOM-notes.tar.gz.spdx.json'),
+      ...attested('SBOM-tool-a.bin.spdx.json'),
+      ...attested('SBOM-notes.tar.gz.spdx.json'),
       ...signed('SHA256SUMS.txt'),
       ...signed('BUILD_META.txt'),
-      ...signed('release-provenance.intoto.json'),
+      ...attested('release-provenance.intoto.json'),
       // The example custom stage runs in the local plan too (it lists no distribution here).
       ...signed('THIRD_PARTY_LICENSES.txt'),
       'release-signing-public-key.asc',
+      'release-signing-public-key.pem',
       'release-signing-key-fingerprint.txt',
       'tools/conformance.sh',
       'tools/release_verify_lib.py',

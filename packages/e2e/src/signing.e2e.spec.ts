@@ -129,10 +129,11 @@ async function publishedKeyHome(dir: string, key: GnupgKey): Promise<string> {
   return home;
 }
 
-/** Reads the .asc files of the release folder (path → bytes). */
+/** Reads the .asc files, the DSSE envelopes and the PEM key of the release folder (path → bytes). */
 async function snapshotSignatures(): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
-  for (const f of await allAsc(releaseDir)) out.set(f, await readFile(join(releaseDir, f)));
+  const dsse = (await listFiles(releaseDir)).filter((f) => f.endsWith('.dsse.json') || f === 'release-signing-public-key.pem');
+  for (const f of [...(await allAsc(releaseDir)), ...dsse]) out.set(f, await readFile(join(releaseDir, f)));
   out.set(FINGERPRINT_FILE, await readFile(join(releaseDir, FINGERPRINT_FILE)));
   return out;
 }
@@ -247,7 +248,7 @@ describe('signing the release with a GnuPG key', () => {
       first = await snapshotSignatures();
     });
 
-    it('re-running release:all re-signs (never from the cache) to byte-identical .asc files', async () => {
+    it('re-running release:all re-signs (never from the cache) to byte-identical .asc files and DSSE envelopes', async () => {
       expect(first).toBeDefined();
       // Mark the old signatures: one removed, the others dated 2000-01-01; a re-signing brings back all of them, new.
       await rm(join(releaseDir, 'BUILD_META.txt.asc'));

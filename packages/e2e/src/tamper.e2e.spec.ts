@@ -24,7 +24,9 @@ import { constants } from 'node:fs';
 import { access, cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import * as openpgp from 'openpgp';
 import { listFiles } from '@helix-release/core';
+import { dsseEnvelope, dsseKeyOf, publicKeyPem } from '@helix-release/sign';
 import { git, removeTemp, repoRoot, run, tempRoot, type RunResult } from './workspace';
 
 const DEV_FINGERPRINT = '4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4';
@@ -285,7 +287,8 @@ describe('the verified install flow over the published files', () => {
     // may be named by its own signature that no longer verifies over it.
     const unflagged = outcomes.filter((o) => o.verifyCode === 0);
     expect(unflagged.map((o) => o.file), unflagged.map((o) => o.log).join('\n\n')).toEqual([]);
-    const mustBeDirect = (f: string) => f.endsWith('.asc') || f === FINGERPRINT_FILE; // the key export is a .asc too
+    // The key export is a .asc too; the DSSE envelopes and the PEM key are checked by name as well.
+    const mustBeDirect = (f: string) => f.endsWith('.asc') || f.endsWith('.dsse.json') || f === 'release-signing-public-key.pem' || f === FINGERPRINT_FILE;
     const unnamed = outcomes.filter((o) => o.named === 'no' || (o.named !== 'direct' && mustBeDirect(o.file)));
     expect(unnamed.map((o) => `${o.file}: ${o.failedChecks.join(' ')}`)).toEqual([]);
     // Flipping a file listed in SHA256SUMS.txt is a SUMS_MISMATCH of that very file.
@@ -330,6 +333,16 @@ describe('a release re-signed by another key', () => {
     }
     await writeFile(join(resigned, PUBLIC_KEY), (await gpg(['--armor', '--export', newFingerprint])).stdout);
     await writeFile(join(resigned, FINGERPRINT_FILE), `${newFingerprint}\n`);
+    // A thorough impostor makes the DSSE envelopes and their PEM key again too, with the same payloads.
+    let secret = (await openpgp.readKey({ armoredKey: (await gpg(['--armor', '--export-secret-keys', newFingerprint])).stdout })) as openpgp.PrivateKey;
+    if (!secret.isDecrypted()) secret = await openpgp.decryptKey({ privateKey: secret, passphrase: '' });
+    const signingSubkey = (await secret.getSigningKey()) as openpgp.PrivateKey | openpgp.Subkey;
+    const dsse = dsseKeyOf({ key: secret, fingerprint: newFingerprint, signingKeyCreated: signingSubkey.getCreationTime(), signingSubkey, origin: 'environment' });
+    for (const envelope of (await listFiles(resigned)).filter((f) => f.endsWith('.dsse.json'))) {
+      const payload = Buffer.from((JSON.parse(await readFile(join(resigned, envelope), 'utf8')) as { payload: string }).payload, 'base64');
+      await writeFile(join(resigned, envelope), dsseEnvelope(dsse, payload));
+    }
+    await writeFile(join(resigned, 'release-signing-public-key.pem'), publicKeyPem(dsse));
     killAgent(home);
   });
 
@@ -350,7 +363,7 @@ describe('a release re-signed by another key', () => {
     const v = await helixVerify(resigned);
     expect(v.code, v.output).not.toBe(0);
     expect(v.results.find((r) => r.status === 'FAILED' && r.code === 'KEY_MISMATCH'), v.output).toBeDefined();
-    expect(v.results.filter((r) => r.status === 'FAILED' && r.check !== 'key' && r.check !== 'signature'), v.output).toEqual([]);
+    expect(v.results.filter((r) => r.status === 'FAILED' && r.check !== 'key' && r.check !== 'signature' && r.check !== 'dsse'), v.output).toEqual([]);
 
     const py = await run('python3', ['tools/verify_release_signatures.py', '--fingerprint', DEV_FINGERPRINT, '--trust-store', TRUST_STORE], { cwd: resigned, env: gpgEnv(root) });
     expect(py.code, py.output).not.toBe(0);

@@ -13,6 +13,11 @@ export const VERDICT_CODES = [
   'KEY_DEVELOPMENT',
   'SIGNATURE_MISSING',
   'SIGNATURE_BAD',
+  // DSSE envelopes and the PEM key export
+  'DSSE_MISSING',
+  'DSSE_INVALID',
+  'DSSE_BAD_SIGNATURE',
+  'DSSE_MISMATCH',
   // the folder holds regular files only
   'FILE_NOT_REGULAR',
   // sums and coverage
@@ -50,7 +55,7 @@ export const VERDICT_CODES = [
 export type VerdictCode = (typeof VERDICT_CODES)[number];
 
 /** The checks of a release, in the order of the verified install flow. */
-export const RELEASE_CHECKS = ['key', 'signature', 'files', 'sums', 'coverage', 'provenance', 'provenance-commit', 'provenance-tag', 'provenance-byproduct', 'build-meta', 'build-clean', 'versions', 'sbom', 'conformance', 'plugin'] as const;
+export const RELEASE_CHECKS = ['key', 'signature', 'dsse', 'files', 'sums', 'coverage', 'provenance', 'provenance-commit', 'provenance-tag', 'provenance-byproduct', 'build-meta', 'build-clean', 'versions', 'sbom', 'conformance', 'plugin'] as const;
 
 /** The name of a release check. */
 export type ReleaseCheckName = (typeof RELEASE_CHECKS)[number];

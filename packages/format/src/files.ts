@@ -10,6 +10,8 @@ export const RELEASE_FILES = {
   meta: 'BUILD_META.txt',
   provenance: 'release-provenance.intoto.json',
   publicKey: 'release-signing-public-key.asc',
+  /** The signing (sub)key as SubjectPublicKeyInfo PEM: the key of the DSSE envelopes, for tools that read no OpenPGP (cosign, securesystemslib). */
+  publicKeyPem: 'release-signing-public-key.pem',
   fingerprint: 'release-signing-key-fingerprint.txt',
   conformanceResults: 'conformance-results.json',
   conformanceLog: 'conformance.log',
@@ -17,6 +19,12 @@ export const RELEASE_FILES = {
 
 /** Suffix of a detached OpenPGP signature. */
 export const SIGNATURE_SUFFIX = '.asc';
+
+/**
+ * Suffix of a DSSE envelope (`<file>.dsse.json`, see dsse.ts): written by the
+ * sign stage after SHA256SUMS.txt exists, so, like a `.asc`, never in the sums.
+ */
+export const DSSE_SUFFIX = '.dsse.json';
 
 /** The verification kit the release ships, under these paths. */
 export const KIT_TOOLS = ['tools/conformance.sh', 'tools/release_verify_lib.py', 'tools/verify_release_signatures.py', 'tools/verify_release_provenance.py'] as const;
@@ -60,8 +68,8 @@ export function isSignatureFile(path: string): boolean {
 /**
  * True for the files SHA256SUMS.txt does not list: itself, BUILD_META.txt and
  * the provenance statement (each signed on its own and each listing the sums'
- * subjects), the public key export and fingerprint file (the trust anchor),
- * and detached signatures.
+ * subjects), the public key exports and fingerprint file (the trust anchor),
+ * detached signatures and DSSE envelopes.
  */
 export function isEvidenceFile(path: string): boolean {
   return (
@@ -70,7 +78,9 @@ export function isEvidenceFile(path: string): boolean {
     path === RELEASE_FILES.provenance ||
     path === RELEASE_FILES.publicKey ||
     path === RELEASE_FILES.fingerprint ||
-    path.endsWith(SIGNATURE_SUFFIX)
+    path === RELEASE_FILES.publicKeyPem ||
+    path.endsWith(SIGNATURE_SUFFIX) ||
+    path.endsWith(DSSE_SUFFIX)
   );
 }
 
@@ -84,7 +94,7 @@ export type EvidenceLevel = 'artifacts' | 'checksums' | 'build-meta' | 'provenan
 
 /** True when `path` (a top-level release file) is stale once a stage of `level` has run. */
 export function isStaleEvidence(path: string, level: EvidenceLevel): boolean {
-  if (path.endsWith(SIGNATURE_SUFFIX) || path === RELEASE_FILES.fingerprint) return true;
+  if (path.endsWith(SIGNATURE_SUFFIX) || path.endsWith(DSSE_SUFFIX) || path === RELEASE_FILES.fingerprint || path === RELEASE_FILES.publicKeyPem) return true;
   if (path === RELEASE_FILES.provenance) return level !== 'provenance';
   if (path === RELEASE_FILES.sums || path === RELEASE_FILES.meta) return level === 'artifacts';
   return false;

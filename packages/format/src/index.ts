@@ -12,3 +12,4 @@ export * from './build-meta';
 export * from './plugin';
 export * from './statements';
 export * from './codes';
+export * from './dsse';

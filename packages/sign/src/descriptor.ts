@@ -1,5 +1,5 @@
 import type { StageDescriptor } from '@helix-release/core';
-import { RELEASE_FILES, SIGNATURE_SUFFIX } from '@helix-release/format';
+import { DSSE_SUFFIX, RELEASE_FILES, SIGNATURE_SUFFIX } from '@helix-release/format';
 
 /** Stage `sign`'s contract: last; detached signatures. Never cached. */
 export const signDescriptor: StageDescriptor = {
@@ -12,7 +12,7 @@ export const signDescriptor: StageDescriptor = {
   // from a cache entry another branch could have written.
   cache: false,
   readsWholeConfig: true,
-  writes: () => [`**/*${SIGNATURE_SUFFIX}`, RELEASE_FILES.publicKey, RELEASE_FILES.fingerprint],
+  writes: () => [`**/*${SIGNATURE_SUFFIX}`, `**/*${DSSE_SUFFIX}`, RELEASE_FILES.publicKey, RELEASE_FILES.publicKeyPem, RELEASE_FILES.fingerprint],
   inputs: () => [],
-  description: () => 'Detached OpenPGP signatures, the public key export and the fingerprint file.',
+  description: () => 'Detached OpenPGP signatures, DSSE envelopes, the public key exports and the fingerprint file.',
 };

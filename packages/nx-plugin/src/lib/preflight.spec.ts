@@ -63,6 +63,7 @@ describe('supersededFiles (what a version bump leaves behind)', () => {
       `helix-studio-1.4.0-${P}.zip`,
       `SBOM-helix-studio-1.4.0-${P}.zip.spdx.json`,
       `SBOM-helix-studio-1.4.0-${P}.zip.spdx.json.asc`,
+      `SBOM-helix-studio-1.4.0-${P}.zip.spdx.json.dsse.json`,
       `helix-studio-1.4.1-${P}.zip`,
       'plugins/hello-1.0.0.zip',
       'SBOM-hello-1.0.0.zip.spdx.json',
@@ -72,6 +73,7 @@ describe('supersededFiles (what a version bump leaves behind)', () => {
     expect(supersededFiles(files, current, P)).toEqual([
       `SBOM-helix-studio-1.4.0-${P}.zip.spdx.json`,
       `SBOM-helix-studio-1.4.0-${P}.zip.spdx.json.asc`,
+      `SBOM-helix-studio-1.4.0-${P}.zip.spdx.json.dsse.json`,
       'SBOM-hello-1.0.0.zip.spdx.json',
       `helix-studio-1.4.0-${P}.zip`,
       'plugins/hello-1.0.0.zip',

@@ -12,6 +12,8 @@ export type SignErrorCode =
   | 'SIGN_FINGERPRINT_MISMATCH'
   | 'SIGN_FINGERPRINT_MISSING'
   | 'SIGN_FILE_CHANGED'
+  /** An SBOM that is not JSON, or that describes no single file of SHA256SUMS.txt: its DSSE statement would have no subject. */
+  | 'SIGN_SBOM_UNBOUND'
   /** The folder holds a file no stage of this run produced (checked every run: sign is never cached). */
   | 'SIGN_STRAY_FILE';
 

@@ -21,6 +21,8 @@ export interface SigningKey {
   fingerprint: string;
   /** Creation time of the (sub)key that signs. */
   signingKeyCreated: Date;
+  /** The (sub)key that signs: its raw material also signs the DSSE envelopes. */
+  signingSubkey: openpgp.PrivateKey | openpgp.Subkey;
   origin: 'environment' | 'development-key';
 }
 
@@ -135,5 +137,5 @@ export async function loadSigningKey(source: KeySource, signingSeconds: number):
     if (/revoked/i.test(why)) throw new SignError('SIGN_KEY_REVOKED', `the key ${fingerprint} has no unrevoked signing key (${why})`);
     throw new SignError('SIGN_KEY_UNUSABLE', `the key ${fingerprint} cannot sign: ${why}`);
   }
-  return { key, fingerprint, signingKeyCreated: signingKey.getCreationTime(), origin: source.origin };
+  return { key, fingerprint, signingKeyCreated: signingKey.getCreationTime(), signingSubkey: signingKey as openpgp.PrivateKey | openpgp.Subkey, origin: source.origin };
 }

@@ -7,19 +7,22 @@
  * error message ever quotes a passphrase or a line of the key armour.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { constants as cryptoConstants, createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReleaseRecords, memoryLogger, resolveConfig, sha256Hex, type ArtifactKind, type StageContext } from '@helix-release/core';
+import { ReleaseRecords, memoryLogger, resolveConfig, sha256Hex, stableJson, toolchainPaths, type ArtifactKind, type StageContext } from '@helix-release/core';
 import { SignError, type SignErrorCode } from './errors';
 import { loadSigningKey, type KeySource, type SigningKey } from './key';
 import { detachedSignature, publicKeyArmor, signStage } from './sign';
 
 const TESTDATA = resolve(__dirname, '..', '..', 'testdata');
+/** What the sign stage writes: signatures, envelopes, the key exports and the fingerprint file. */
+const isSigningOutput = (f: string) => f.endsWith('.asc') || f.endsWith('.dsse.json') || f === 'release-signing-key-fingerprint.txt' || f === 'release-signing-public-key.pem';
 /** Every fixture key was made at the faked time 2020-01-01T00:00:00Z. */
 const KEY_CREATED = Date.parse('2020-01-01T00:00:00Z') / 1000;
 /** The expired fixture's expiry. */
@@ -378,6 +381,8 @@ describe('signStage', () => {
     change?: string;
     /** Files no stage recorded, put into the release folder before signing. */
     extra?: string[];
+    /** SHA256SUMS.txt's text instead of FILES[0]'s (recorded as such). */
+    sums?: string;
     expect: 'PASS' | SignErrorCode;
     /** The file the error must name, given the case's workspace root (undefined: it names none). */
     file?: (root: string) => string | undefined;
@@ -422,6 +427,15 @@ describe('signStage', () => {
       expect: 'PASS',
     },
     {
+      name: 'an SBOM that describes no file of SHA256SUMS.txt (its DSSE statement would have no subject)',
+      sign: {},
+      env: () => keyEnv(ed.armor, ed.fingerprint, ed.passphrase),
+      sums: `${'b'.repeat(64)}  plugins/other-1.0.0.zip\n`,
+      expect: 'SIGN_SBOM_UNBOUND',
+      file: (root) => join(root, 'dist/release/SBOM-helix-studio-1.4.0-linux-x86_64.zip.spdx.json'),
+      message: () => ['describes no file of SHA256SUMS.txt', 'its DSSE statement needs exactly one subject'],
+    },
+    {
       name: 'sign.required and no GPG_PRIVATE_KEY',
       sign: { required: true },
       env: () => ({}),
@@ -460,12 +474,15 @@ describe('signStage', () => {
     const config = resolveConfig({ apps: { root: 'apps' }, sign: c.sign });
     const releaseDir = join(root, config.releaseDir);
     await mkdir(releaseDir, { recursive: true });
-    for (const f of FILES) await writeFile(join(releaseDir, f.path), f.text);
+    const files = FILES.map((f) => (f.path === 'SHA256SUMS.txt' && c.sums ? { ...f, text: c.sums } : f));
+    for (const f of files) await writeFile(join(releaseDir, f.path), f.text);
     // Signatures of an earlier run: a refused run must not leave them behind.
     await writeFile(join(releaseDir, 'SHA256SUMS.txt.asc'), '-----BEGIN PGP SIGNATURE-----\nstale\n-----END PGP SIGNATURE-----\n');
     await writeFile(join(releaseDir, 'release-signing-key-fingerprint.txt'), `${ed.fingerprint}\n`);
+    await writeFile(join(releaseDir, `${FILES[2]!.path}.dsse.json`), '{"stale": true}\n');
+    await writeFile(join(releaseDir, 'release-signing-public-key.pem'), 'stale\n');
     const records = new ReleaseRecords(
-      FILES.map((f) => ({
+      files.map((f) => ({
         schema: 'helix-release/stage-record/v1' as const,
         stage: f.stage,
         project: 'release',
@@ -496,10 +513,15 @@ describe('signStage', () => {
     const left = await readdir(releaseDir);
     if (c.expect === 'PASS') {
       expect(outcome, outcome instanceof Error ? outcome.message : '').toBeInstanceOf(Array);
-      expect((outcome as { path: string }[]).map((a) => a.path).sort()).toEqual([...FILES.map((f) => `${f.path}.asc`), 'release-signing-key-fingerprint.txt', 'release-signing-public-key.asc'].sort());
+      const sbomEnvelope = `${FILES[2]!.path}.dsse.json`;
+      expect((outcome as { path: string }[]).map((a) => a.path).sort()).toEqual(
+        [...FILES.map((f) => `${f.path}.asc`), sbomEnvelope, 'release-signing-key-fingerprint.txt', 'release-signing-public-key.asc', 'release-signing-public-key.pem'].sort(),
+      );
       expect(readFileSync(join(releaseDir, 'SHA256SUMS.txt.asc'), 'utf8')).toMatch(/^-----BEGIN PGP SIGNATURE-----\n/);
+      expect(JSON.parse(readFileSync(join(releaseDir, sbomEnvelope), 'utf8'))).toMatchObject({ payloadType: 'application/vnd.in-toto+json' });
+      expect(readFileSync(join(releaseDir, 'release-signing-public-key.pem'), 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
       // Nothing is left but the recorded files and what signing wrote.
-      expect(left.filter((f) => !f.endsWith('.asc') && f !== 'release-signing-key-fingerprint.txt').sort()).toEqual(FILES.map((f) => f.path).sort());
+      expect(left.filter((f) => !isSigningOutput(f)).sort()).toEqual(FILES.map((f) => f.path).sort());
       return;
     }
     expect(outcome).toBeInstanceOf(SignError);
@@ -507,8 +529,8 @@ describe('signStage', () => {
     expect(err.code, err.format()).toBe(c.expect);
     expect(err.file).toBe(c.file!(root));
     for (const part of c.message?.() ?? []) expect(err.message).toContain(part);
-    // Nothing signed is left: no .asc (not even the stale one), no key export, no fingerprint file.
-    expect(left.filter((f) => f.endsWith('.asc') || f === 'release-signing-key-fingerprint.txt')).toEqual([]);
+    // Nothing signed is left: no .asc or envelope (not even the stale ones), no key export, no fingerprint file.
+    expect(left.filter(isSigningOutput)).toEqual([]);
     expect(left.sort()).toEqual([...FILES.map((f) => f.path), ...(c.extra ?? [])].sort());
     // And no key material in what it says.
     const armor = c.env()['GPG_PRIVATE_KEY'];
@@ -516,6 +538,214 @@ describe('signStage', () => {
   });
 
   it('covers every error code of the stage itself', () => {
-    for (const code of ['PASS', 'SIGN_FILE_CHANGED', 'SIGN_KEY_REQUIRED', 'SIGN_KEY_UNUSABLE', 'SIGN_STRAY_FILE']) expect(cases.map((c) => c.expect)).toContain(code);
+    for (const code of ['PASS', 'SIGN_FILE_CHANGED', 'SIGN_KEY_REQUIRED', 'SIGN_KEY_UNUSABLE', 'SIGN_STRAY_FILE', 'SIGN_SBOM_UNBOUND']) expect(cases.map((c) => c.expect)).toContain(code);
+  });
+});
+
+/**
+ * The DSSE envelopes signStage writes beside the `.asc` files: which files get
+ * one, what each payload is (the file's own bytes, or a Statement about the
+ * artifact an SBOM describes), that the signature over DSSE's PAE verifies
+ * with Node's crypto and the published PEM key, and that a second run gives
+ * the same bytes. With the development key (EdDSA legacy, Ed25519) and RSA.
+ */
+describe('signStage: DSSE envelopes', () => {
+  let ws = '';
+  let counter = 0;
+  beforeAll(async () => {
+    ws = await mkdtemp(join(tmpdir(), 'helix-sign-dsse-'));
+  });
+  afterAll(async () => {
+    if (ws) await rm(ws, { recursive: true, force: true });
+  });
+
+  const INSTALLER = 'helix-studio-1.4.0-linux-x86_64.zip';
+  const PLUGIN = 'plugins/hello-1.0.0.zip';
+  const SBOM_INSTALLER = `SBOM-${INSTALLER}.spdx.json`;
+  const SBOM_PLUGIN = 'SBOM-hello-1.0.0.zip.spdx.json';
+  const sbomText = (name: string) => `{\n  "spdxVersion": "SPDX-2.3",\n  "name": "${name}",\n  "packages": [{ "name": "x", "versionInfo": "1.0" }],\n  "documentNamespace": "https://helix-release.invalid/spdx/${name}-0"\n}\n`;
+  const statement = (type: string) => `${JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name: INSTALLER, digest: { sha256: 'c'.repeat(64) } }], predicateType: type, predicate: {} }, null, 2)}\n`;
+  const devKeys = resolve(__dirname, '..', '..', '..', '..', 'workspace-fixtures', 'keys');
+  const KEYS = {
+    development: {
+      armor: readFileSync(join(devKeys, 'DEVELOPMENT-ONLY-release-signing-key.asc'), 'utf8'),
+      passphrase: readFileSync(join(devKeys, 'DEVELOPMENT-ONLY-release-signing-key.passphrase'), 'utf8').replace(/\r?\n$/, ''),
+      fingerprint: readFileSync(join(devKeys, 'DEVELOPMENT-ONLY-release-signing-key.fingerprint'), 'utf8').trim(),
+    },
+    rsa3072: FIXTURES.rsa3072,
+  };
+
+  /** A release folder as the stages before sign leave it, recorded; then signStage. */
+  async function signed(keyName: keyof typeof KEYS, options: { conformance?: string } = {}) {
+    const root = join(ws, `case-${++counter}`);
+    const config = resolveConfig({ apps: { root: 'apps' } });
+    const releaseDir = join(root, config.releaseDir);
+    await mkdir(join(releaseDir, 'plugins'), { recursive: true });
+    const body: { path: string; kind: ArtifactKind; text: string }[] = [
+      { path: INSTALLER, kind: 'installer', text: 'PK installer\n' },
+      { path: PLUGIN, kind: 'plugin', text: 'PK plugin\n' },
+      { path: SBOM_INSTALLER, kind: 'sbom', text: sbomText(INSTALLER) },
+      { path: SBOM_PLUGIN, kind: 'sbom', text: sbomText('hello-1.0.0.zip') },
+      { path: 'conformance-results.json', kind: 'conformance', text: options.conformance ?? statement('https://in-toto.io/attestation/test-result/v0.1') },
+      { path: 'conformance.log', kind: 'conformance', text: 'PASS 01-version\n' },
+    ];
+    const sums = body.map((f) => ({ path: f.path, sha256: sha256Hex(f.text) })).sort((a, b) => (a.path < b.path ? -1 : 1));
+    const sumsText = sums.map((l) => `${l.sha256}  ${l.path}\n`).join('');
+    const files = [
+      ...body,
+      { path: 'SHA256SUMS.txt', kind: 'checksums' as const, text: sumsText },
+      { path: 'BUILD_META.txt', kind: 'meta' as const, text: 'format: helix-build-meta v1\n' },
+      { path: 'release-provenance.intoto.json', kind: 'provenance' as const, text: statement('https://slsa.dev/provenance/v1') },
+    ];
+    for (const f of files) await writeFile(join(releaseDir, f.path), f.text);
+    const records = new ReleaseRecords(
+      files.map((f) => ({
+        schema: 'helix-release/stage-record/v1' as const,
+        stage: f.kind,
+        project: 'release',
+        artifacts: [{ path: f.path, kind: f.kind, sha256: sha256Hex(f.text), size: Buffer.byteLength(f.text), sbom: false }],
+      })),
+    );
+    const k = KEYS[keyName];
+    const ctx: StageContext = {
+      stage: 'sign',
+      project: 'release',
+      workspaceRoot: root,
+      projectRoot: root,
+      config,
+      releaseDir,
+      workDir: join(root, 'dist', 'work', 'release', 'sign'),
+      sourceDateEpoch: { seconds: LATER, origin: 'environment' },
+      variant: 'build',
+      env: { GPG_PRIVATE_KEY: k.armor, GPG_PASSPHRASE: k.passphrase!, GPG_PUBLIC_KEY_FINGERPRINT: k.fingerprint },
+      logger: memoryLogger(),
+    };
+    const written = await signStage(ctx, records);
+    return { ctx, records, releaseDir, written, sums, files };
+  }
+
+  const read = (dir: string, f: string) => readFileSync(join(dir, f));
+  const envelopeOf = (dir: string, f: string) => JSON.parse(read(dir, `${f}.dsse.json`).toString('utf8')) as { payload: string; payloadType: string; signatures: { keyid: string; sig: string }[] };
+
+  describe.each(['development', 'rsa3072'] as const)('%s key', (keyName) => {
+    it('writes envelopes of the provenance, the conformance results and every SBOM, and the PEM key, all recorded', async () => {
+      const { releaseDir, written } = await signed(keyName);
+      const envelopes = (await readdir(releaseDir)).filter((f) => f.endsWith('.dsse.json')).sort();
+      expect(envelopes).toEqual([`${SBOM_INSTALLER}.dsse.json`, `${SBOM_PLUGIN}.dsse.json`, 'conformance-results.json.dsse.json', 'release-provenance.intoto.json.dsse.json']);
+      for (const f of [...envelopes, 'release-signing-public-key.pem']) {
+        const record = written.find((a) => a.path === f);
+        expect(record, f).toMatchObject({ kind: 'signature', sha256: sha256Hex(read(releaseDir, f)), size: read(releaseDir, f).length });
+      }
+      expect(written.find((a) => a.path === 'release-provenance.intoto.json.dsse.json')?.name).toBe('release-provenance.intoto.json');
+    });
+
+    it('signs DSSE PAE with the signing key: verifies with Node crypto and the PEM; a flipped payload byte does not', async () => {
+      const { releaseDir } = await signed(keyName);
+      const pem = createPublicKey(read(releaseDir, 'release-signing-public-key.pem'));
+      expect(pem.asymmetricKeyType).toBe(keyName === 'development' ? 'ed25519' : 'rsa');
+      const check = (payload: Buffer, sig: Buffer) => {
+        const pae = Buffer.concat([Buffer.from(`DSSEv1 28 application/vnd.in-toto+json ${payload.length} `), payload]);
+        return keyName === 'development' ? cryptoVerify(null, pae, pem, sig) : cryptoVerify('sha256', pae, { key: pem, padding: cryptoConstants.RSA_PKCS1_PADDING }, sig);
+      };
+      for (const f of ['release-provenance.intoto.json', 'conformance-results.json', SBOM_INSTALLER]) {
+        const e = envelopeOf(releaseDir, f);
+        expect(Object.keys(e)).toEqual(['payload', 'payloadType', 'signatures']);
+        expect(e.payloadType).toBe('application/vnd.in-toto+json');
+        expect(e.signatures).toHaveLength(1);
+        expect(e.signatures[0]!.keyid).toBe(KEYS[keyName].fingerprint.toLowerCase());
+        const payload = Buffer.from(e.payload, 'base64');
+        const sig = Buffer.from(e.signatures[0]!.sig, 'base64');
+        expect(check(payload, sig), f).toBe(true);
+        const flipped = Buffer.from(payload);
+        flipped[10]! ^= 0x01;
+        expect(check(flipped, sig), `${f} flipped`).toBe(false);
+      }
+      // The provenance's and the conformance results' payloads are their exact bytes.
+      for (const f of ['release-provenance.intoto.json', 'conformance-results.json']) expect(Buffer.from(envelopeOf(releaseDir, f).payload, 'base64').equals(read(releaseDir, f))).toBe(true);
+    });
+
+    it("wraps each SBOM in a Statement about its artifact (name and sha256 as in SHA256SUMS.txt), in stableJson", async () => {
+      const { releaseDir, sums } = await signed(keyName);
+      for (const [sbom, artifact] of [[SBOM_INSTALLER, INSTALLER], [SBOM_PLUGIN, PLUGIN]] as const) {
+        const payload = Buffer.from(envelopeOf(releaseDir, sbom).payload, 'base64').toString('utf8');
+        const st = JSON.parse(payload) as Record<string, unknown>;
+        expect(st).toEqual({
+          _type: 'https://in-toto.io/Statement/v1',
+          subject: [{ name: artifact, digest: { sha256: sums.find((l) => l.path === artifact)!.sha256 } }],
+          predicateType: 'https://spdx.dev/Document/v2.3',
+          predicate: JSON.parse(read(releaseDir, sbom).toString('utf8')),
+        });
+        expect(payload).toBe(stableJson(st));
+      }
+    });
+
+    it('gives byte-identical envelopes and PEM when the release is signed again', async () => {
+      const { ctx, records, releaseDir } = await signed(keyName);
+      const names = (await readdir(releaseDir)).filter((f) => f.endsWith('.dsse.json') || f.endsWith('.pem'));
+      const first = new Map(names.map((f) => [f, read(releaseDir, f)]));
+      await signStage(ctx, records);
+      for (const f of names) expect(read(releaseDir, f).equals(first.get(f)!), f).toBe(true);
+    });
+  });
+
+  /**
+   * An independent DSSE implementation: securesystemslib (with cryptography),
+   * from the dev toolchain (tools/toolchain/requirements-dev.txt, installed by
+   * `npx nx run release:toolchain --dev`). The key is built from the PEM with
+   * the envelope's keyid, since securesystemslib's own keyid is another digest.
+   */
+  const SSLIB_VERIFY = [
+    'import base64, json, sys',
+    'from cryptography.hazmat.primitives.serialization import load_pem_public_key',
+    'from securesystemslib.dsse import Envelope',
+    'from securesystemslib.exceptions import VerificationError',
+    'from securesystemslib.signer import SSlibKey',
+    'envelope_file, pem_file, scheme, flip = sys.argv[1:5]',
+    'data = json.load(open(envelope_file))',
+    'if flip == "flip":',
+    '    payload = bytearray(base64.b64decode(data["payload"]))',
+    '    payload[10] ^= 1',
+    '    data["payload"] = base64.b64encode(bytes(payload)).decode()',
+    'keyid = data["signatures"][0]["keyid"]',
+    'envelope = Envelope.from_dict(data)',
+    'pem = SSlibKey.from_crypto(load_pem_public_key(open(pem_file, "rb").read()), scheme=scheme)',
+    'key = SSlibKey(keyid, pem.keytype, pem.scheme, pem.keyval)',
+    'try:',
+    '    accepted = envelope.verify([key], 1)',
+    'except VerificationError as err:',
+    '    print("REFUSED", err)',
+    '    sys.exit(1)',
+    'print("VERIFIED", " ".join(sorted(accepted)))',
+  ].join('\n');
+
+  it.each([
+    ['development', 'ed25519'],
+    ['rsa3072', 'rsa-pkcs1v15-sha256'],
+  ] as const)('passes securesystemslib.dsse with the %s key (scheme %s), and fails it with a payload byte flipped', async (keyName, scheme) => {
+    const { releaseDir } = await signed(keyName);
+    const python = toolchainPaths(resolve(__dirname, '..', '..', '..', '..')).venvPython;
+    const sslib = (file: string, flip: boolean) =>
+      spawnSync(python, ['-c', SSLIB_VERIFY, join(releaseDir, `${file}.dsse.json`), join(releaseDir, 'release-signing-public-key.pem'), scheme, flip ? 'flip' : 'keep'], { encoding: 'utf8', timeout: 60_000 });
+    for (const f of ['release-provenance.intoto.json', 'conformance-results.json', SBOM_INSTALLER, SBOM_PLUGIN]) {
+      const ok = sslib(f, false);
+      expect(ok.stderr, `${python} needs securesystemslib[crypto]: run npx nx run release:toolchain --dev`).not.toMatch(/ModuleNotFoundError/);
+      expect(ok.status, `${f}: ${ok.stdout}${ok.stderr}`).toBe(0);
+      expect(ok.stdout).toBe(`VERIFIED ${KEYS[keyName].fingerprint.toLowerCase()}\n`);
+      const bad = sslib(f, true);
+      expect(bad.status, `${f} flipped: ${bad.stdout}${bad.stderr}`).toBe(1);
+      expect(bad.stdout).toMatch(/^REFUSED /);
+    }
+  });
+
+  it('writes no envelope for conformance results that are not an in-toto Statement', async () => {
+    const { releaseDir } = await signed('development', { conformance: '{"result": "PASSED"}\n' });
+    expect(existsSync(join(releaseDir, 'conformance-results.json.dsse.json'))).toBe(false);
+    expect(existsSync(join(releaseDir, 'conformance-results.json.asc'))).toBe(true);
+  });
+
+  it('removes the envelopes and the PEM when the next run is unsigned', async () => {
+    const { ctx, records, releaseDir } = await signed('development');
+    await signStage({ ...ctx, env: {} }, records);
+    expect((await readdir(releaseDir)).filter(isSigningOutput)).toEqual([]);
   });
 });

@@ -2,7 +2,12 @@
  * Stage `sign`: detached, ASCII-armoured OpenPGP signatures `<file>.asc` for
  * SHA256SUMS.txt, BUILD_META.txt, release-provenance.intoto.json, every SBOM,
  * the conformance results and log, and every custom stage output; plus
- * `release-signing-public-key.asc` and `release-signing-key-fingerprint.txt`.
+ * `release-signing-public-key.asc` and `release-signing-key-fingerprint.txt`;
+ * and, with the same key, DSSE envelopes `<file>.dsse.json` of the provenance,
+ * the conformance results (an in-toto Statement) and every SBOM (wrapped in a
+ * Statement about its artifact), with `release-signing-public-key.pem`. Like
+ * the `.asc` files they are made after SHA256SUMS.txt, so the sums do not list
+ * them.
  *
  * Deterministic: the signature time is SOURCE_DATE_EPOCH (or the signing key's
  * creation time when that is later) and OpenPGP.js adds no random salt
@@ -29,7 +34,8 @@ import {
   type ReleaseRecords,
   type StageContext,
 } from '@helix-release/core';
-import { RELEASE_FILES, SIGNATURE_SUFFIX } from '@helix-release/format';
+import { DSSE_SUFFIX, RELEASE_FILES, SIGNATURE_SUFFIX, STATEMENT_TYPE, dsseName, dsseTargetKind, parseSums, sbomName, type SumLine } from '@helix-release/format';
+import { dsseEnvelope, dsseKeyOf, publicKeyPem, sbomStatementPayload } from './dsse';
 import { SignError } from './errors';
 import { KEY_ENV, findKeySource, loadSigningKey, type SigningKey } from './key';
 
@@ -55,9 +61,42 @@ async function removePreviousSignatures(releaseDir: string): Promise<void> {
   const files = await listFiles(releaseDir).catch(() => [] as string[]);
   await Promise.all(
     files
-      .filter((f) => f.endsWith(SIGNATURE_SUFFIX) || f === RELEASE_FILES.fingerprint)
+      .filter((f) => f.endsWith(SIGNATURE_SUFFIX) || f.endsWith(DSSE_SUFFIX) || f === RELEASE_FILES.fingerprint || f === RELEASE_FILES.publicKeyPem)
       .map((f) => rm(join(releaseDir, f), { force: true })),
   );
+}
+
+/**
+ * The payload of `artifact`'s DSSE envelope, or undefined when it gets none:
+ * the provenance's and an in-toto conformance result's own bytes; for an SBOM,
+ * a Statement about the artifact it describes, named and digested as in
+ * SHA256SUMS.txt (read once, by `sums`).
+ */
+async function dssePayload(artifact: ReleaseArtifact, data: Buffer, sums: () => Promise<SumLine[]>, file: string): Promise<Buffer | undefined> {
+  const kind = dsseTargetKind(artifact.path);
+  if (kind === 'provenance' && artifact.kind === 'provenance') return data;
+  if (kind === 'conformance' && artifact.kind === 'conformance') {
+    let results: unknown;
+    try {
+      results = JSON.parse(data.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    return (results as { _type?: unknown } | null)?._type === STATEMENT_TYPE ? data : undefined;
+  }
+  if (kind !== 'sbom' || artifact.kind !== 'sbom') return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(data.toString('utf8'));
+  } catch {
+    throw new SignError('SIGN_SBOM_UNBOUND', 'is not JSON, so no DSSE statement can carry it; re-run the release', { file });
+  }
+  const base = artifact.path.split('/').pop();
+  const described = (await sums()).filter((l) => sbomName(l.path) === base);
+  if (described.length !== 1) {
+    throw new SignError('SIGN_SBOM_UNBOUND', `${described.length ? `describes ${described.length} files of ${RELEASE_FILES.sums} (${described.map((l) => l.path).join(', ')})` : `describes no file of ${RELEASE_FILES.sums}`}; its DSSE statement needs exactly one subject; re-run the release`, { file });
+  }
+  return sbomStatementPayload(described[0]!, doc);
 }
 
 /**
@@ -112,7 +151,11 @@ export async function signStage(ctx: StageContext, records: ReleaseRecords): Pro
   if (key.origin === 'development-key') {
     ctx.logger.notice(`The release is signed with the DEVELOPMENT key ${key.fingerprint} (${source.where}).\nEveryone has it: a real release sets ${KEY_ENV.key}, ${KEY_ENV.passphrase} and ${KEY_ENV.fingerprint}.`);
   }
+  const dsse = dsseKeyOf(key);
+  let sumLines: SumLine[] | undefined;
+  const sums = async () => (sumLines ??= parseSums(await readFile(join(ctx.releaseDir, RELEASE_FILES.sums), 'utf8'), RELEASE_FILES.sums));
   const written: ReleaseArtifact[] = [];
+  const envelopes: string[] = [];
   try {
     for (const artifact of toSign) {
       const data = await readFile(join(ctx.releaseDir, artifact.path));
@@ -124,7 +167,18 @@ export async function signStage(ctx: StageContext, records: ReleaseRecords): Pro
       const path = `${artifact.path}${SIGNATURE_SUFFIX}`;
       await writeFileAtomic(join(ctx.releaseDir, path), armored);
       written.push({ path, kind: 'signature', sha256: sha256Hex(armored), size: Buffer.byteLength(armored), sbom: false, name: artifact.path });
+      const payload = await dssePayload(artifact, data, sums, join(ctx.releaseDir, artifact.path));
+      if (payload) {
+        const envelope = dsseEnvelope(dsse, payload);
+        const name = dsseName(artifact.path);
+        await writeFileAtomic(join(ctx.releaseDir, name), envelope);
+        written.push({ path: name, kind: 'signature', sha256: sha256Hex(envelope), size: Buffer.byteLength(envelope), sbom: false, name: artifact.path });
+        envelopes.push(name);
+      }
     }
+    const pem = publicKeyPem(dsse);
+    await writeFileAtomic(join(ctx.releaseDir, RELEASE_FILES.publicKeyPem), pem);
+    written.push({ path: RELEASE_FILES.publicKeyPem, kind: 'signature', sha256: sha256Hex(pem), size: Buffer.byteLength(pem), sbom: false });
     const publicKey = publicKeyArmor(key);
     await writeFileAtomic(join(ctx.releaseDir, RELEASE_FILES.publicKey), publicKey);
     await writeFileAtomic(join(ctx.releaseDir, RELEASE_FILES.fingerprint), `${key.fingerprint}\n`);
@@ -137,6 +191,6 @@ export async function signStage(ctx: StageContext, records: ReleaseRecords): Pro
     throw err;
   }
   await writeStageRecord(ctx.workspaceRoot, { stage: 'sign', project: ctx.project, artifacts: written, data: { signed: true, fingerprint: key.fingerprint, development: key.origin === 'development-key' } });
-  ctx.logger.info(`signed ${toSign.length} files with ${key.fingerprint}: ${toSign.map((a) => a.path).join(', ')}`);
+  ctx.logger.info(`signed ${toSign.length} files with ${key.fingerprint}: ${toSign.map((a) => a.path).join(', ')}; DSSE envelopes (keyid ${dsse.keyid}): ${envelopes.join(', ') || 'none'}`);
   return written;
 }

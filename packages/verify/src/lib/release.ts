@@ -11,6 +11,14 @@ import * as openpgp from 'openpgp';
 import { listFiles, sha256File } from '@helix-release/core';
 import {
   DEVELOPMENT_KEY_LABEL,
+  DSSE_PAYLOAD_TYPE,
+  DSSE_SUFFIX,
+  SPDX_DOCUMENT_V23,
+  dsseName,
+  dsseRequiredFiles,
+  dsseTargetKind,
+  parseDsseEnvelope,
+  dssePae,
   RELEASE_FILES,
   SLSA_PROVENANCE_V1,
   checkReleasePath,
@@ -34,6 +42,7 @@ import {
   type VerdictCode,
 } from '@helix-release/format';
 import { armorProblem } from './armor';
+import { dsseSignatureValid, dsseSigners, pemDer, type DsseSigner } from './dsse';
 import { verifyPluginFile } from './plugin';
 import type { TrustStore } from './trust-store';
 
@@ -347,6 +356,136 @@ const signatureCheck: ReleaseCheck = {
         r.fail('SIGNATURE_BAD', sig, `does not verify over ${target} with the pinned key: ${(err as Error).message}`);
       }
     }
+  },
+};
+
+/** An envelope or the PEM export is read whole up to these sizes (as MAX_JSON_BYTES and MAX_PEM_BYTES in the Python tool). */
+const MAX_ENVELOPE_BYTES = 256 * 1024 * 1024;
+const MAX_PEM_BYTES = 1024 * 1024;
+
+/** SHA256SUMS.txt's lines, or undefined when it is missing or malformed (the sums check says which). */
+async function readSumsLoose(dir: string): Promise<SumLine[] | undefined> {
+  const text = await readText(dir, RELEASE_FILES.sums);
+  if (text === undefined || text === NOT_UTF8) return undefined;
+  try {
+    return parseSums(text, RELEASE_FILES.sums);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `release-signing-public-key.pem` holds a signing key of the pinned key (as check_pem in the Python tool). */
+async function checkPem(dir: string, signers: Map<string, DsseSigner>, r: Reporter): Promise<void> {
+  const pem = RELEASE_FILES.publicKeyPem;
+  const kind = await notRegular(dir, pem);
+  if (kind === 'missing') return r.fail('DSSE_MISSING', pem, `missing; it holds the key of the DSSE envelopes (the signing key of ${RELEASE_FILES.publicKey})`);
+  if (kind) return r.fail('DSSE_INVALID', pem, `is ${kind}, not a regular file`);
+  if ((await lstat(join(dir, pem))).size > MAX_PEM_BYTES) return r.fail('DSSE_INVALID', pem, `larger than ${MAX_PEM_BYTES} bytes: not a PEM public key`);
+  const der = pemDer((await readFile(join(dir, pem))).toString('latin1'));
+  if (!der) return r.fail('DSSE_INVALID', pem, 'not exactly one PEM "PUBLIC KEY" block (SubjectPublicKeyInfo, LF line endings)');
+  const match = [...signers.values()].find((s) => s.spki.equals(der));
+  if (!match) return r.fail('DSSE_MISMATCH', pem, `holds another key than the signing key of ${RELEASE_FILES.publicKey} (${[...signers.keys()].join(', ') || 'none usable'})`);
+  r.pass(pem, `the signing key ${match.keyid} of ${RELEASE_FILES.publicKey}`);
+}
+
+/** Equal JSON values (as json_equal in the Python tool): numbers as doubles, objects by their keys in any order. */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (typeof a === 'boolean' || typeof b === 'boolean' || typeof a === 'number' || typeof b === 'number' || typeof a === 'string' || typeof b === 'string' || a === null || b === null) return a === b;
+  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
+  if (!isObject(a) || !isObject(b)) return false;
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && jsonEqual(a[k], b[k]));
+}
+
+/** Why the SBOM envelope's payload does not bind `target` (as sbom_binding_problem in the Python tool), or undefined. */
+async function sbomBindingProblem(dir: string, target: string, payload: Buffer, sums: readonly SumLine[]): Promise<string | undefined> {
+  let st: unknown;
+  try {
+    st = parseRecord(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(payload));
+  } catch {
+    return 'its payload is not a JSON Statement (UTF-8, every key once)';
+  }
+  const subjects = isObject(st) ? st['subject'] : undefined;
+  if (!isObject(st) || st['_type'] !== STATEMENT_TYPE || st['predicateType'] !== SPDX_DOCUMENT_V23 || !Array.isArray(subjects) || subjects.length !== 1) {
+    return `its payload is not an in-toto Statement v1 (${STATEMENT_TYPE}) with predicateType ${SPDX_DOCUMENT_V23} and one subject`;
+  }
+  const subject: unknown = subjects[0];
+  const name = isObject(subject) ? subject['name'] : undefined;
+  const digest = isObject(subject) && isObject(subject['digest']) ? subject['digest']['sha256'] : undefined;
+  if (typeof name !== 'string' || typeof digest !== 'string') return 'its subject needs a name and a digest.sha256';
+  const line = sums.find((l) => l.path === name);
+  if (!line || sbomName(name) !== target.split('/').pop()) return `its subject ${JSON.stringify(name)} is not the file of ${RELEASE_FILES.sums} that ${target} describes`;
+  if (line.sha256 !== digest) return `its subject ${name} has sha256 ${digest}, ${RELEASE_FILES.sums} says ${line.sha256}`;
+  const text = await readText(dir, target);
+  let doc: unknown;
+  try {
+    doc = parseRecord(text ?? NOT_UTF8);
+  } catch {
+    return `${target} is not JSON (UTF-8, every key once): no predicate can equal it`;
+  }
+  let same = false;
+  try {
+    same = 'predicate' in st && jsonEqual(doc, st['predicate']);
+  } catch {
+    /* nested deeper than the stack: not shown equal */
+  }
+  if (!same) return `its predicate is not the document in ${target}`;
+  return undefined;
+}
+
+/** One envelope: well-formed, signed by the pinned key, binding its file (as check_envelope in the Python tool). */
+async function checkEnvelope(run: VerifyRun, env: string, signers: Map<string, DsseSigner>, sums: () => Promise<SumLine[] | undefined>, r: Reporter): Promise<void> {
+  const { dir } = run;
+  const target = env.slice(0, -DSSE_SUFFIX.length);
+  const kind = dsseTargetKind(target);
+  const envKind = await notRegular(dir, env);
+  if (envKind) return r.fail('DSSE_INVALID', env, `is ${envKind}, not a regular file`);
+  if (!kind) return r.fail('DSSE_INVALID', env, `attests ${target || 'nothing'}; a release has DSSE envelopes of its provenance, its conformance results and its SBOMs only`);
+  if (await notRegular(dir, target)) return r.fail('DSSE_MISMATCH', env, `attests ${target}, which is not in the release`);
+  if ((await lstat(join(dir, env))).size > MAX_ENVELOPE_BYTES) return r.fail('DSSE_INVALID', env, `larger than ${MAX_ENVELOPE_BYTES} bytes`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(await readFile(join(dir, env)));
+  } catch {
+    return r.fail('DSSE_INVALID', env, 'not UTF-8');
+  }
+  const parsed = parseDsseEnvelope(text);
+  if (typeof parsed === 'string') return r.fail('DSSE_INVALID', env, parsed);
+  const { envelope, payload, sig } = parsed;
+  if (envelope.payloadType !== DSSE_PAYLOAD_TYPE) return r.fail('DSSE_INVALID', env, `payloadType is ${JSON.stringify(envelope.payloadType)}, not ${DSSE_PAYLOAD_TYPE}`);
+  const keyid = envelope.signatures[0]!.keyid;
+  const signer = signers.get(keyid);
+  if (!signer) return r.fail('DSSE_BAD_SIGNATURE', env, `signed by keyid ${JSON.stringify(keyid)}, which is no signing key of the pinned key (${[...signers.keys()].join(', ') || 'none usable'})`);
+  if (!dsseSignatureValid(signer, dssePae(envelope.payloadType, payload), sig)) return r.fail('DSSE_BAD_SIGNATURE', env, `its signature does not verify over its payload with ${keyid}: the envelope was changed`);
+  if (kind === 'sbom') {
+    const lines = await sums();
+    if (!lines) return r.skip(`${env} verifies, but is not bound to its artifact: ${RELEASE_FILES.sums} is missing or malformed`);
+    const problem = await sbomBindingProblem(dir, target, payload, lines);
+    if (problem) return r.fail('DSSE_MISMATCH', env, problem);
+  } else {
+    const size = (await lstat(join(dir, target))).size;
+    if (size !== payload.length || !(await readFile(join(dir, target))).equals(payload)) return r.fail('DSSE_MISMATCH', env, `its payload is not the bytes of ${target}`);
+  }
+  r.pass(env, `${kind === 'sbom' ? `a Statement about ${target}'s artifact` : target}, signed by ${keyid}`);
+}
+
+/** Every provenance, conformance result and SBOM has a DSSE envelope, each verifies with the pinned key and binds its file; the PEM export is that key. */
+const dsseCheck: ReleaseCheck = {
+  name: 'dsse',
+  async run(run, r) {
+    const { present, key } = run;
+    if (signatures(run).length === 0) return;
+    const has = new Set(present);
+    for (const file of dsseRequiredFiles(present)) {
+      if (!has.has(dsseName(file))) r.fail('DSSE_MISSING', dsseName(file), `${file} has no DSSE envelope${has.has(file) ? '' : ` (and ${file} itself is missing)`}`);
+    }
+    const envelopes = present.filter((f) => f.endsWith(DSSE_SUFFIX)).sort(compareBytes);
+    if (!key) return r.skip(`${envelopes.length} DSSE envelope(s) not verified: no trusted key (see the key check)`);
+    const signers = await dsseSigners(key);
+    await checkPem(run.dir, signers, r);
+    let sums: Promise<SumLine[] | undefined> | undefined;
+    for (const env of envelopes) await checkEnvelope(run, env, signers, () => (sums ??= readSumsLoose(run.dir)), r);
   },
 };
 
@@ -710,6 +849,7 @@ const pluginCheck: ReleaseCheck = {
 export const RELEASE_VERIFY_CHECKS: readonly ReleaseCheck[] = [
   keyCheck,
   signatureCheck,
+  dsseCheck,
   filesCheck,
   sumsCheck,
   coverageCheck,
