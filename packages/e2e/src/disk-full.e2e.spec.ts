@@ -5,7 +5,7 @@
  *   - while the package stage's zip writer writes the Studio installer
  *     (the tmpfs shrunk to its usage + 4 MiB when the zip's temporary file
  *     appears: less than a fifth of the ~22 MB installer);
- *   - while sign writes the signatures: every cached stage restored by Nx
+ *   - while sign writes the signatures and DSSE envelopes: every cached stage restored by Nx
  *     onto an empty disk sized 40 KiB below what the whole release takes
  *     (the 12 signature files, the sign record and two timings take 15 pages);
  *   - while Nx restores cached outputs: an empty disk with room for the
@@ -207,10 +207,10 @@ describe.skipIf(cannotMount !== undefined)(`a full disk during a release${cannot
     expect(r.code, r.output).not.toBe(0);
     const out = plain(r.output);
     expect(out).toMatch(/Failed tasks:\s*\n- release:sign\n/);
-    expect(out).toMatch(new RegExp(`\\[release:sign\\] error: WRITE_FAILED: ${escape(release)}/[^:\\s]+\\.(asc|txt): not written \\(ENOSPC: no space left on device`));
+    expect(out).toMatch(new RegExp(`\\[release:sign\\] error: WRITE_FAILED: ${escape(release)}/[^:\\s]+\\.(asc|txt|dsse\\.json|pem): not written \\(ENOSPC: no space left on device`));
     expect(out).not.toMatch(/Successfully ran/);
     // Everything else is there, whole, and unsigned: no signature of a failed sign is left.
-    expect((await releaseFiles()).filter((f) => f.endsWith('.asc') || f === 'release-signing-key-fingerprint.txt')).toEqual([]);
+    expect((await releaseFiles()).filter((f) => f.endsWith('.asc') || f.endsWith('.dsse.json') || f.endsWith('.pem') || f === 'release-signing-key-fingerprint.txt')).toEqual([]);
     expect(await releaseFiles()).toContain('SHA256SUMS.txt');
     const v = await expectNothingTaken(r);
     expect(v.output).toMatch(/FAILED UNSIGNED/);
