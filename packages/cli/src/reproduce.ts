@@ -34,6 +34,8 @@ import {
   helixFile,
   loadConfig,
   platformTag,
+  probeInterpreter,
+  readOsRelease,
   resolveSyft,
   runTool,
   sha256File,
@@ -159,22 +161,11 @@ export function driftTable(rows: readonly ToolchainRow[]): string {
   return [head, ...rows].map((r) => `  ${r.component.padEnd(w('component'))}  ${r.recorded.padEnd(w('recorded'))}  ${r.here}`).join('\n');
 }
 
-/** The base interpreter `python` resolves to, as the package stage records it. */
-const PYTHON_PROBE = [
-  'import json, os, platform, sys, sysconfig',
-  "base = os.path.realpath(getattr(sys, '_base_executable', None) or sys.executable)",
-  "libdir = sysconfig.get_config_var('LIBDIR') or ''",
-  "soname = sysconfig.get_config_var('INSTSONAME') or sysconfig.get_config_var('LDLIBRARY') or ''",
-  "lib = os.path.realpath(os.path.join(libdir, soname)) if libdir and soname else ''",
-  "ok = lib and os.path.isfile(lib) and lib.split(os.sep)[-1].startswith('libpython') and '.so' in lib",
-  "print(json.dumps({'version': platform.python_version(), 'executable': base, 'libpython': lib if ok else ''}))",
-].join('\n');
-
 /** This machine's toolchain, in the components of {@link recordedToolchain}. */
 async function localToolchain(workspace: string, python: string, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   try {
-    const probe = JSON.parse((await runTool({ command: python, args: ['-c', PYTHON_PROBE], env })).stdout) as { version: string; executable: string; libpython: string };
+    const probe = await probeInterpreter(python, env);
     out.set('python', probe.version);
     out.set('python interpreter sha256', await sha256File(probe.executable));
     if (probe.libpython) out.set('libpython', `${basename(probe.libpython)} sha256:${await sha256File(probe.libpython)}`);
@@ -191,9 +182,10 @@ async function localToolchain(workspace: string, python: string, env: NodeJS.Pro
   out.set('node', process.versions.node);
   out.set('zlib', process.versions.zlib ?? 'unknown');
   out.set('toolchain pins (PyInstaller, its bootloader, uv) sha256', await sha256File(helixFile(PINS_FILE)));
-  const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
-  const get = (key: string) => new RegExp(`^${key}=("?)([^"\\n]*)\\1$`, 'm').exec(osRelease)?.[2];
-  if (process.platform === 'linux') out.set('os', `${get('ID') ?? 'unknown'}@${get('VERSION_ID') ?? 'unknown'}`);
+  if (process.platform === 'linux') {
+    const os = await readOsRelease();
+    out.set('os', `${os.id}@${os.version}`);
+  }
   out.set('platform', platformTag());
   return out;
 }

@@ -15,6 +15,7 @@ export * from './cache-evict';
 export * from './config';
 export * from './stage';
 export * from './platform';
+export * from './host';
 export * from './assets';
 export * from './toolchain';
 export * from './plan';

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOADER_VARIABLES, appSources, checkAppSources, checkSmokeOutput, clearedLoaderVariables, findBundle, foreignEntries, parseOsRelease } from './package';
+import { LOADER_VARIABLES, appSources, checkAppSources, checkSmokeOutput, clearedLoaderVariables, findBundle, foreignEntries } from './package';
 
 const SPEC = '/ws/apps/studio/studio.spec';
 const PYPROJECT = '/ws/apps/studio/pyproject.toml';
@@ -125,12 +125,6 @@ describe('the app sources check (real python3)', () => {
 });
 
 describe('what a build may bundle', () => {
-  it('reads ID and VERSION_ID of /etc/os-release, quoted or not', () => {
-    expect(parseOsRelease('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n')).toEqual({ id: 'debian', version: '12' });
-    expect(parseOsRelease('ID=alpine\nVERSION_ID=3.20.3\n')).toEqual({ id: 'alpine', version: '3.20.3' });
-    expect(parseOsRelease('')).toEqual({ id: 'unknown', version: 'unknown' });
-  });
-
   it('clears the loader variables that are set, and unsets all of them', () => {
     const { cleared, unset } = clearedLoaderVariables({ LD_PRELOAD: '/usr/lib/faketime/libfaketime.so.1', PYTHONPATH: '', HOME: '/root' });
     expect(cleared).toEqual(['LD_PRELOAD']);

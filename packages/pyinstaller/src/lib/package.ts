@@ -12,14 +12,16 @@
  * - the zip normalises order, times and modes (umask 077 and 022 give the same
  *   zip).
  */
-import { readdir, readFile, realpath, rm, stat, utimes } from 'node:fs/promises';
+import { readdir, realpath, rm, stat, utimes } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import {
   collectFolderEntries,
   describeReleaseFile,
   installerArtifactName,
   platformTag,
+  probeInterpreter,
   readAppMetadata,
+  readOsRelease,
   appEnv,
   helixFile,
   readPins,
@@ -119,43 +121,25 @@ export function clearedLoaderVariables(env: NodeJS.ProcessEnv): { cleared: strin
   return { cleared, unset: Object.fromEntries(LOADER_VARIABLES.map((v) => [v, undefined])) };
 }
 
-/** Asks the build venv's Python for its base interpreter, libpython and PyInstaller's bootloader. */
-const HOST_PROBE = [
-  'import json, os, platform, sys, sysconfig',
-  'import PyInstaller',
-  "base = os.path.realpath(getattr(sys, '_base_executable', None) or sys.executable)",
-  "libdir = sysconfig.get_config_var('LIBDIR') or ''",
-  "soname = sysconfig.get_config_var('INSTSONAME') or sysconfig.get_config_var('LDLIBRARY') or ''",
-  "lib = os.path.realpath(os.path.join(libdir, soname)) if libdir and soname else ''",
+/** Asks the build venv's PyInstaller for its bootloader platform and file. */
+const BOOTLOADER_PROBE = [
+  'import json, os, PyInstaller',
   "exe = '.exe' if os.name == 'nt' else ''",
-  "boot = os.path.join(os.path.dirname(PyInstaller.__file__), 'bootloader', PyInstaller.PLATFORM, 'run' + exe)",
-  "print(json.dumps({'version': platform.python_version(), 'basePrefix': os.path.realpath(sys.base_prefix), 'executable': base, 'libpython': lib if lib and os.path.isfile(lib) and lib.split(os.sep)[-1].startswith('libpython') and '.so' in lib else '', 'platform': PyInstaller.PLATFORM, 'bootloader': boot}))",
+  "print(json.dumps({'platform': PyInstaller.PLATFORM, 'bootloader': os.path.join(os.path.dirname(PyInstaller.__file__), 'bootloader', PyInstaller.PLATFORM, 'run' + exe)}))",
 ].join('\n');
-
-/** `/etc/os-release`'s ID and VERSION_ID. */
-export function parseOsRelease(text: string): { id: string; version: string } {
-  const get = (key: string) => new RegExp(`^${key}=("?)([^"\\n]*)\\1$`, 'm').exec(text)?.[2];
-  return { id: get('ID') ?? 'unknown', version: get('VERSION_ID') ?? 'unknown' };
-}
 
 /** The build host as {@link BuildHost} records it, and the base interpreter's prefix (for the bundle check). */
 async function probeHost(python: string, env: Record<string, string | undefined>): Promise<{ host: BuildHost; basePrefix: string }> {
-  const probe = JSON.parse((await runTool({ command: python, args: ['-c', HOST_PROBE], env })).stdout) as {
-    version: string;
-    basePrefix: string;
-    executable: string;
-    libpython: string;
-    platform: string;
-    bootloader: string;
-  };
-  const os = process.platform === 'linux' ? parseOsRelease(await readFile('/etc/os-release', 'utf8').catch(() => '')) : { id: process.platform, version: 'unknown' };
+  const probe = await probeInterpreter(python, env);
+  const boot = JSON.parse((await runTool({ command: python, args: ['-c', BOOTLOADER_PROBE], env })).stdout) as { platform: string; bootloader: string };
+  const os = await readOsRelease();
   const host: BuildHost = {
     python: {
       version: probe.version,
       sha256: await sha256File(probe.executable),
       ...(probe.libpython ? { libpython: { name: probe.libpython.split(/[\\/]/).pop()!, sha256: await sha256File(probe.libpython) } } : {}),
     },
-    bootloader: { platform: probe.platform, sha256: await sha256File(probe.bootloader) },
+    bootloader: { platform: boot.platform, sha256: await sha256File(boot.bootloader) },
     os,
   };
   return { host, basePrefix: probe.basePrefix };

@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, realpath } from 'node:fs/promises';
-import { readZipDirectory, readZipEntry } from '@helix-release/core';
+import { readOsRelease, readZipDirectory, readZipEntry } from '@helix-release/core';
 import { isSharedLibrary, type OsOrigin, type ZipContentFile } from './enrich';
 
 /** The regular files of a zip, with their digests; undefined when the artifact is not a readable zip. */
@@ -57,8 +57,8 @@ export function parseDpkgSearch(out: string): { pkg: string; path: string }[] {
 
 /** The distribution id of the host (`/etc/os-release` ID), `debian` when unknown. */
 async function distro(): Promise<string> {
-  const text = await readFile('/etc/os-release', 'utf8').catch(() => '');
-  return /^ID="?([a-z0-9._-]+)"?$/m.exec(text)?.[1] ?? 'debian';
+  const { id } = await readOsRelease();
+  return /^[a-z0-9._-]+$/.test(id) && id !== 'unknown' ? id : 'debian';
 }
 
 /**
