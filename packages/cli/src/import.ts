@@ -22,7 +22,8 @@ import {
 } from '@helix-release/core';
 import { PLUGINS_DIR, SIGNATURE_ENTRY, checkReleasePath } from '@helix-release/format';
 
-const INSTALLER = /^(.+)-(\d[^-]*)-((?:linux|windows|macos)-[A-Za-z0-9_]+)\.zip$/;
+/** An installer zip's name: `<app>-<version>-<platform>.zip`. */
+export const INSTALLER_NAME = /^(.+)-(\d[^-]*)-((?:linux|windows|macos)-[A-Za-z0-9_]+)\.zip$/;
 
 async function isPluginZip(file: string): Promise<boolean> {
   if (!file.endsWith('.zip')) return false;
@@ -52,7 +53,7 @@ export async function importArtifacts(workspaceRoot: string, config: ResolvedCon
       throw new ReleaseError('IMPORT_MISSING', 'no such artifact; check the path', { file, cause });
     }
     if (!info.isFile()) throw new ReleaseError('IMPORT_MISSING', 'not a regular file', { file });
-    const installer = INSTALLER.exec(name);
+    const installer = INSTALLER_NAME.exec(name);
     const plugin = !installer && (await isPluginZip(file));
     const path = plugin ? `${PLUGINS_DIR}/${name}` : name;
     if (seen.has(path)) throw new ReleaseError('IMPORT_BAD_NAME', `two artifacts are both called ${name}`, { file });

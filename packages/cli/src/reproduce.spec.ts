@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProvenanceStatement } from '@helix-release/format';
 import { detachedSignature, loadSigningKey, publicKeyArmor } from '@helix-release/sign';
-import { compareRebuild, driftTable, recordedToolchain, repeatableCommit, toolchainDrift, verdictLines } from './reproduce';
+import { compareRebuild, driftTable, importedSet, recordedToolchain, repeatableCommit, toolchainDrift, verdictLines } from './reproduce';
 
 const KEYS = resolve(__dirname, '../../../workspace-fixtures/keys');
 
@@ -146,11 +146,48 @@ describe('the builds reproduce can repeat', () => {
     }
   };
 
-  it('takes a clean build made here, and refuses an imported one, a dirty one and one without a commit (REPRODUCE_UNSUPPORTED)', () => {
+  it('takes a clean build, made here or imported, and refuses a dirty one and one without a commit (REPRODUCE_UNSUPPORTED)', () => {
     expect(repeatableCommit(withParams({}), 'f')).toBe('a'.repeat(40));
-    expect(problem(withParams({ imported: true }))).toMatch(/^REPRODUCE_UNSUPPORTED: its artifacts were built elsewhere and imported/);
+    expect(repeatableCommit(withParams({ imported: true }), 'f')).toBe('a'.repeat(40));
     expect(problem(withParams({ dirty: true }))).toMatch(/^REPRODUCE_UNSUPPORTED: it was built from a working tree with uncommitted changes/);
     expect(problem(withParams({}, null))).toBe('REPRODUCE_UNSUPPORTED: its provenance names no source commit (null)');
     expect(problem(withParams({}, 'unknown'))).toBe('REPRODUCE_UNSUPPORTED: its provenance names no source commit ("unknown")');
+  });
+});
+
+describe('what a reproduction of an imported release rebuilds', () => {
+  const subject = (name: string, kind: string) => ({ name, digest: { sha256: '0'.repeat(64) }, annotations: { 'helix.kind': kind } });
+  const imported: ProvenanceStatement = {
+    ...statement,
+    subject: [
+      subject('BUILD_META.txt', 'build-meta'),
+      subject('SBOM-helix-studio-1.4.0-linux-x86_64.zip.spdx.json', 'sbom'),
+      subject('THIRD_PARTY_LICENSES.txt', 'custom'),
+      subject('conformance-results.json', 'conformance'),
+      subject('helix-studio-1.4.0-linux-x86_64.zip', 'installer'),
+      subject('helix-studio-1.4.0-macos-arm64.zip', 'installer'),
+      subject('helix-studio-1.4.0-windows-x86_64.zip', 'installer'),
+      subject('notes.tar.gz', 'custom'),
+      subject('plugins/hello-1.0.0.zip', 'plugin'),
+    ],
+  };
+
+  it('rebuilds the installers of this platform and the plugins, and takes the rest of what was imported from the release', () => {
+    expect(importedSet(imported, new Set(['THIRD_PARTY_LICENSES.txt']), 'linux-x86_64')).toEqual({
+      rebuilt: ['helix-studio-1.4.0-linux-x86_64.zip', 'plugins/hello-1.0.0.zip'],
+      carried: ['helix-studio-1.4.0-macos-arm64.zip', 'helix-studio-1.4.0-windows-x86_64.zip', 'notes.tar.gz'],
+    });
+  });
+
+  it('counts a custom stage\'s output as made by the release, not imported, and another platform\'s installers as carried', () => {
+    const onMac = importedSet(imported, new Set(), 'macos-arm64');
+    expect(onMac.rebuilt).toEqual(['helix-studio-1.4.0-macos-arm64.zip', 'plugins/hello-1.0.0.zip']);
+    expect(onMac.carried).toContain('THIRD_PARTY_LICENSES.txt');
+    expect(onMac.carried).toContain('helix-studio-1.4.0-linux-x86_64.zip');
+  });
+
+  it('says NOT REBUILT for a carried file, and neither MATCH nor FAILED', () => {
+    const [line] = verdictLines([{ name: 'helix-studio-1.4.0-windows-x86_64.zip', sha256: 'a', rebuiltSha256: 'a', verdict: 'NOT_REBUILT' }]);
+    expect(line).toMatch(/^NOT REBUILT helix-studio-1\.4\.0-windows-x86_64\.zip: built for another platform/);
   });
 });

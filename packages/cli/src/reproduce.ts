@@ -6,16 +6,20 @@
  * In order, each step stopping the command with its code:
  *   1. the release verifies, as `helix-release verify` checks it
  *      (REPRODUCE_NOT_VERIFIED);
- *   2. its provenance describes a build this command can repeat: built here
- *      (not imported), from a clean tree, on this platform
- *      (REPRODUCE_UNSUPPORTED);
+ *   2. its provenance describes a build this command can repeat: from a
+ *      clean tree, naming its commit (REPRODUCE_UNSUPPORTED);
  *   3. the commit is checked out into a temporary worktree of the repository
  *      (REPRODUCE_COMMIT_MISSING);
  *   4. this machine's toolchain equals the recorded one, or the command stops
  *      with a table of what differs before anything is built
  *      (REPRODUCE_TOOLCHAIN_DRIFT; `--allow-toolchain-drift` goes on);
  *   5. every stage but sign runs there, with SOURCE_DATE_EPOCH set exactly
- *      when the release had it set (REPRODUCE_BUILD_FAILED);
+ *      when the release had it set (REPRODUCE_BUILD_FAILED). A release of
+ *      imported artifacts (the tag workflow's: installers built by one job per
+ *      OS, released by another) is rebuilt the same way: the apps and plugins
+ *      first, then `tools/release_local.sh --no-sign` on exactly the artifacts
+ *      the release imported, the ones built on another platform taken from the
+ *      release as they are (NOT_REBUILT, which neither passes nor fails);
  *   6. every subject is compared, and each `.asc` of the release is verified
  *      against the rebuilt file (REPRODUCE_MISMATCH per file, with a
  *      diffoscope report when diffoscope is installed);
@@ -24,7 +28,7 @@
  *      environment: the rebuild's tools could read it there).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, realpath, rm, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, realpath, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as openpgp from 'openpgp';
@@ -46,6 +50,7 @@ import {
 import { RELEASE_FILES, SIGNATURE_SUFFIX, STATEMENT_TYPE, type ProvenanceStatement, type ResourceDescriptor } from '@helix-release/format';
 import { KEY_ENV, detachedSignature, loadSigningKey, type KeySource } from '@helix-release/sign';
 import { formatResult, verifyRelease } from '@helix-release/verify';
+import { INSTALLER_NAME } from './import';
 
 /** The predicate type of `reproduction.intoto.json` (modelled on SLSA's verification summary, VSA v1). */
 export const REPRODUCTION_PREDICATE = 'https://helix-release.invalid/reproduction/v1';
@@ -110,7 +115,8 @@ export interface ArtifactVerdict {
   name: string;
   sha256: string;
   rebuiltSha256: string | null;
-  verdict: 'MATCH' | 'MISMATCH' | 'MISSING';
+  /** NOT_REBUILT: an imported artifact of another platform, taken from the release into the rebuild's import as it is. */
+  verdict: 'MATCH' | 'MISMATCH' | 'MISSING' | 'NOT_REBUILT';
   /** For a file the release signed: whether its `.asc` verifies against the rebuilt bytes. */
   signature?: 'VERIFIES' | 'FAILS';
   diffoscope?: string;
@@ -241,6 +247,7 @@ export async function compareRebuild(
 export function verdictLines(verdicts: readonly ArtifactVerdict[]): string[] {
   return verdicts.map((v) => {
     if (v.verdict === 'MATCH') return `MATCH ${v.name}${v.signature ? ' (its signature verifies against the rebuilt file)' : ''}`;
+    if (v.verdict === 'NOT_REBUILT') return `NOT REBUILT ${v.name}: built for another platform (or imported as it is), so it was taken from the release into the rebuild's import unchanged; rebuild it where it was built`;
     if (v.verdict === 'MISSING') return `FAILED REPRODUCE_MISMATCH: ${v.name}: the rebuild did not produce it`;
     return `FAILED REPRODUCE_MISMATCH: ${v.name}: sha256 ${v.sha256} in the release, ${v.rebuiltSha256} rebuilt${v.signature === 'FAILS' ? '; its signature does not verify against the rebuilt file' : ''}${v.diffoscope ? `; diffoscope report: ${v.diffoscope}` : ''}`;
   });
@@ -248,18 +255,41 @@ export function verdictLines(verdicts: readonly ArtifactVerdict[]): string[] {
 
 /**
  * The commit a release was built from, when its provenance describes a build
- * `reproduce` can repeat: made here (not imported), from a clean tree, naming
- * a full commit. REPRODUCE_UNSUPPORTED, naming `file`, otherwise.
+ * `reproduce` can repeat: from a clean tree, naming a full commit.
+ * REPRODUCE_UNSUPPORTED, naming `file`, otherwise.
  */
 export function repeatableCommit(statement: ProvenanceStatement, file: string): string {
   const internal = statement.predicate.buildDefinition.internalParameters;
   const commit = statement.predicate.buildDefinition.externalParameters.source.digest?.['gitCommit'];
-  if (internal.imported) {
-    throw new ReleaseError('REPRODUCE_UNSUPPORTED', 'its artifacts were built elsewhere and imported (internalParameters.imported): rebuild them where they were built, with the build job of the tag workflow; reproducing an imported release is not supported yet', { file });
-  }
   if (internal.dirty) throw new ReleaseError('REPRODUCE_UNSUPPORTED', 'it was built from a working tree with uncommitted changes (internalParameters.dirty): no commit holds its sources', { file });
   if (!commit || !/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(commit)) throw new ReleaseError('REPRODUCE_UNSUPPORTED', `its provenance names no source commit (${JSON.stringify(commit ?? null)})`, { file });
   return commit;
+}
+
+/** What a release of imported artifacts imported, and which of them a rebuild on `platform` makes. */
+export interface ImportedSet {
+  /** Installers of `platform` and plugins (release paths): the rebuild builds them. */
+  rebuilt: string[];
+  /** Installers of other platforms and imported files no stage makes: taken from the release as they are. */
+  carried: string[];
+}
+
+/**
+ * The artifacts an imported release imported (its installers, plugins and
+ * other imported files: every subject a release-level stage of `stageOutputs`
+ * did not make), split by whether a build on `platform` makes them.
+ */
+export function importedSet(statement: ProvenanceStatement, stageOutputs: ReadonlySet<string>, platform: string): ImportedSet {
+  const out: ImportedSet = { rebuilt: [], carried: [] };
+  for (const s of statement.subject) {
+    const kind = s.annotations?.['helix.kind'];
+    if (kind !== 'installer' && kind !== 'plugin' && kind !== 'custom') continue;
+    if (stageOutputs.has(s.name)) continue;
+    const installer = kind === 'installer' ? INSTALLER_NAME.exec(s.name.split('/').pop()!) : null;
+    if (kind === 'plugin' || (installer && installer[3] === platform && !s.name.includes('/'))) out.rebuilt.push(s.name);
+    else out.carried.push(s.name);
+  }
+  return out;
 }
 
 /** Runs the command; returns its exit code (0: every subject rebuilt byte-identical). */
@@ -348,11 +378,49 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
       opts.progress('reproduce: provisioning the toolchain the commit pins (npx nx run release:toolchain)');
       await runTool({ command: process.execPath, args: [nx, 'run', 'release:toolchain'], cwd: src, env, streamOutput: true, timeoutMs: 60 * 60_000 });
     }
-    opts.progress(`reproduce: rebuilding every stage but sign (npx nx run release:provenance${fromEnvironment ? ` with SOURCE_DATE_EPOCH=${internal.sourceDateEpoch}` : ', the clocks from git'})`);
-    try {
-      await runTool({ command: process.execPath, args: [nx, 'run', 'release:provenance', '--skip-nx-cache'], cwd: src, env, streamOutput: true, timeoutMs: 90 * 60_000 });
-    } catch (cause) {
-      throw new ReleaseError('REPRODUCE_BUILD_FAILED', `the rebuild of ${commit} failed (its output is above); nothing was compared`, { file: src, cause });
+    const clock = fromEnvironment ? ` with SOURCE_DATE_EPOCH=${internal.sourceDateEpoch}` : ', the clocks from git';
+    const nxRun = async (args: string[], what?: string) => {
+      try {
+        await runTool({ command: process.execPath, args: [nx, ...args, '--skip-nx-cache'], cwd: src, env, streamOutput: true, timeoutMs: 90 * 60_000 });
+      } catch (cause) {
+        throw new ReleaseError('REPRODUCE_BUILD_FAILED', `the rebuild of ${commit} failed${what ? ` ${what}` : ''} (its output is above); nothing was compared`, { file: src, cause });
+      }
+    };
+    let carried: string[] = [];
+    if (!internal.imported) {
+      opts.progress(`reproduce: rebuilding every stage but sign (npx nx run release:provenance${clock})`);
+      await nxRun(['run', 'release:provenance']);
+    } else {
+      // The tag workflow's two halves: the build jobs' apps and plugins, then the publish job's import.
+      const stageOutputs = new Set(config.stages.flatMap((st) => st.outputs.map((o) => o.path)));
+      const set = importedSet(statement, stageOutputs, platformTag());
+      carried = set.carried;
+      if (set.rebuilt.length === 0) {
+        throw new ReleaseError('REPRODUCE_UNSUPPORTED', `it imported no installer of this platform (${platformTag()}) and no plugin, so there is nothing to rebuild here: run reproduce on the platform its installers were built on`, { file: provenanceFile });
+      }
+      opts.progress(`reproduce: the release imported ${set.rebuilt.length + set.carried.length} artifact(s); rebuilding the apps and plugins (npx nx run-many -t package,plugin-zip${clock})`);
+      await nxRun(['run-many', '-t', 'package,plugin-zip'], 'building the apps and plugins');
+      const built = join(src, config.releaseDir);
+      const staging = join(tmp, 'import');
+      await mkdir(staging, { recursive: true });
+      const files: string[] = [];
+      for (const name of [...set.rebuilt, ...set.carried]) {
+        const from = set.rebuilt.includes(name) ? join(built, name) : join(release, name);
+        const to = join(staging, String(files.length), basename(name));
+        if (!existsSync(from)) {
+          throw new ReleaseError('REPRODUCE_BUILD_FAILED', `the rebuild of ${commit} made no ${name}, which the release imported: the commit does not build it on ${platformTag()}; nothing was compared`, { file: from });
+        }
+        await mkdir(dirname(to), { recursive: true });
+        await copyFile(from, to);
+        files.push(to);
+      }
+      for (const name of set.carried) opts.progress(`reproduce: ${name} is not rebuilt here; the release's file is imported as it is`);
+      opts.progress(`reproduce: releasing them as the publish job did (tools/release_local.sh --no-sign, ${files.length} artifact(s))`);
+      try {
+        await runTool({ command: 'bash', args: [join(src, 'tools', 'release_local.sh'), '--no-sign', ...files], cwd: src, env, streamOutput: true, timeoutMs: 90 * 60_000 });
+      } catch (cause) {
+        throw new ReleaseError('REPRODUCE_BUILD_FAILED', `the rebuild of ${commit} failed releasing the imported artifacts (its output is above); nothing was compared`, { file: src, cause });
+      }
     }
 
     // 6. Every subject, byte for byte; each signature against the rebuilt file.
@@ -361,12 +429,14 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     // SHA256SUMS.txt too: it is no subject (it lists them), and its signature is what a user checks first.
     subjects.push({ name: RELEASE_FILES.sums, sha256: await sha256File(join(release, RELEASE_FILES.sums)) });
     const diffoscope = await runTool({ command: 'diffoscope', args: ['--version'], env: opts.env }).then(() => true, () => false);
-    const verdicts = await compareRebuild(release, rebuilt, subjects, { diffoscopeDir: diffoscope ? join(dirname(out), 'reproduction-diffoscope') : undefined, env: opts.env });
+    const verdicts = (await compareRebuild(release, rebuilt, subjects, { diffoscopeDir: diffoscope ? join(dirname(out), 'reproduction-diffoscope') : undefined, env: opts.env })).map((v) =>
+      carried.includes(v.name) && v.verdict === 'MATCH' ? { ...v, verdict: 'NOT_REBUILT' as const } : v,
+    );
     for (const line of verdictLines(verdicts)) opts.result(line);
     if (!diffoscope && verdicts.some((v) => v.verdict === 'MISMATCH')) opts.progress('reproduce: install diffoscope for a report of what differs in each file');
 
     // 7. The statement.
-    const passed = verdicts.every((v) => v.verdict === 'MATCH');
+    const passed = verdicts.every((v) => v.verdict === 'MATCH' || v.verdict === 'NOT_REBUILT');
     const reproduction = {
       _type: STATEMENT_TYPE,
       subject: subjects.map((s) => ({ name: s.name, digest: { sha256: s.sha256 } })),
@@ -380,6 +450,8 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
         verificationResult: passed ? 'PASSED' : 'FAILED',
         rebuild: {
           commit,
+          imported: internal.imported,
+          ...(carried.length ? { notRebuilt: [...carried].sort() } : {}),
           sourceDateEpoch: internal.sourceDateEpoch,
           sourceDateEpochFrom: fromEnvironment ? 'environment' : 'git',
           platform: platformTag(),
@@ -392,7 +464,8 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     const text = stableJson(reproduction);
     await writeFileAtomic(out, text);
     const matched = verdicts.filter((v) => v.verdict === 'MATCH').length;
-    opts.result(`reproduction ${passed ? 'PASSED' : 'FAILED'}: ${matched} of ${verdicts.length} files byte-identical; ${out}`);
+    const notRebuilt = verdicts.length - verdicts.filter((v) => v.verdict !== 'NOT_REBUILT').length;
+    opts.result(`reproduction ${passed ? 'PASSED' : 'FAILED'}: ${matched} of ${verdicts.length - notRebuilt} ${notRebuilt ? 'rebuilt ' : ''}files byte-identical${notRebuilt ? ` (${notRebuilt} not rebuilt here)` : ''}; ${out}`);
     return passed ? 0 : 1;
   } finally {
     if (opts.keep) opts.progress(`reproduce: kept the rebuild in ${src}`);

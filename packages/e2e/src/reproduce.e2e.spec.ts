@@ -3,7 +3,10 @@
  * commit its provenance names in a temporary worktree, is byte-identical and
  * the statement says so; a release re-signed by another key is refused before
  * anything is built, naming the files; and a different Python on this machine
- * is reported, as a table, before any build starts.
+ * is reported, as a table, before any build starts. A release of imported
+ * artifacts (the tag workflow's) is rebuilt as the workflow made it: its
+ * Linux installer and plugins rebuilt, another platform's installer carried
+ * over (NOT REBUILT), and an installer that is not the commit's named.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -38,7 +41,7 @@ interface Reproduction {
   predicate: {
     verificationResult: string;
     inputAttestations: { uri: string; digest: { sha256: string } }[];
-    rebuild: { commit: string; sourceDateEpochFrom: string; toolchainDrift: unknown[]; toolchain: Record<string, string> };
+    rebuild: { commit: string; imported: boolean; notRebuilt?: string[]; sourceDateEpochFrom: string; toolchainDrift: unknown[]; toolchain: Record<string, string> };
     artifacts: { name: string; digest: { sha256: string }; rebuiltDigest: { sha256: string } | null; verdict: string; signature?: string }[];
   };
 }
@@ -136,7 +139,7 @@ describe('helix-release reproduce', () => {
     // A python3 that answers the probe as another interpreter would.
     const bin = join(root!, 'other-python');
     await mkdir(bin);
-    await writeFile(join(bin, 'python3'), '#!/bin/sh\necho \'{"version": "3.99.0", "executable": "/bin/sh", "libpython": ""}\'\n');
+    await writeFile(join(bin, 'python3'), '#!/bin/sh\necho \'{"version": "3.99.0", "basePrefix": "/usr", "executable": "/bin/sh", "libpython": ""}\'\n');
     await chmod(join(bin, 'python3'), 0o755);
     const r = await cli(['reproduce', release, '--fingerprint', DEV_FINGERPRINT, '--allow-development-key', '--out', join(root!, 'drift.intoto.json')], testEnv({ PATH: `${bin}:${process.env['PATH']}` }));
     expect(r.code, r.output).toBe(1);
@@ -158,5 +161,73 @@ describe('helix-release reproduce', () => {
     expect(plain(anyway.output)).toMatch(/helix-release: REPRODUCE_BUILD_FAILED: \S+: the rebuild of [0-9a-f]{40} failed \(its output is above\); nothing was compared/);
     expect(existsSync(join(root!, 'drift.intoto.json'))).toBe(false);
     expect(worktrees()).toBe(1);
+  });
+
+  describe('a release of imported artifacts, as the tag workflow makes it', () => {
+    const WINDOWS = 'helix-studio-1.4.0-windows-x86_64.zip';
+    const PLUGINS = ['plugins/hello-1.0.0.zip', 'plugins/wordcount-2.1.0.zip'];
+    /** `src`'s entries (modes, links and all) zipped again into `dst`, dated `date`. */
+    const rezip = (src: string, dst: string, date: number[]) =>
+      execFileSync('python3', ['-c', 'import copy, sys, zipfile\nwith zipfile.ZipFile(sys.argv[1]) as src, zipfile.ZipFile(sys.argv[2], "w") as dst:\n    for i in src.infolist():\n        n = copy.copy(i); n.date_time = tuple(int(x) for x in sys.argv[3].split(",")); dst.writestr(n, src.read(i))', src, dst, date.join(',')]);
+    /** A clone of the workspace whose release imports `studio` as the Linux installer, the plugins and a Windows zip. */
+    const importedRelease = async (name: string, studio: string): Promise<{ ws: string; release: string }> => {
+      const ws2 = await cloneWorkspace(inject('baseWorkspace'), join(root!, name));
+      const staging = join(root!, `${name}-artifacts`);
+      await mkdir(join(staging, 'plugins'), { recursive: true });
+      await cp(studio, join(staging, STUDIO));
+      for (const p of PLUGINS) await cp(join(release, p), join(staging, p));
+      // What the Windows build job would upload, which no Linux machine can rebuild: here the
+      // Linux files zipped again (the SBOM stage checks their packages against the lock).
+      rezip(join(release, STUDIO), join(staging, WINDOWS), [2024, 1, 1, 0, 0, 0]);
+      const r = await run(join(ws2, 'tools/release_local.sh'), [STUDIO, ...PLUGINS, WINDOWS], { cwd: staging, env: testEnv() });
+      expect(r.code, r.output).toBe(0);
+      return { ws: ws2, release: join(ws2, 'dist/release') };
+    };
+    const reproduceIn = (workspace: string, folder: string, out: string) =>
+      run(process.execPath, [join(workspace, 'packages/cli/bin/helix-release.cjs'), 'reproduce', folder, '--fingerprint', DEV_FINGERPRINT, '--allow-development-key', '--out', out], { cwd: workspace, env: testEnv() });
+
+    it('rebuilds the Linux installer and the plugins, releases them with the Windows zip as the publish job did, and gets every byte again', async () => {
+      const imported = await importedRelease('imported', join(release, STUDIO));
+      const out = join(root!, 'imported.intoto.json');
+      const r = await reproduceIn(imported.ws, imported.release, out);
+      expect(r.code, r.output).toBe(0);
+      const text = plain(r.output);
+      expect(text).toContain('reproduce: the release imported 4 artifact(s); rebuilding the apps and plugins');
+      expect(text).toContain(`reproduce: ${WINDOWS} is not rebuilt here; the release's file is imported as it is`);
+      expect(text.indexOf('rebuilding the apps and plugins')).toBeLessThan(text.indexOf('releasing them as the publish job did (tools/release_local.sh --no-sign, 4 artifact(s))'));
+      const sums = parseSums(await readFile(join(imported.release, 'SHA256SUMS.txt'), 'utf8'), 'SHA256SUMS.txt');
+      for (const s of sums.filter((x) => x.path !== WINDOWS)) expect(r.stdout).toContain(`MATCH ${s.path}`);
+      // The evidence the publish job made from them: conformance, SBOMs (the Windows zip's too), sums.
+      expect(r.stdout).toContain('MATCH conformance-results.json');
+      expect(r.stdout).toContain(`MATCH SBOM-${WINDOWS}.spdx.json`);
+      expect(r.stdout).toContain('MATCH SHA256SUMS.txt (its signature verifies against the rebuilt file)');
+      expect(r.stdout).toMatch(new RegExp(`^NOT REBUILT ${WINDOWS.replace(/\./g, '\\.')}: built for another platform`, 'm'));
+      expect(r.stdout).toContain(`reproduction PASSED: ${sums.length} of ${sums.length} rebuilt files byte-identical (1 not rebuilt here); ${out}`);
+      const statement = JSON.parse(await readFile(out, 'utf8')) as Reproduction;
+      expect(statement.predicate.verificationResult).toBe('PASSED');
+      expect(statement.predicate.rebuild.imported).toBe(true);
+      expect(statement.predicate.rebuild.notRebuilt).toEqual([WINDOWS]);
+      expect(statement.predicate.artifacts.find((a) => a.name === WINDOWS)?.verdict).toBe('NOT_REBUILT');
+      expect(statement.predicate.artifacts.find((a) => a.name === STUDIO)?.verdict).toBe('MATCH');
+      expect(git(imported.ws, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length).toBe(1);
+    });
+
+    it('names an imported installer that the commit does not build, though it works and the release verifies', async () => {
+      // Another build's installer: the same files, zipped with other timestamps (it still passes conformance).
+      const other = join(root!, 'other-studio.zip');
+      rezip(join(release, STUDIO), other, [2001, 2, 3, 4, 5, 6]);
+      const swapped = await importedRelease('swapped', other);
+      const out = join(root!, 'swapped.intoto.json');
+      const r = await reproduceIn(swapped.ws, swapped.release, out);
+      expect(r.code, r.output).toBe(1);
+      expect(r.stdout).toMatch(new RegExp(`^FAILED REPRODUCE_MISMATCH: ${STUDIO.replace(/\./g, '\\.')}: sha256 ${sha256(await readFile(other))} in the release, ${sha256(await readFile(join(release, STUDIO)))} rebuilt(;|$)`, 'm'));
+      // SHA256SUMS.txt, which lists it, differs too, and its signature then fails against the rebuilt sums.
+      expect(r.stdout).toMatch(/^FAILED REPRODUCE_MISMATCH: SHA256SUMS\.txt: .*; its signature does not verify against the rebuilt file/m);
+      for (const p of PLUGINS) expect(r.stdout).toContain(`MATCH ${p}`);
+      expect(r.stdout).toMatch(/^reproduction FAILED: /m);
+      const statement = JSON.parse(await readFile(out, 'utf8')) as Reproduction;
+      expect(statement.predicate.verificationResult).toBe('FAILED');
+      expect(statement.predicate.artifacts.find((a) => a.name === STUDIO)?.verdict).toBe('MISMATCH');
+    });
   });
 });
