@@ -202,6 +202,25 @@ describe('a build environment that would leak into the installer', () => {
     }
     expect(git(ws, 'status', '--porcelain')).toBe('');
   });
+
+  it('fails the package stage with PACKAGE_UNLOCKED when the app imports a package only the toolchain installed (setuptools), naming it and its lock; no installer is left', async () => {
+    // The greeter locks nothing; setuptools is in the build venv for PyInstaller.
+    const cli = 'workspace-fixtures/greeter/src/helix_greeter/cli.py';
+    await edit(cli, (t) => t.replace('import argparse\n', 'import argparse\n\nimport setuptools  # noqa: F401\n'));
+    try {
+      const r = await nx(ws, ['run', 'helix-greeter:package', '--skip-nx-cache']);
+      expect(r.code, r.output).not.toBe(0);
+      const text = plain(r.output);
+      expect(text).toMatch(/\[helix-greeter:package\] error: PACKAGE_UNLOCKED: workspace-fixtures\/greeter\/requirements\.txt: the bundle takes (a package|packages) from the build environment \(the toolchain installs (it|them) for PyInstaller\) that workspace-fixtures\/greeter\/requirements\.txt does not lock: /);
+      expect(text).toMatch(/setuptools \d+\.\d+\.\d+ \(\d+ entries, e\.g\. [^)]*\)/);
+      expect(text).toMatch(/add [^;]*setuptools==\d+\.\d+\.\d+[^;]* with (its|their) --hash lines to workspace-fixtures\/greeter\/requirements\.txt/);
+      expect(existsSync(join(ws, zip))).toBe(false);
+      expect(existsSync(join(ws, 'dist/manifest/helix-greeter/package.json'))).toBe(false);
+    } finally {
+      git(ws, 'checkout', '--', cli);
+    }
+    expect(git(ws, 'status', '--porcelain')).toBe('');
+  });
 });
 
 describe('a version bump', () => {

@@ -39,6 +39,7 @@ import {
   type StageContext,
 } from '@helix-release/core';
 import { PackageError } from './errors';
+import { DIST_OWNERS, leakMessage, leakedDistributions } from './leaks';
 import { describeWheels, dropInstallerCacheFiles, wheelsOf } from './wheels';
 
 /** Options of the package stage. */
@@ -148,17 +149,18 @@ async function probeHost(python: string, env: Record<string, string | undefined>
 /** Where a Linux bundle may take files from besides the build's own folders and the interpreter: the system library folders. */
 export const SYSTEM_LIBRARY_DIRS = ['/lib', '/lib32', '/lib64', '/usr/lib', '/usr/lib32', '/usr/lib64'];
 
-/** Reads the (source path) of every entry of PyInstaller's COLLECT table of contents in `workPath`. */
+/** Reads the (destination, source path) of every entry of PyInstaller's COLLECT (files) and PYZ (pure-Python modules) tables of contents in `workPath`. */
 const COLLECT_SOURCES = [
   'import ast, glob, json, os, sys',
   "tocs = sorted(glob.glob(os.path.join(sys.argv[1], '**', 'COLLECT-*.toc'), recursive=True))",
+  "pyz = sorted(glob.glob(os.path.join(sys.argv[1], '**', 'PYZ-*.toc'), recursive=True))",
   'out = []',
   'def walk(x):',
   '    if isinstance(x, (list, tuple)) and len(x) == 3 and all(isinstance(y, str) for y in x) and x[2].isupper():',
   '        out.append([x[0], x[1]])',
   '    elif isinstance(x, (list, tuple)):',
   '        for y in x: walk(y)',
-  'for t in tocs:',
+  'for t in tocs + pyz:',
   "    with open(t, encoding='utf-8') as f: walk(ast.literal_eval(f.read()))",
   "print(json.dumps({'tocs': tocs, 'entries': out}))",
 ].join('\n');
@@ -235,12 +237,25 @@ export async function checkAppSources(python: string, workspaceRoot: string, fil
  * `allowed` (Linux only: elsewhere the system folders differ, and the check
  * is not made). The table of contents is PyInstaller's own COLLECT-*.toc.
  */
-async function checkBundleSources(python: string, env: Record<string, string | undefined>, workPath: string, specFile: string, allowed: string[]): Promise<void> {
-  if (process.platform !== 'linux') return;
+async function checkBundleSources(
+  python: string,
+  env: Record<string, string | undefined>,
+  workPath: string,
+  specFile: string,
+  allowed: string[],
+  lock: { sitePackages: string; locked: string[]; requirementsFile: string },
+): Promise<void> {
   const { tocs, entries } = JSON.parse((await runTool({ command: python, args: ['-c', COLLECT_SOURCES, workPath], env })).stdout) as { tocs: string[]; entries: [string, string][] };
   if (!tocs.length || !entries.length) {
     throw new PackageError('PYINSTALLER_OUTPUT', `PyInstaller left no COLLECT table of contents in ${workPath}; the spec must COLLECT exactly one app (onedir)`, { file: specFile });
   }
+  // Every platform: nothing of the build venv that the app's lock does not hold.
+  const owners = JSON.parse((await runTool({ command: python, args: ['-c', DIST_OWNERS, lock.sitePackages], env })).stdout) as Record<string, [string, string]>;
+  const real = new Map<string, string>();
+  for (const [, src] of entries) if (isAbsolute(src) && !real.has(src)) real.set(src, await realpath(src).catch(() => src));
+  const leaks = leakedDistributions(entries, owners, lock.locked, (f) => real.get(f) ?? f);
+  if (leaks.length) throw new PackageError('PACKAGE_UNLOCKED', leakMessage(leaks, lock.requirementsFile), { file: lock.requirementsFile });
+  if (process.platform !== 'linux') return;
   const foreign = foreignEntries(entries, allowed);
   if (foreign.length) {
     const shown = foreign.slice(0, 5).map(([dest, src]) => `${dest} (from ${src})`).join(', ') + (foreign.length > 5 ? `, and ${foreign.length - 5} more` : '');
@@ -330,7 +345,7 @@ export async function packageStage(ctx: StageContext, options: PackageOptions): 
     await realpath(ctx.workDir),
     basePrefix,
     ...(process.platform === 'linux' ? SYSTEM_LIBRARY_DIRS : []),
-  ]);
+  ], { sitePackages, locked: appWheels.map((w) => w.name), requirementsFile: relative(ctx.workspaceRoot, appRequirements) });
   const executable = join(bundle.dir, `${bundle.name}${isWindows ? '.exe' : ''}`);
   // The app's own runtime settings (apps.env, apps.settings[app].env), as it runs once installed.
   const smoke = await runTool({ command: executable, args: ['--version'], env: { ...appEnv(ctx.config, meta.name), ...env } });
