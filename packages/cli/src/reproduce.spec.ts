@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProvenanceStatement } from '@helix-release/format';
 import { detachedSignature, loadSigningKey, publicKeyArmor } from '@helix-release/sign';
-import { compareRebuild, driftTable, importedSet, recordedToolchain, repeatableCommit, toolchainDrift, verdictLines } from './reproduce';
+import { writeReproducibleZip } from '@helix-release/core';
+import { compareRebuild, driftTable, importedSet, recordedToolchain, repeatableCommit, sameZipBut, throwawayPluginKey, toolchainDrift, verdictLines } from './reproduce';
 
 const KEYS = resolve(__dirname, '../../../workspace-fixtures/keys');
 
@@ -189,5 +190,45 @@ describe('what a reproduction of an imported release rebuilds', () => {
   it('says NOT REBUILT for a carried file, and neither MATCH nor FAILED', () => {
     const [line] = verdictLines([{ name: 'helix-studio-1.4.0-windows-x86_64.zip', sha256: 'a', rebuiltSha256: 'a', verdict: 'NOT_REBUILT' }]);
     expect(line).toMatch(/^NOT REBUILT helix-studio-1\.4\.0-windows-x86_64\.zip: built for another platform/);
+  });
+});
+
+describe('a plugin zip rebuilt with another key', () => {
+  const zip = async (dir: string, name: string, files: Record<string, string>, epoch = 1_700_000_000) => {
+    const out = join(dir, name);
+    await writeReproducibleZip(out, Object.entries(files).map(([n, data]) => ({ name: n, kind: 'buffer' as const, data: Buffer.from(data) })), epoch);
+    return readFile(out);
+  };
+
+  it('is the same but for SIGNATURE.ed25519 when only that entry differs, and not when anything else does', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'helix-samezip-'));
+    try {
+      const base = { 'plugin.json': '{"name":"hello"}', 'hello/__init__.py': 'x = 1\n' };
+      const a = await zip(dir, 'a.zip', { ...base, 'SIGNATURE.ed25519': 'key one, signature one' });
+      const b = await zip(dir, 'b.zip', { ...base, 'SIGNATURE.ed25519': 'key two, a longer signature two' });
+      expect(a.equals(b)).toBe(false);
+      expect(sameZipBut(a, b, 'SIGNATURE.ed25519')).toBe(true);
+      expect(sameZipBut(a, b, 'plugin.json')).toBe(false);
+      const code = await zip(dir, 'c.zip', { ...base, 'hello/__init__.py': 'x = 2\n', 'SIGNATURE.ed25519': 'key two, a longer signature two' });
+      expect(sameZipBut(a, code, 'SIGNATURE.ed25519')).toBe(false);
+      const dated = await zip(dir, 'd.zip', { ...base, 'SIGNATURE.ed25519': 'key one, signature one' }, 1_600_000_000);
+      expect(sameZipBut(a, dated, 'SIGNATURE.ed25519')).toBe(false);
+      const more = await zip(dir, 'e.zip', { ...base, 'extra.txt': '', 'SIGNATURE.ed25519': 'key one, signature one' });
+      expect(sameZipBut(a, more, 'SIGNATURE.ed25519')).toBe(false);
+      expect(sameZipBut(a, Buffer.from('not a zip'), 'SIGNATURE.ed25519')).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is signed with a fresh Ed25519 key each time', () => {
+    const [one, two] = [throwawayPluginKey(), throwawayPluginKey()];
+    expect(one).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+    expect(one).not.toBe(two);
+  });
+
+  it('is reported as a match but for its signature entry', () => {
+    const [line] = verdictLines([{ name: 'plugins/hello-1.0.0.zip', sha256: 'a', rebuiltSha256: 'a', verdict: 'MATCH_BUT_PLUGIN_SIGNATURE' }]);
+    expect(line).toMatch(/^MATCH plugins\/hello-1\.0\.0\.zip, but for its SIGNATURE\.ed25519 \(rebuilt with a throwaway key/);
   });
 });

@@ -27,6 +27,7 @@
  *      signs it afterwards (reproduce refuses to run with a key in its
  *      environment: the rebuild's tools could read it there).
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, realpath, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -40,6 +41,8 @@ import {
   platformTag,
   probeInterpreter,
   readOsRelease,
+  readZipDirectory,
+  type ZipEntryInfo,
   resolveSyft,
   runTool,
   sha256File,
@@ -47,10 +50,13 @@ import {
   stableJson,
   writeFileAtomic,
 } from '@helix-release/core';
-import { RELEASE_FILES, SIGNATURE_SUFFIX, STATEMENT_TYPE, type ProvenanceStatement, type ResourceDescriptor } from '@helix-release/format';
+import { RELEASE_FILES, SIGNATURE_ENTRY, SIGNATURE_SUFFIX, STATEMENT_TYPE, type ProvenanceStatement, type ResourceDescriptor } from '@helix-release/format';
 import { KEY_ENV, detachedSignature, loadSigningKey, type KeySource } from '@helix-release/sign';
 import { formatResult, verifyRelease } from '@helix-release/verify';
 import { INSTALLER_NAME } from './import';
+
+/** The plugin signing key's variable (packages/plugin-zip). */
+const PLUGIN_KEY_ENV = 'HELIX_PLUGIN_SIGNING_KEY' as const;
 
 /** The predicate type of `reproduction.intoto.json` (modelled on SLSA's verification summary, VSA v1). */
 export const REPRODUCTION_PREDICATE = 'https://helix-release.invalid/reproduction/v1';
@@ -115,8 +121,12 @@ export interface ArtifactVerdict {
   name: string;
   sha256: string;
   rebuiltSha256: string | null;
-  /** NOT_REBUILT: an imported artifact of another platform, taken from the release into the rebuild's import as it is. */
-  verdict: 'MATCH' | 'MISMATCH' | 'MISSING' | 'NOT_REBUILT';
+  /**
+   * NOT_REBUILT: an imported artifact of another platform, taken from the release into the rebuild's import as it is.
+   * MATCH_BUT_PLUGIN_SIGNATURE: a plugin zip rebuilt byte-identical in every entry but SIGNATURE.ed25519 (the rebuild
+   * signed it with a throwaway key: the project's plugin key is not the rebuilder's), so the release's zip went on.
+   */
+  verdict: 'MATCH' | 'MISMATCH' | 'MISSING' | 'NOT_REBUILT' | 'MATCH_BUT_PLUGIN_SIGNATURE';
   /** For a file the release signed: whether its `.asc` verifies against the rebuilt bytes. */
   signature?: 'VERIFIES' | 'FAILS';
   diffoscope?: string;
@@ -247,6 +257,7 @@ export async function compareRebuild(
 export function verdictLines(verdicts: readonly ArtifactVerdict[]): string[] {
   return verdicts.map((v) => {
     if (v.verdict === 'MATCH') return `MATCH ${v.name}${v.signature ? ' (its signature verifies against the rebuilt file)' : ''}`;
+    if (v.verdict === 'MATCH_BUT_PLUGIN_SIGNATURE') return `MATCH ${v.name}, but for its ${SIGNATURE_ENTRY} (rebuilt with a throwaway key; every other entry is byte-identical, and the release's zip went on into the rebuild)`;
     if (v.verdict === 'NOT_REBUILT') return `NOT REBUILT ${v.name}: built for another platform (or imported as it is), so it was taken from the release into the rebuild's import unchanged; rebuild it where it was built`;
     if (v.verdict === 'MISSING') return `FAILED REPRODUCE_MISMATCH: ${v.name}: the rebuild did not produce it`;
     return `FAILED REPRODUCE_MISMATCH: ${v.name}: sha256 ${v.sha256} in the release, ${v.rebuiltSha256} rebuilt${v.signature === 'FAILS' ? '; its signature does not verify against the rebuilt file' : ''}${v.diffoscope ? `; diffoscope report: ${v.diffoscope}` : ''}`;
@@ -290,6 +301,47 @@ export function importedSet(statement: ProvenanceStatement, stageOutputs: Readon
     else out.carried.push(s.name);
   }
   return out;
+}
+
+/** An entry's local record: its local header, name, extra field and compressed data (undefined when out of bounds). */
+function localRecord(buf: Buffer, e: ZipEntryInfo): Buffer | undefined {
+  const off = e.localHeaderOffset;
+  if (off + 30 > buf.length) return undefined;
+  const end = off + 30 + buf.readUInt16LE(off + 26) + buf.readUInt16LE(off + 28) + e.compressedSize;
+  return end <= buf.length ? buf.subarray(off, end) : undefined;
+}
+
+/**
+ * True when zips `a` and `b` hold the same entries in the same order, and
+ * every entry but `except` is the same to the byte (local header, data and
+ * central directory fields): a plugin zip signed with another key.
+ */
+export function sameZipBut(a: Buffer, b: Buffer, except: string): boolean {
+  let da: ZipEntryInfo[];
+  let db: ZipEntryInfo[];
+  try {
+    da = readZipDirectory(a, 'a');
+    db = readZipDirectory(b, 'b');
+  } catch {
+    return false;
+  }
+  if (da.length !== db.length) return false;
+  for (const [i, x] of da.entries()) {
+    const y = db[i]!;
+    if (x.name !== y.name || !x.rawName.equals(y.rawName)) return false;
+    if (x.name === except) continue;
+    const fields = ['method', 'flags', 'crc32', 'compressedSize', 'uncompressedSize', 'versionMadeBy', 'externalAttributes'] as const;
+    if (fields.some((f) => x[f] !== y[f])) return false;
+    const la = localRecord(a, x);
+    const lb = localRecord(b, y);
+    if (!la || !lb || !la.equals(lb)) return false;
+  }
+  return true;
+}
+
+/** A throwaway Ed25519 plugin key (PKCS#8 PEM) for a rebuild: the project's own plugin key is not the rebuilder's. */
+export function throwawayPluginKey(): string {
+  return generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 
 /** Runs the command; returns its exit code (0: every subject rebuilt byte-identical). */
@@ -379,14 +431,23 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
       await runTool({ command: process.execPath, args: [nx, 'run', 'release:toolchain'], cwd: src, env, streamOutput: true, timeoutMs: 60 * 60_000 });
     }
     const clock = fromEnvironment ? ` with SOURCE_DATE_EPOCH=${internal.sourceDateEpoch}` : ', the clocks from git';
-    const nxRun = async (args: string[], what?: string) => {
+    const nxRun = async (args: string[], what?: string, pluginKey?: string) => {
       try {
-        await runTool({ command: process.execPath, args: [nx, ...args, '--skip-nx-cache'], cwd: src, env, streamOutput: true, timeoutMs: 90 * 60_000 });
+        await runTool({
+          command: process.execPath,
+          args: [nx, ...args, '--skip-nx-cache'],
+          cwd: src,
+          env: pluginKey ? { ...env, [PLUGIN_KEY_ENV]: pluginKey } : env,
+          ...(pluginKey ? { passSecrets: [PLUGIN_KEY_ENV] } : {}),
+          streamOutput: true,
+          timeoutMs: 90 * 60_000,
+        });
       } catch (cause) {
         throw new ReleaseError('REPRODUCE_BUILD_FAILED', `the rebuild of ${commit} failed${what ? ` ${what}` : ''} (its output is above); nothing was compared`, { file: src, cause });
       }
     };
     let carried: string[] = [];
+    const signatureFromRelease: string[] = [];
     if (!internal.imported) {
       opts.progress(`reproduce: rebuilding every stage but sign (npx nx run release:provenance${clock})`);
       await nxRun(['run', 'release:provenance']);
@@ -399,13 +460,25 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
         throw new ReleaseError('REPRODUCE_UNSUPPORTED', `it imported no installer of this platform (${platformTag()}) and no plugin, so there is nothing to rebuild here: run reproduce on the platform its installers were built on`, { file: provenanceFile });
       }
       opts.progress(`reproduce: the release imported ${set.rebuilt.length + set.carried.length} artifact(s); rebuilding the apps and plugins (npx nx run-many -t package,plugin-zip${clock})`);
-      await nxRun(['run-many', '-t', 'package,plugin-zip'], 'building the apps and plugins');
+      // The project's plugin key is not the rebuilder's (and a real one would reach every build tool):
+      // a throwaway key signs the plugins, so only SIGNATURE.ed25519 can differ, and it is compared apart.
+      opts.progress(`reproduce: the plugins are signed with a throwaway key, and compared in every entry but ${SIGNATURE_ENTRY}`);
+      await nxRun(['run-many', '-t', 'package,plugin-zip'], 'building the apps and plugins', throwawayPluginKey());
       const built = join(src, config.releaseDir);
       const staging = join(tmp, 'import');
       await mkdir(staging, { recursive: true });
       const files: string[] = [];
       for (const name of [...set.rebuilt, ...set.carried]) {
-        const from = set.rebuilt.includes(name) ? join(built, name) : join(release, name);
+        let from = set.rebuilt.includes(name) ? join(built, name) : join(release, name);
+        const kind = statement.subject.find((x) => x.name === name)?.annotations?.['helix.kind'];
+        if (kind === 'plugin' && existsSync(from)) {
+          const [rebuiltZip, publishedZip] = [await readFile(from), await readFile(join(release, name))];
+          if (!rebuiltZip.equals(publishedZip) && sameZipBut(rebuiltZip, publishedZip, SIGNATURE_ENTRY)) {
+            // The same plugin, signed with another key: the release's zip goes on, so what is made from it can match.
+            signatureFromRelease.push(name);
+            from = join(release, name);
+          }
+        }
         const to = join(staging, String(files.length), basename(name));
         if (!existsSync(from)) {
           throw new ReleaseError('REPRODUCE_BUILD_FAILED', `the rebuild of ${commit} made no ${name}, which the release imported: the commit does not build it on ${platformTag()}; nothing was compared`, { file: from });
@@ -430,13 +503,13 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     subjects.push({ name: RELEASE_FILES.sums, sha256: await sha256File(join(release, RELEASE_FILES.sums)) });
     const diffoscope = await runTool({ command: 'diffoscope', args: ['--version'], env: opts.env }).then(() => true, () => false);
     const verdicts = (await compareRebuild(release, rebuilt, subjects, { diffoscopeDir: diffoscope ? join(dirname(out), 'reproduction-diffoscope') : undefined, env: opts.env })).map((v) =>
-      carried.includes(v.name) && v.verdict === 'MATCH' ? { ...v, verdict: 'NOT_REBUILT' as const } : v,
+      v.verdict !== 'MATCH' ? v : carried.includes(v.name) ? { ...v, verdict: 'NOT_REBUILT' as const } : signatureFromRelease.includes(v.name) ? { ...v, verdict: 'MATCH_BUT_PLUGIN_SIGNATURE' as const } : v,
     );
     for (const line of verdictLines(verdicts)) opts.result(line);
     if (!diffoscope && verdicts.some((v) => v.verdict === 'MISMATCH')) opts.progress('reproduce: install diffoscope for a report of what differs in each file');
 
     // 7. The statement.
-    const passed = verdicts.every((v) => v.verdict === 'MATCH' || v.verdict === 'NOT_REBUILT');
+    const passed = verdicts.every((v) => v.verdict === 'MATCH' || v.verdict === 'NOT_REBUILT' || v.verdict === 'MATCH_BUT_PLUGIN_SIGNATURE');
     const reproduction = {
       _type: STATEMENT_TYPE,
       subject: subjects.map((s) => ({ name: s.name, digest: { sha256: s.sha256 } })),
@@ -452,6 +525,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
           commit,
           imported: internal.imported,
           ...(carried.length ? { notRebuilt: [...carried].sort() } : {}),
+          ...(signatureFromRelease.length ? { pluginSignatureFromRelease: [...signatureFromRelease].sort() } : {}),
           sourceDateEpoch: internal.sourceDateEpoch,
           sourceDateEpochFrom: fromEnvironment ? 'environment' : 'git',
           platform: platformTag(),
@@ -463,9 +537,13 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     };
     const text = stableJson(reproduction);
     await writeFileAtomic(out, text);
-    const matched = verdicts.filter((v) => v.verdict === 'MATCH').length;
-    const notRebuilt = verdicts.length - verdicts.filter((v) => v.verdict !== 'NOT_REBUILT').length;
-    opts.result(`reproduction ${passed ? 'PASSED' : 'FAILED'}: ${matched} of ${verdicts.length - notRebuilt} ${notRebuilt ? 'rebuilt ' : ''}files byte-identical${notRebuilt ? ` (${notRebuilt} not rebuilt here)` : ''}; ${out}`);
+    const count = (verdict: ArtifactVerdict['verdict']) => verdicts.filter((v) => v.verdict === verdict).length;
+    const [matched, butSignature, notRebuilt] = [count('MATCH') + count('MATCH_BUT_PLUGIN_SIGNATURE'), count('MATCH_BUT_PLUGIN_SIGNATURE'), count('NOT_REBUILT')];
+    const notes = [
+      ...(butSignature ? [`${butSignature} plugin zip${butSignature === 1 ? '' : 's'} but for ${SIGNATURE_ENTRY}`] : []),
+      ...(notRebuilt ? [`${notRebuilt} not rebuilt here`] : []),
+    ];
+    opts.result(`reproduction ${passed ? 'PASSED' : 'FAILED'}: ${matched} of ${verdicts.length - notRebuilt} ${notRebuilt ? 'rebuilt ' : ''}files byte-identical${notes.length ? ` (${notes.join('; ')})` : ''}; ${out}`);
     return passed ? 0 : 1;
   } finally {
     if (opts.keep) opts.progress(`reproduce: kept the rebuild in ${src}`);

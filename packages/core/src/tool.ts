@@ -29,6 +29,12 @@ export interface ToolInvocation {
   okExitCodes?: readonly number[];
   /** Stream the tool's output to ours as it runs (long builds); default false. */
   streamOutput?: boolean;
+  /**
+   * Secret variables this invocation is meant to hand on, when `env` itself
+   * sets them (never one inherited from this process): e.g. the throwaway
+   * plugin key of a reproduction. Every other secret is removed.
+   */
+  passSecrets?: readonly (typeof SECRET_ENV_VARS)[number][];
 }
 
 /** The captured result of a tool run. */
@@ -41,7 +47,9 @@ export interface ToolResult {
 function childEnv(inv: ToolInvocation): Record<string, string | undefined> {
   const base: Record<string, string | undefined> = inv.inheritEnv === false ? {} : { ...process.env };
   const env = { ...base, ...inv.env };
-  for (const name of SECRET_ENV_VARS) delete env[name];
+  for (const name of SECRET_ENV_VARS) {
+    if (!(inv.passSecrets?.includes(name) && inv.env?.[name] !== undefined)) delete env[name];
+  }
   return env;
 }
 

@@ -202,13 +202,17 @@ describe('helix-release reproduce', () => {
       expect(r.stdout).toContain(`MATCH SBOM-${WINDOWS}.spdx.json`);
       expect(r.stdout).toContain('MATCH SHA256SUMS.txt (its signature verifies against the rebuilt file)');
       expect(r.stdout).toMatch(new RegExp(`^NOT REBUILT ${WINDOWS.replace(/\./g, '\\.')}: built for another platform`, 'm'));
-      expect(r.stdout).toContain(`reproduction PASSED: ${sums.length} of ${sums.length} rebuilt files byte-identical (1 not rebuilt here); ${out}`);
+      // The plugins, rebuilt with a throwaway key: identical in every entry but their signature, and the release's went on.
+      expect(text).toContain('reproduce: the plugins are signed with a throwaway key, and compared in every entry but SIGNATURE.ed25519');
+      for (const p of PLUGINS) expect(r.stdout).toContain(`MATCH ${p}, but for its SIGNATURE.ed25519 (rebuilt with a throwaway key; every other entry is byte-identical, and the release's zip went on into the rebuild)`);
+      expect(r.stdout).toContain(`reproduction PASSED: ${sums.length} of ${sums.length} rebuilt files byte-identical (2 plugin zips but for SIGNATURE.ed25519; 1 not rebuilt here); ${out}`);
       const statement = JSON.parse(await readFile(out, 'utf8')) as Reproduction;
       expect(statement.predicate.verificationResult).toBe('PASSED');
       expect(statement.predicate.rebuild.imported).toBe(true);
       expect(statement.predicate.rebuild.notRebuilt).toEqual([WINDOWS]);
       expect(statement.predicate.artifacts.find((a) => a.name === WINDOWS)?.verdict).toBe('NOT_REBUILT');
       expect(statement.predicate.artifacts.find((a) => a.name === STUDIO)?.verdict).toBe('MATCH');
+      expect(statement.predicate.artifacts.find((a) => a.name === PLUGINS[0])?.verdict).toBe('MATCH_BUT_PLUGIN_SIGNATURE');
       expect(git(imported.ws, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length).toBe(1);
     });
 
