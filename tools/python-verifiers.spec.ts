@@ -20,7 +20,7 @@ import { dssePae, openpgpJwk } from '@helix-release/format';
 import { detachedSignature, dsseKeyOf, loadSigningKey, publicKeyArmor, publicKeyPem, type DsseKey } from '@helix-release/sign';
 import { MAX_PLUGIN_FILE_BYTES, formatResult, loadTrustStore, verifyPluginFile, verifyRelease } from '@helix-release/verify';
 import {
-  COMMIT, FINGERPRINT_FILE, INSTALLER, PLUGIN, PUBLIC_KEY, PUBLIC_KEY_PEM, SBOM_INSTALLER, SBOM_PLUGIN, SDE, TAG, TestGpg, buildRelease, dsseKeyOfArmor, mustRun, sha256,
+  CDX_INSTALLER, CDX_PLUGIN, COMMIT, FINGERPRINT_FILE, INSTALLER, PLUGIN, PUBLIC_KEY, PUBLIC_KEY_PEM, SBOM_INSTALLER, SBOM_PLUGIN, SDE, TAG, TestGpg, buildRelease, dsseKeyOfArmor, mustRun, sha256,
   type Signer, type Tweaks,
 } from './tests/synthetic-release';
 
@@ -130,7 +130,7 @@ describe('the Python verifiers on a good synthetic release', () => {
     const run = signatures(good, '--trust-store', TRUST_STORE);
     expectPass(run);
     expect(run.stdout).toContain(`PASSED key: ${PUBLIC_KEY}\n`);
-    for (const f of ['SHA256SUMS.txt', 'BUILD_META.txt', 'release-provenance.intoto.json', SBOM_INSTALLER, SBOM_PLUGIN, 'conformance-results.json', 'conformance.log']) {
+    for (const f of ['SHA256SUMS.txt', 'BUILD_META.txt', 'release-provenance.intoto.json', SBOM_INSTALLER, SBOM_PLUGIN, CDX_INSTALLER, CDX_PLUGIN, 'conformance-results.json', 'conformance.log']) {
       expect(run.stdout).toContain(`PASSED signature: ${f}.asc\n`);
     }
     expect(run.stdout).toContain(`PASSED plugin: ${PLUGIN}\n`);
@@ -148,6 +148,8 @@ describe('the Python verifiers on a good synthetic release', () => {
     for (const check of ['sums', 'coverage', 'provenance', 'build-meta', 'build-clean', 'conformance']) expect(plain.stdout).toMatch(new RegExp(`^PASSED ${check}: `, 'm'));
     expect(plain.stdout).toContain(`PASSED sbom: ${SBOM_INSTALLER}\n`);
     expect(plain.stdout).toContain(`PASSED sbom: ${SBOM_PLUGIN}\n`);
+    expect(plain.stdout).toContain(`PASSED sbom: ${CDX_INSTALLER}\n`);
+    expect(plain.stdout).toContain(`PASSED sbom: ${CDX_PLUGIN}\n`);
     expect(plain.stdout).toMatch(/^SKIPPED provenance: no --commit/m);
     const pinned = provenance(good, '--commit', COMMIT.toUpperCase(), '--tag', TAG);
     expectPass(pinned);
@@ -237,7 +239,7 @@ describe('the Python verifiers on a good synthetic release', () => {
     await buildRelease(dir, signer);
     const run = python(SIGNATURES_PY, ['--dir', dir, '--fingerprint', key.fingerprint]);
     expectPass(run);
-    for (const f of [PROVENANCE, 'conformance-results.json', SBOM_INSTALLER, SBOM_PLUGIN]) expect(run.stdout).toContain(`PASSED dsse: ${f}.dsse.json\n`);
+    for (const f of [PROVENANCE, 'conformance-results.json', SBOM_INSTALLER, SBOM_PLUGIN, CDX_INSTALLER, CDX_PLUGIN]) expect(run.stdout).toContain(`PASSED dsse: ${f}.dsse.json\n`);
     expect(run.stdout).toContain(`PASSED dsse: ${PUBLIC_KEY_PEM}\n`);
     expect((await verifyRelease(dir, { fingerprint: key.fingerprint })).filter((r) => r.status === 'FAILED').map(formatResult)).toEqual([]);
     const file = join(dir, `${SBOM_PLUGIN}.dsse.json`);
@@ -445,6 +447,14 @@ const mutations: Mutation[] = [
     only: true,
   },
   {
+    name: 'a CycloneDX SBOM signature deleted',
+    make: mutate((dir) => unlink(join(dir, `${CDX_INSTALLER}.asc`))),
+    script: 'signatures',
+    code: 'SIGNATURE_MISSING',
+    file: `${CDX_INSTALLER}.asc`,
+    only: true,
+  },
+  {
     name: 'an SBOM signature deleted',
     make: mutate((dir) => unlink(join(dir, `${SBOM_PLUGIN}.asc`))),
     script: 'signatures',
@@ -628,6 +638,37 @@ const mutations: Mutation[] = [
     codes: ['DSSE_MISMATCH'],
   },
   {
+    name: 'a CycloneDX SBOM envelope deleted',
+    make: mutate((dir) => unlink(join(dir, `${CDX_PLUGIN}.dsse.json`))),
+    script: 'signatures',
+    code: 'DSSE_MISSING',
+    file: `${CDX_PLUGIN}.dsse.json`,
+    only: true,
+    codes: ['DSSE_MISSING'],
+  },
+  {
+    name: "a CycloneDX SBOM envelope whose Statement has SPDX's predicateType (validly signed)",
+    make: mutate(async (dir) => {
+      const statement = JSON.parse(Buffer.from(JSON.parse(await readFile(join(dir, `${CDX_INSTALLER}.dsse.json`), 'utf8')).payload, 'base64').toString('utf8'));
+      statement.predicateType = 'https://spdx.dev/Document/v2.3';
+      await gpg.envelope(join(dir, CDX_INSTALLER), Buffer.from(JSON.stringify(statement)));
+    }),
+    script: 'signatures',
+    code: 'DSSE_MISMATCH',
+    file: `${CDX_INSTALLER}.dsse.json`,
+    only: true,
+    codes: ['DSSE_MISMATCH'],
+  },
+  {
+    name: "the SPDX SBOM's envelope where the CycloneDX SBOM's belongs (another predicate, validly signed)",
+    make: mutate((dir) => copyFile(join(dir, `${SBOM_INSTALLER}.dsse.json`), join(dir, `${CDX_INSTALLER}.dsse.json`))),
+    script: 'signatures',
+    code: 'DSSE_MISMATCH',
+    file: `${CDX_INSTALLER}.dsse.json`,
+    only: true,
+    codes: ['DSSE_MISMATCH'],
+  },
+  {
     name: 'an SBOM envelope whose subject digest differs from SHA256SUMS.txt (validly signed)',
     make: mutate(async (dir) => {
       const statement = JSON.parse(Buffer.from(JSON.parse(await readFile(join(dir, `${SBOM_INSTALLER}.dsse.json`), 'utf8')).payload, 'base64').toString('utf8'));
@@ -763,6 +804,56 @@ const mutations: Mutation[] = [
     script: 'provenance',
     code: 'SBOM_ORPHAN',
     file: 'SBOM-stray.zip.spdx.json',
+  },
+  {
+    name: 'a CycloneDX SBOM no subject names',
+    make: mutate(async (dir) => {
+      await writeFile(join(dir, 'SBOM-stray.zip.cdx.json'), '{}');
+    }),
+    script: 'provenance',
+    code: 'SBOM_ORPHAN',
+    file: 'SBOM-stray.zip.cdx.json',
+  },
+  {
+    name: "a CycloneDX SBOM whose metadata.component hash is another artifact's (and re-signed)",
+    make: () => tweaked({ editCdx: (bom) => void (bom['metadata'].component.hashes = [{ alg: 'SHA-256', content: sha256('other bytes') }]) }),
+    script: 'provenance',
+    code: 'SBOM_UNBOUND',
+    file: CDX_INSTALLER,
+    only: true,
+  },
+  {
+    name: 'a CycloneDX 1.5 SBOM (and re-signed)',
+    make: () => tweaked({ editCdx: (bom) => void (bom['specVersion'] = '1.5') }),
+    script: 'provenance',
+    code: 'SBOM_UNBOUND',
+    file: CDX_INSTALLER,
+    only: true,
+  },
+  {
+    name: 'a CycloneDX SBOM with a random-looking uppercase serialNumber (and re-signed)',
+    make: () => tweaked({ editCdx: (bom) => void (bom['serialNumber'] = 'urn:uuid:ABCDEF00-0000-4000-8000-000000000000') }),
+    script: 'provenance',
+    code: 'SBOM_UNBOUND',
+    file: CDX_INSTALLER,
+    only: true,
+  },
+  {
+    name: 'the CycloneDX SBOM named as the SPDX one by its subject (and re-signed)',
+    make: () => tweaked({ editStatement: (st) => { (st.subject.find((x) => x.name === PLUGIN) as unknown as { annotations: Record<string, string> }).annotations['helix.cyclonedx'] = SBOM_PLUGIN; } }),
+    script: 'provenance',
+    code: 'SBOM_UNBOUND',
+    file: SBOM_PLUGIN,
+    codes: ['SBOM_ORPHAN', 'SBOM_UNBOUND'],
+  },
+  {
+    name: 'the CycloneDX SBOM a subject references removed',
+    make: mutate((dir) => unlink(join(dir, CDX_PLUGIN))),
+    script: 'provenance',
+    code: 'SBOM_MISSING',
+    file: CDX_PLUGIN,
+    also: { script: 'signatures', code: 'SIGNATURE_BAD', file: `${CDX_PLUGIN}.asc` },
+    codes: ['DSSE_MISMATCH', 'SBOM_MISSING', 'SIGNATURE_BAD', 'SUMS_MISSING_FILE'],
   },
   {
     name: 'a conformance result FAILED (and re-signed)',

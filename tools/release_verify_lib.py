@@ -31,7 +31,23 @@ PUBLIC_KEY_PEM = "release-signing-public-key.pem"
 DSSE_SUFFIX = ".dsse.json"
 FINGERPRINT = "release-signing-key-fingerprint.txt"
 CONFORMANCE_RESULTS = "conformance-results.json"
-SBOM_RE = re.compile(r"SBOM-.*\.spdx\.json", re.S)
+# An SBOM, SPDX 2.3 (SBOM-<artifact>.spdx.json) or CycloneDX 1.6 (SBOM-<artifact>.cdx.json).
+SBOM_RE = re.compile(r"SBOM-.*\.(?:spdx|cdx)\.json", re.S)
+# Each SBOM format: its file name ending and the provenance subject annotation that names it (SBOM_SUFFIXES, SBOM_ANNOTATIONS in packages/format).
+SBOM_FORMATS = (("spdx", ".spdx.json", "helix.sbom"), ("cyclonedx", ".cdx.json", "helix.cyclonedx"))
+
+
+def sbom_format(name: str) -> str | None:
+    """The format of an SBOM file name ("spdx", "cyclonedx"), or None (sbomFormatOf in packages/format)."""
+    if not SBOM_RE.fullmatch(name):
+        return None
+    return "cyclonedx" if name.endswith(".cdx.json") else "spdx"
+
+
+def sbom_name(artifact: str, fmt: str = "spdx") -> str:
+    """The SBOM file name of an artifact in a format (sbomName in packages/format)."""
+    suffix = dict((f, s) for f, s, _ in SBOM_FORMATS)[fmt]
+    return "SBOM-%s%s" % (artifact.rsplit("/", 1)[-1], suffix)
 # A development key says so in its user ID (docs/release-format.md).
 DEVELOPMENT_KEY_RE = re.compile(r"DEVELOPMENT ONLY", re.I)
 

@@ -47,9 +47,9 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from release_verify_lib import (
-        CHUNK, CONFORMANCE_RESULTS, DSSE_SUFFIX, FINGERPRINT, META, PROVENANCE, PUBLIC_KEY, PUBLIC_KEY_PEM, SBOM_RE, SUMS, Report, UsageError,
+        CHUNK, CONFORMANCE_RESULTS, DSSE_SUFFIX, FINGERPRINT, META, PROVENANCE, PUBLIC_KEY, PUBLIC_KEY_PEM, SBOM_FORMATS, SBOM_RE, SUMS, Report, UsageError,
         add_folder_arguments, is_regular_file, list_files, load_json, main, not_regular, read_capped, release_folder, release_path_problem,
-        parse_sums, run_checks, utf8_key,
+        parse_sums, run_checks, sbom_name, utf8_key,
     )
 except ImportError as _err:  # the kit is incomplete: a usage error, not a traceback
     sys.stderr.write("verify_release_provenance.py: error: needs release_verify_lib.py beside it in %s: %s\n" % (os.path.dirname(os.path.abspath(__file__)), _err))
@@ -231,7 +231,7 @@ def provenance_problem(statement) -> str | None:
         annotations = subject.get("annotations", {})
         if not isinstance(annotations, dict):
             return "subject[%d].annotations is not an object" % index
-        for key in ("helix.kind", "helix.sbom"):
+        for key in ("helix.kind",) + tuple(annotation for _, _, annotation in SBOM_FORMATS):
             if key in annotations and not isinstance(annotations[key], str):
                 return "subject[%d].annotations[%s] is not a string" % (index, json.dumps(key))
     if not isinstance(get(statement, "predicate", "buildDefinition", "externalParameters"), dict):
@@ -482,19 +482,57 @@ def sbom_uuid(sha256: str) -> str:
     return str(uuid.uuid5(HELIX_UUID_NAMESPACE, "sha256:" + sha256))
 
 
+CYCLONEDX_SERIAL_RE = re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def sbom_document_problem(fmt: str, doc, subject: dict) -> str | None:
+    """Why an SBOM document does not describe exactly `subject`, or None (sbomDocumentProblem in the TypeScript verifier).
+
+    SPDX: an SPDX-2.3 document named after the artifact whose documentNamespace ends with the UUIDv5 of its sha256.
+    CycloneDX: a 1.6 BOM whose metadata.component carries its sha256, with a urn:uuid serialNumber.
+    """
+    d = doc if isinstance(doc, dict) else {}
+    sha256 = digest_of(subject)
+    if fmt == "spdx":
+        want = sbom_uuid(sha256)
+        version = d.get("spdxVersion")
+        name = d.get("name")
+        namespace = d.get("documentNamespace")
+        if version != "SPDX-2.3":
+            return "is %s, not SPDX-2.3 (the version the format publishes)" % (json.dumps(version) if isinstance(version, str) else "no SPDX document")
+        if name != posixpath.basename(subject["name"]):
+            return "describes %s, not %s" % (json.dumps(name) if isinstance(name, str) else "no named artifact", posixpath.basename(subject["name"]))
+        if not isinstance(namespace, str) or not namespace.endswith("-" + want):
+            return ("its documentNamespace does not end with -%s, the UUIDv5 of sha256:%s (the bytes of %s): it describes other bytes"
+                    % (want, sha256, subject["name"]))
+        return None
+    metadata = d.get("metadata") if isinstance(d.get("metadata"), dict) else {}
+    component = metadata.get("component") if isinstance(metadata.get("component"), dict) else {}
+    hashes = component.get("hashes") if isinstance(component.get("hashes"), list) else []
+    serial = d.get("serialNumber")
+    if d.get("bomFormat") != "CycloneDX" or d.get("specVersion") != "1.6":
+        return "is not a CycloneDX 1.6 BOM (bomFormat %s, specVersion %s)" % (json.dumps(d.get("bomFormat")), json.dumps(d.get("specVersion")))
+    if not isinstance(serial, str) or not CYCLONEDX_SERIAL_RE.fullmatch(serial):
+        return "its serialNumber is not a lowercase urn:uuid"
+    if not any(isinstance(h, dict) and h.get("alg") == "SHA-256" and h.get("content") == sha256 for h in hashes):
+        return "does not describe %s (sha256 %s): its metadata.component has no SHA-256 hash of those bytes" % (subject["name"], sha256)
+    return None
+
+
 def check_sbom(report: Report, ctx: Context) -> None:
-    """The `sbom` check: every SBOM a subject names exists and is bound to that subject's bytes; no orphans."""
+    """The `sbom` check: every SBOM (SPDX, CycloneDX) a subject names exists and is bound to that subject's bytes; no orphans."""
     root, files, statement = ctx.root, ctx.files, ctx.statement
     if statement is None:
         report.skipped("sbom", "needs the subjects of a usable %s" % PROVENANCE)
         return
     named: dict = {}
     for subject in statement["subject"]:
-        sbom = subject.get("annotations", {}).get("helix.sbom")
-        if sbom is not None:
-            named.setdefault(sbom, []).append(subject)
+        for fmt, _, annotation in SBOM_FORMATS:
+            sbom = subject.get("annotations", {}).get(annotation)
+            if sbom is not None:
+                named.setdefault(sbom, []).append((subject, fmt))
     for sbom in sorted(named, key=utf8_key):
-        subjects = named[sbom]
+        subjects = [s for s, _ in named[sbom]]
         problem = release_path_problem(sbom)
         if problem:
             report.failed("sbom", "SBOM_MISSING", PROVENANCE, "subject %s names the SBOM %s, which is not a release path (%s)" % (subjects[0]["name"], json.dumps(sbom), problem))
@@ -502,11 +540,12 @@ def check_sbom(report: Report, ctx: Context) -> None:
         if len(subjects) > 1:
             report.failed("sbom", "SBOM_UNBOUND", sbom, "named by several subjects (%s); an SBOM describes one artifact" % listing([s["name"] for s in subjects]))
             continue
-        subject = subjects[0]
+        subject, fmt = named[sbom][0]
         # One place for each artifact's SBOM: the top of the release folder, named after the artifact.
-        expected_name = "SBOM-%s.spdx.json" % posixpath.basename(subject["name"])
+        expected_name = sbom_name(subject["name"], fmt)
         if sbom != expected_name:
-            report.failed("sbom", "SBOM_UNBOUND", sbom, "the SBOM of %s is %s at the top of the release folder, not %s" % (json.dumps(subject["name"]), expected_name, json.dumps(sbom)))
+            report.failed("sbom", "SBOM_UNBOUND", sbom, "the %s SBOM of %s is %s at the top of the release folder, not %s"
+                          % ("SPDX" if fmt == "spdx" else "CycloneDX", json.dumps(subject["name"]), expected_name, json.dumps(sbom)))
             continue
         full = os.path.join(root, sbom)
         if not is_regular_file(full):
@@ -515,20 +554,11 @@ def check_sbom(report: Report, ctx: Context) -> None:
         try:
             doc = load_json(full)
         except ValueError as err:
-            report.failed("sbom", "SBOM_UNBOUND", sbom, "not SPDX JSON: %s" % err)
+            report.failed("sbom", "SBOM_UNBOUND", sbom, "not JSON: %s" % err)
             continue
-        artifact = posixpath.basename(subject["name"])
-        want = sbom_uuid(digest_of(subject))
-        name = doc.get("name") if isinstance(doc, dict) else None
-        namespace = doc.get("documentNamespace") if isinstance(doc, dict) else None
-        version = doc.get("spdxVersion") if isinstance(doc, dict) else None
-        if version != "SPDX-2.3":
-            report.failed("sbom", "SBOM_UNBOUND", sbom, "is %s, not SPDX-2.3 (the version the format publishes)" % (json.dumps(version) if isinstance(version, str) else "no SPDX document"))
-        elif name != artifact:
-            report.failed("sbom", "SBOM_UNBOUND", sbom, "describes %s, not %s" % (json.dumps(name) if isinstance(name, str) else "no named artifact", artifact))
-        elif not isinstance(namespace, str) or not namespace.endswith("-" + want):
-            report.failed("sbom", "SBOM_UNBOUND", sbom, "its documentNamespace does not end with -%s, the UUIDv5 of sha256:%s (the bytes of %s): it describes other bytes"
-                          % (want, digest_of(subject), subject["name"]))
+        problem = sbom_document_problem(fmt, doc, subject)
+        if problem:
+            report.failed("sbom", "SBOM_UNBOUND", sbom, problem)
         else:
             report.passed("sbom", sbom, "bound to %s (sha256 %s)" % (subject["name"], digest_of(subject)))
     for path in files:

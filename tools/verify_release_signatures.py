@@ -77,7 +77,7 @@ try:
         CHUNK, CONFORMANCE_RESULTS, DEVELOPMENT_KEY_RE, DSSE_SUFFIX, FINGERPRINT, MAX_COMPONENT_BYTES, MAX_JSON_BYTES, MAX_NAME_BYTES, META,
         PROVENANCE, PUBLIC_KEY, PUBLIC_KEY_PEM, SBOM_RE, SUMS, Report, UsageError,
         add_folder_arguments, is_regular_file, list_files, load_json, main, not_regular, parse_json_strictly, parse_sums, read_capped,
-        release_folder, release_path_problem, run_checks, utf8_key,
+        release_folder, release_path_problem, run_checks, sbom_format, sbom_name, utf8_key,
     )
 except ImportError as _err:  # the kit is incomplete: a usage error, not a traceback
     sys.stderr.write("verify_release_signatures.py: error: needs release_verify_lib.py beside it in %s: %s\n" % (os.path.dirname(os.path.abspath(__file__)), _err))
@@ -1206,6 +1206,9 @@ def verify_one(report: Report, root: str, asc: str, gpg: Gpg, fingerprint: str) 
 DSSE_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_V1 = "https://in-toto.io/Statement/v1"
 SPDX_DOCUMENT_V23 = "https://spdx.dev/Document/v2.3"
+CYCLONEDX_BOM = "https://cyclonedx.org/bom"
+# The predicateType of an SBOM envelope's Statement, by the SBOM's format (SBOM_PREDICATE_TYPES in packages/format).
+SBOM_PREDICATE_TYPES = {"spdx": SPDX_DOCUMENT_V23, "cyclonedx": CYCLONEDX_BOM}
 MAX_PEM_BYTES = 1024 * 1024
 ED25519_OID = bytes.fromhex("2b06010401da470f01")  # 1.3.6.1.4.1.11591.15.1, EdDSA legacy over Ed25519
 ED25519_SPKI_PREFIX = bytes.fromhex("302a300506032b6570032100")
@@ -1414,9 +1417,11 @@ def sbom_binding_problem(root: str, target: str, payload: bytes, sums: list) -> 
     except (ValueError, RecursionError, UnicodeDecodeError):
         return "its payload is not a JSON Statement (UTF-8, every key once)"
     subjects = statement.get("subject") if isinstance(statement, dict) else None
-    if (not isinstance(statement, dict) or statement.get("_type") != STATEMENT_V1 or statement.get("predicateType") != SPDX_DOCUMENT_V23
+    fmt = sbom_format(posixpath.basename(target)) or "spdx"
+    predicate_type = SBOM_PREDICATE_TYPES[fmt]
+    if (not isinstance(statement, dict) or statement.get("_type") != STATEMENT_V1 or statement.get("predicateType") != predicate_type
             or not isinstance(subjects, list) or len(subjects) != 1):
-        return "its payload is not an in-toto Statement v1 (%s) with predicateType %s and one subject" % (STATEMENT_V1, SPDX_DOCUMENT_V23)
+        return "its payload is not an in-toto Statement v1 (%s) with predicateType %s and one subject" % (STATEMENT_V1, predicate_type)
     subject = subjects[0]
     name = subject.get("name") if isinstance(subject, dict) else None
     digest = subject.get("digest") if isinstance(subject, dict) else None
@@ -1424,7 +1429,7 @@ def sbom_binding_problem(root: str, target: str, payload: bytes, sums: list) -> 
     if not isinstance(name, str) or not isinstance(digest, str):
         return "its subject needs a name and a digest.sha256"
     listed = dict(sums)
-    if name not in listed or "SBOM-%s.spdx.json" % posixpath.basename(name) != posixpath.basename(target):
+    if name not in listed or sbom_name(name, fmt) != posixpath.basename(target):
         return "its subject %s is not the file of %s that %s describes" % (json.dumps(name, ensure_ascii=False), SUMS, target)
     if listed[name] != digest:
         return "its subject %s has sha256 %s, %s says %s" % (name, digest, SUMS, listed[name])

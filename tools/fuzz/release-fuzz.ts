@@ -27,7 +27,7 @@ import { createHash } from 'node:crypto';
 import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isSbomFile, parseSums, sbomName } from '@helix-release/format';
+import { isSbomFile, parseSums, sbomFormatOf, sbomName } from '@helix-release/format';
 import { sbomStatementPayload } from '@helix-release/sign';
 import { loadTrustStore, verifyRelease } from '@helix-release/verify';
 import { testPython } from '../../workspace-fixtures/studio/tests/test-python';
@@ -65,7 +65,7 @@ async function filesOf(dir: string, rel = ''): Promise<string[]> {
 /** Values a parser or a cross-check should refuse, or treat with care. */
 const JSON_VALUES: unknown[] = [
   null, true, false, 0, -1, 1.5, 2 ** 53 + 1, '', ' ', '../x', '/etc/passwd', 'a\nb', 'a\u0000b', 'C:\\x', 'x/../y', './x',
-  'A'.repeat(64), '0'.repeat(64), 'g'.repeat(64), 'SPDX-2.2', 'https://in-toto.io/Statement/v0.1', 'https://slsa.dev/provenance/v0.2',
+  'A'.repeat(64), '0'.repeat(64), 'g'.repeat(64), 'SPDX-2.2', 'CycloneDX', '1.5', 'SHA-256', 'urn:uuid:x', 'https://in-toto.io/Statement/v0.1', 'https://slsa.dev/provenance/v0.2',
   '1.0.0', '9.9.9', 'v1.0.0', 'FAILED', 'PASSED', [], {}, [null], { sha256: '0'.repeat(64) }, 'x'.repeat(5000), '\u202e', '\ud800',
 ];
 
@@ -248,8 +248,9 @@ async function resealRelease(dir: string, entry: CorpusEntry, oldDigest: string 
     }
     try {
       const sums = parseSums(await readFile(join(dir, 'SHA256SUMS.txt'), 'utf8'), 'SHA256SUMS.txt');
-      const artifact = sums.find((l) => sbomName(l.path) === f.split('/').pop());
-      if (artifact) await gpg.envelope(join(dir, f), sbomStatementPayload(artifact, JSON.parse(bytes.toString('utf8'))));
+      const format = sbomFormatOf(f.split('/').pop()!) ?? 'spdx';
+      const artifact = sums.find((l) => sbomName(l.path, format) === f.split('/').pop());
+      if (artifact) await gpg.envelope(join(dir, f), sbomStatementPayload(artifact, JSON.parse(bytes.toString('utf8')), format));
     } catch {
       /* no sums or no JSON: the envelope stays as it was */
     }

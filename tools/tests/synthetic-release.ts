@@ -1,7 +1,8 @@
 /**
  * A small synthetic release for the verifier tests and the release fuzz
  * target: real files, SHA256SUMS.txt from formatSums, BUILD_META.txt from
- * formatBuildMeta, SBOMs normalised by the sbom stage's own normaliseSpdx, a
+ * formatBuildMeta, SBOMs normalised by the sbom stage's own normaliseSpdx (and
+ * their CycloneDX twins from its cyclonedxFromSpdx), a
  * provenance statement and conformance results written per
  * docs/release-format.md, and REAL OpenPGP signatures from a key that the real
  * `gpg` generates in a temporary GNUPGHOME (TestGpg), with the DSSE envelopes
@@ -16,8 +17,8 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as openpgp from 'openpgp';
-import { dsseName, formatBuildMeta, formatSums, sbomName } from '@helix-release/format';
-import { normaliseSpdx, type SpdxDocument } from '@helix-release/sbom';
+import { dsseName, formatBuildMeta, formatSums, sbomFormatOf, sbomName } from '@helix-release/format';
+import { cyclonedxFromSpdx, normaliseSpdx, type SpdxDocument } from '@helix-release/sbom';
 import { dsseEnvelope, dsseKeyOf, publicKeyPem, sbomStatementPayload, type DsseKey } from '@helix-release/sign';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -30,6 +31,8 @@ export const INSTALLER = 'helix-studio-1.0.0-linux-x86_64.zip';
 export const PLUGIN = 'plugins/tiny-1.0.0.zip';
 export const SBOM_INSTALLER = sbomName(INSTALLER);
 export const SBOM_PLUGIN = sbomName(PLUGIN);
+export const CDX_INSTALLER = sbomName(INSTALLER, 'cyclonedx');
+export const CDX_PLUGIN = sbomName(PLUGIN, 'cyclonedx');
 export const PUBLIC_KEY = 'release-signing-public-key.asc';
 export const PUBLIC_KEY_PEM = 'release-signing-public-key.pem';
 export const FINGERPRINT_FILE = 'release-signing-key-fingerprint.txt';
@@ -180,6 +183,8 @@ export interface Tweaks {
   editResults?: (results: Record<string, unknown>) => void;
   /** Edits the installer's SPDX document before it is summed. */
   editSbom?: (doc: Record<string, unknown>) => void;
+  /** Edits the installer's CycloneDX BOM before it is summed. */
+  editCdx?: (bom: Record<string, any>) => void;
   /** Edits the text of these files as they are written (before they are summed and signed). */
   editText?: Record<string, (text: string) => string>;
   /** Puts the installer's SBOM into this subfolder (and names it so in the provenance). */
@@ -208,7 +213,7 @@ export async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks =
 
   const installerSha = await digestOf(INSTALLER);
   const pluginSha = await digestOf(PLUGIN);
-  const spdx = (artifact: string, digest: string): string => {
+  const spdxDoc = (artifact: string, digest: string): SpdxDocument => {
     const doc: SpdxDocument = {
       spdxVersion: 'SPDX-2.3',
       dataLicense: 'CC0-1.0',
@@ -216,14 +221,22 @@ export async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks =
       name: basename(artifact),
       documentNamespace: `https://anchore.com/syft/file/${basename(artifact)}-random`,
       creationInfo: { created: '2099-01-01T00:00:00Z', creators: ['Tool: syft-1.0.0'] },
-      packages: [{ name: basename(artifact), SPDXID: 'SPDXRef-Package' }],
+      packages: [{ name: basename(artifact), SPDXID: 'SPDXRef-Package', versionInfo: '1.0.0', checksums: [{ algorithm: 'SHA256', checksumValue: digest }] }],
+      relationships: [{ spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: 'SPDXRef-Package' }],
     };
-    return `${JSON.stringify(normaliseSpdx(doc, { artifactPath: artifact, sha256: digest, sourceDateEpoch: SDE }), null, 2)}\n`;
+    return normaliseSpdx(doc, { artifactPath: artifact, sha256: digest, sourceDateEpoch: SDE, organization: 'Helix Synthetic' });
   };
-  const installerSpdx = JSON.parse(spdx(INSTALLER, installerSha)) as Record<string, unknown>;
-  tweaks.editSbom?.(installerSpdx);
-  await put(sbomInstaller, `${JSON.stringify(installerSpdx, null, 2)}\n`);
-  await put(SBOM_PLUGIN, spdx(PLUGIN, tweaks.pluginSbomDigest ?? pluginSha));
+  const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+  const installerSpdx = spdxDoc(INSTALLER, installerSha);
+  const installerCdx: Record<string, any> = { ...cyclonedxFromSpdx(installerSpdx, CDX_INSTALLER) };
+  const installerSpdxJson = JSON.parse(json(installerSpdx)) as Record<string, unknown>;
+  tweaks.editSbom?.(installerSpdxJson);
+  tweaks.editCdx?.(installerCdx);
+  await put(sbomInstaller, json(installerSpdxJson));
+  await put(CDX_INSTALLER, json(installerCdx));
+  const pluginSpdx = spdxDoc(PLUGIN, tweaks.pluginSbomDigest ?? pluginSha);
+  await put(SBOM_PLUGIN, json(pluginSpdx));
+  await put(CDX_PLUGIN, json(cyclonedxFromSpdx(pluginSpdx, CDX_PLUGIN)));
 
   const results = {
     _type: 'https://in-toto.io/Statement/v1',
@@ -249,11 +262,14 @@ export async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks =
     [PLUGIN]: 'plugin',
     [sbomInstaller]: 'sbom',
     [SBOM_PLUGIN]: 'sbom',
+    [CDX_INSTALLER]: 'sbom',
+    [CDX_PLUGIN]: 'sbom',
     'conformance-results.json': 'conformance',
     'conformance.log': 'conformance',
   };
   const sbomOf: Record<string, string> = { [INSTALLER]: sbomInstaller, [PLUGIN]: SBOM_PLUGIN };
-  const listed = [INSTALLER, PLUGIN, sbomInstaller, SBOM_PLUGIN, 'conformance-results.json', 'conformance.log', 'tools/conformance.sh',
+  const cdxOf: Record<string, string> = { [INSTALLER]: CDX_INSTALLER, [PLUGIN]: CDX_PLUGIN };
+  const listed = [INSTALLER, PLUGIN, sbomInstaller, SBOM_PLUGIN, CDX_INSTALLER, CDX_PLUGIN, 'conformance-results.json', 'conformance.log', 'tools/conformance.sh',
     'tools/verify_release_signatures.py', 'tools/verify_release_provenance.py', 'conformance-pack/cases/smoke/args'];
   const lines = await Promise.all(listed.map(async (path) => ({ path, sha256: await digestOf(path) })));
   const sumsText = formatSums(lines);
@@ -274,7 +290,7 @@ export async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks =
     .map((l) => ({
       name: l.path,
       digest: { sha256: l.sha256 },
-      annotations: { 'helix.kind': kinds[l.path] ?? 'tool', ...(sbomOf[l.path] ? { 'helix.sbom': sbomOf[l.path] } : {}), ...(l.path === INSTALLER || l.path === PLUGIN ? { 'helix.version': '1.0.0' } : {}) },
+      annotations: { 'helix.kind': kinds[l.path] ?? 'tool', ...(sbomOf[l.path] ? { 'helix.sbom': sbomOf[l.path] } : {}), ...(cdxOf[l.path] ? { 'helix.cyclonedx': cdxOf[l.path] } : {}), ...(l.path === INSTALLER || l.path === PLUGIN ? { 'helix.version': '1.0.0' } : {}) },
     }));
   const source = { uri: `git+https://example.invalid/helix.git@refs/tags/${TAG}`, digest: { gitCommit: COMMIT } };
   const statement = {
@@ -298,7 +314,7 @@ export async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks =
   tweaks.editStatement?.(statement);
   await put('release-provenance.intoto.json', `${JSON.stringify(statement, null, 2)}\n`);
 
-  for (const file of ['SHA256SUMS.txt', 'BUILD_META.txt', 'release-provenance.intoto.json', sbomInstaller, SBOM_PLUGIN, 'conformance-results.json', 'conformance.log']) {
+  for (const file of ['SHA256SUMS.txt', 'BUILD_META.txt', 'release-provenance.intoto.json', sbomInstaller, SBOM_PLUGIN, CDX_INSTALLER, CDX_PLUGIN, 'conformance-results.json', 'conformance.log']) {
     await signer.sign(join(dir, file));
     const replace = tweaks.signatures?.[file];
     if (replace) await writeFile(join(dir, `${file}.asc`), replace(join(dir, file)));
@@ -316,9 +332,10 @@ export async function buildRelease(dir: string, signer: Signer, tweaks: Tweaks =
     }
   })();
   if (parsedResults?._type === 'https://in-toto.io/Statement/v1') await envelope('conformance-results.json', resultsBytes);
-  for (const sbom of [sbomInstaller, SBOM_PLUGIN]) {
-    const artifact = lines.find((l) => sbomName(l.path) === basename(sbom))!;
-    await envelope(sbom, sbomStatementPayload(artifact, JSON.parse(await readFile(join(dir, sbom), 'utf8'))));
+  for (const sbom of [sbomInstaller, SBOM_PLUGIN, CDX_INSTALLER, CDX_PLUGIN]) {
+    const format = sbomFormatOf(basename(sbom))!;
+    const artifact = lines.find((l) => sbomName(l.path, format) === basename(sbom))!;
+    await envelope(sbom, sbomStatementPayload(artifact, JSON.parse(await readFile(join(dir, sbom), 'utf8')), format));
   }
   await put(PUBLIC_KEY_PEM, publicKeyPem(dsse));
   await put(PUBLIC_KEY, signer.publicKey());

@@ -96,7 +96,7 @@ describe('a failing conformance case', () => {
     // What remains is the SBOMs. Each describes an artifact whose bytes did not
     // change and does not depend on conformance, so its task may run beside
     // the failing one: Nx restores it from the cache, with the same bytes.
-    expect([...after.keys()].every((f) => /^SBOM-.*\.spdx\.json$/.test(f)), [...after.keys()].join(', ')).toBe(true);
+    expect([...after.keys()].every((f) => /^SBOM-.*\.(spdx|cdx)\.json$/.test(f)), [...after.keys()].join(', ')).toBe(true);
     for (const [f, v] of after) expect(before.get(f)?.sha256, `${f} changed in the failing run`).toBe(v.sha256);
     // And the verifier refuses the folder rather than passing a half release.
     const verify = await run(process.execPath, [join(ws, 'packages/cli/bin/helix-release.cjs'), 'verify', release, '--tofu'], { cwd: ws });

@@ -26,7 +26,7 @@ describe('reproducibility', () => {
     const a = await listFiles(join(base, 'dist/release'));
     const b = await listFiles(join(other, 'dist/release'));
     expect(b).toEqual(a);
-    const kinds = ['.zip', '.spdx.json', 'SHA256SUMS.txt', 'BUILD_META.txt', 'release-provenance.intoto.json', '.asc', '.dsse.json', 'release-signing-public-key.pem'];
+    const kinds = ['.zip', '.spdx.json', '.cdx.json', 'SHA256SUMS.txt', 'BUILD_META.txt', 'release-provenance.intoto.json', '.asc', '.dsse.json', 'release-signing-public-key.pem'];
     for (const kind of kinds) expect(a.some((f) => f.endsWith(kind)), `the release has a ${kind}`).toBe(true);
     const differing: string[] = [];
     for (const file of a) {

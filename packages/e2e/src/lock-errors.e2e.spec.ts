@@ -18,7 +18,7 @@ const PLUGIN_ZIPS = ['plugins/hello-1.0.0.zip', 'plugins/wordcount-2.1.0.zip'];
 /** What does not depend on the Studio's lock: the other app's installer and the plugins (from the cache). */
 const GREETER = `helix-greeter-0.1.0-${platformTag()}.zip`;
 /** What does not depend on the Studio's lock: the other app's installer, the plugin zips, and their SBOMs. */
-const UNAFFECTED = [GREETER, ...PLUGIN_ZIPS, ...[GREETER, ...PLUGIN_ZIPS].map((zip) => `SBOM-${zip.split('/').pop()}.spdx.json`)].sort();
+const UNAFFECTED = [GREETER, ...PLUGIN_ZIPS, ...[GREETER, ...PLUGIN_ZIPS].flatMap((zip) => [`SBOM-${zip.split('/').pop()}.spdx.json`, `SBOM-${zip.split('/').pop()}.cdx.json`])].sort();
 const baseWs = inject('baseWorkspace');
 let root: string | undefined;
 let ws: string;

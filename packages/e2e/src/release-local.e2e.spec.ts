@@ -73,7 +73,9 @@ describe('release_local.sh with artifact files', () => {
       ...signed('tool-a.bin'),
       ...signed('notes.tar.gz'),
       ...attested('SBOM-tool-a.bin.spdx.json'),
+      ...attested('SBOM-tool-a.bin.cdx.json'),
       ...attested('SBOM-notes.tar.gz.spdx.json'),
+      ...attested('SBOM-notes.tar.gz.cdx.json'),
       ...signed('SHA256SUMS.txt'),
       ...signed('BUILD_META.txt'),
       ...attested('release-provenance.intoto.json'),
@@ -108,7 +110,7 @@ describe('release_local.sh with artifact files', () => {
       predicate: { buildDefinition: { internalParameters: { imported?: boolean } } };
     };
     expect(provenance.predicate.buildDefinition.internalParameters.imported).toBe(true);
-    expect(provenance.subject.find((s) => s.name === 'tool-a.bin')?.annotations).toEqual({ 'helix.kind': 'custom', 'helix.sbom': 'SBOM-tool-a.bin.spdx.json' });
+    expect(provenance.subject.find((s) => s.name === 'tool-a.bin')?.annotations).toEqual({ 'helix.kind': 'custom', 'helix.sbom': 'SBOM-tool-a.bin.spdx.json', 'helix.cyclonedx': 'SBOM-tool-a.bin.cdx.json' });
   });
 
   it('rejects a missing path, a newline or a backslash in a name, naming the file, before touching the release folder', async () => {

@@ -3,12 +3,13 @@
  * Studio zip runs, the sums check with the real sha256sum, the SBOMs are valid
  * SPDX (checked by spdx-tools, which this project did not write), NTIA-conformant
  * (ntia-conformance-checker) and list the locked packages and what else the
- * Studio ships, the provenance is bound to HEAD, and the source document's
+ * Studio ships, their CycloneDX twins are valid CycloneDX 1.6
+ * (cyclonedx-python-lib) and list the same, the provenance is bound to HEAD, and the source document's
  * verified install flow passes in an empty folder with no Node.js modules.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -46,17 +47,19 @@ describe('the sample release', () => {
     expect(r.stdout.trim()).toBe('helix-studio 1.4.0');
   });
 
-  it('passes `sha256sum -c --strict SHA256SUMS.txt`, which lists every zip and every SBOM', async () => {
+  it('passes `sha256sum -c --strict SHA256SUMS.txt`, which lists every zip and both SBOMs of each', async () => {
     const r = await run('sha256sum', ['-c', '--strict', 'SHA256SUMS.txt'], { cwd: release });
     expect(r.code, r.output).toBe(0);
     const listed = parseSums(await readFile(join(release, 'SHA256SUMS.txt'), 'utf8'), 'SHA256SUMS.txt').map((l) => l.path);
     const present = await listFiles(release);
     const zips = present.filter((f) => f.endsWith('.zip') && !f.startsWith('conformance-pack/'));
     const sboms = present.filter((f) => /^SBOM-.*\.spdx\.json$/.test(f));
+    const boms = present.filter((f) => /^SBOM-.*\.cdx\.json$/.test(f));
     // Two installers (the Studio, helix-greeter) and two plugins.
     expect(zips.length).toBe(4);
     expect(sboms.length).toBe(zips.length);
-    for (const f of [...zips, ...sboms, 'conformance-results.json', 'THIRD_PARTY_LICENSES.txt']) expect(listed).toContain(f);
+    expect(boms.sort()).toEqual(zips.map((z) => `SBOM-${z.split('/').pop()}.cdx.json`).sort());
+    for (const f of [...zips, ...sboms, ...boms, 'conformance-results.json', 'THIRD_PARTY_LICENSES.txt']) expect(listed).toContain(f);
   });
 
   it('has valid SPDX 2.3 SBOMs (pyspdxtools) and the Studio SBOM lists the locked packages as pkg:pypi purls', async () => {
@@ -142,6 +145,83 @@ describe('the sample release', () => {
       expect(owned.has(f!.SPDXID), `${name} belongs to no package`).toBe(true);
     }
     expect(doc.files.some((f) => f.checksums.some((c) => c.checksumValue === '0'.repeat(40)))).toBe(false);
+  });
+
+  it('has valid CycloneDX 1.6 SBOMs (cyclonedx-python-lib JsonStrictValidator), one per SPDX SBOM', async () => {
+    const python = join(toolchainPaths(repoRoot).venv, 'bin', 'python');
+    const boms = (await readdir(release)).filter((f) => /^SBOM-.*\.cdx\.json$/.test(f)).sort();
+    expect(boms.length).toBe(4);
+    const r = await run(python, [join(repoRoot, 'tools/tests/validate_cyclonedx.py'), ...boms.map((f) => join(release, f))], { cwd: scratch });
+    expect(r.code, r.output).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(boms.map((f) => `VALID ${join(release, f)}`));
+    // The same validator fails a BOM of this release with one required field taken out (the check can fail).
+    const broken = JSON.parse(await readFile(join(release, boms[0]!), 'utf8')) as { metadata: { component: Record<string, unknown> } };
+    delete broken.metadata.component['type'];
+    await writeFile(join(scratch, 'broken.cdx.json'), JSON.stringify(broken));
+    const bad = await run(python, [join(repoRoot, 'tools/tests/validate_cyclonedx.py'), join(scratch, 'broken.cdx.json')], { cwd: scratch });
+    expect(bad.code, bad.output).toBe(1);
+    expect(bad.stdout).toMatch(/^INVALID .*broken\.cdx\.json: \$\.metadata\.component: 'type' is a required property$/m);
+  });
+
+  it('has a provenance and conformance results that in-toto-attestation validates as Statements', async () => {
+    const python = join(toolchainPaths(repoRoot).venv, 'bin', 'python');
+    const files = ['release-provenance.intoto.json', 'conformance-results.json'].map((f) => join(release, f));
+    const r = await run(python, [join(repoRoot, 'tools/tests/validate_intoto_statement.py'), ...files], { cwd: scratch });
+    expect(r.code, r.output).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(files.map((f) => `VALID ${f}`));
+  });
+
+  it("has a Studio CycloneDX SBOM that lists what its SPDX SBOM lists: the runtime, the bootloader, libcrypto's OS package, cryptography's components, every file", async () => {
+    const zip = await installerName();
+    type Component = { 'bom-ref': string; type: string; name: string; version?: string; purl?: string; supplier?: { name: string }; hashes?: { alg: string; content: string }[]; evidence?: { occurrences: { location: string }[] } };
+    type Bom = { specVersion: string; serialNumber: string; metadata: { timestamp: string; tools: { components: { name: string; version?: string }[] }; manufacturer: { name: string }; component: Component }; components: Component[]; dependencies: { ref: string; dependsOn: string[] }[] };
+    type Spdx = { creationInfo: { created: string }; packages: { SPDXID: string; name: string; versionInfo?: string; externalRefs?: { referenceType: string; referenceLocator: string }[] }[] };
+    const bom = JSON.parse(await readFile(join(release, `SBOM-${zip}.cdx.json`), 'utf8')) as Bom;
+    const spdx = JSON.parse(await readFile(join(release, `SBOM-${zip}.spdx.json`), 'utf8')) as Spdx;
+    const zipSha = createHash('sha256').update(await readFile(join(release, zip))).digest('hex');
+    const sbomPkg = JSON.parse(await readFile(join(repoRoot, 'packages/sbom/package.json'), 'utf8')) as { version: string };
+    expect(bom.specVersion).toBe('1.6');
+    expect(bom.serialNumber).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
+    expect(bom.metadata.timestamp).toBe(spdx.creationInfo.created);
+    expect(bom.metadata.tools.components).toContainEqual({ type: 'application', name: 'helix-release', version: sbomPkg.version });
+    expect(bom.metadata.manufacturer).toEqual({ name: 'helix-studio' });
+    expect(bom.metadata.component).toMatchObject({ type: 'application', name: 'helix-studio', version: '1.4.0', purl: 'pkg:generic/helix-studio@1.4.0', supplier: { name: 'helix-studio' } });
+    expect(bom.metadata.component.hashes).toContainEqual({ alg: 'SHA-256', content: zipSha });
+
+    // The same packages as the SPDX document: names, versions, purls.
+    const purl = (p: Spdx['packages'][number]) => p.externalRefs?.find((r) => r.referenceType === 'purl')?.referenceLocator;
+    const fromSpdx = spdx.packages.filter((p) => p.SPDXID !== bom.metadata.component['bom-ref']).map((p) => `${p.name} ${p.versionInfo} ${purl(p)}`).sort();
+    const fromBom = bom.components.filter((c) => c.type !== 'file').map((c) => `${c.name} ${c.version ?? 'NOASSERTION'} ${c.purl}`).sort();
+    expect(fromBom).toEqual(fromSpdx);
+
+    const byPurl = (re: RegExp) => bom.components.find((c) => c.purl !== undefined && re.test(c.purl));
+    const dependsOn = (ref: string) => bom.dependencies.find((d) => d.ref === ref)?.dependsOn ?? [];
+    const root = bom.metadata.component['bom-ref'];
+    const entries = execFileSync('unzip', ['-Z1', join(release, zip)], { encoding: 'utf8' }).split('\n').filter((n) => n && !n.endsWith('/'));
+    const libpython = entries.find((n) => /\/libpython3\.\d+\.so[.\d]*$/.test(n))!;
+    const libpythonSha = createHash('sha256').update(execFileSync('unzip', ['-p', join(release, zip), libpython], { maxBuffer: 1 << 28 })).digest('hex');
+    const python = byPurl(/^pkg:generic\/python@3\.\d+\.\d+$/);
+    expect(python?.hashes).toContainEqual({ alg: 'SHA-256', content: libpythonSha });
+    expect(python?.evidence?.occurrences).toContainEqual({ location: libpython });
+    const boot = byPurl(/^pkg:pypi\/pyinstaller@\d/);
+    expect(boot?.name).toBe('pyinstaller-bootloader');
+    const ssl = byPurl(/^pkg:deb\/debian\/libssl3@[^?]+\?arch=/);
+    expect(ssl, bom.components.map((c) => c.purl).join('\n')).toBeDefined();
+    expect(ssl!.evidence?.occurrences.map((o) => o.location)).toContainEqual(expect.stringMatching(/\/libcrypto\.so\.3$/));
+    for (const c of [python!, boot!, ssl!]) expect(dependsOn(root)).toContain(c['bom-ref']);
+    const cryptography = byPurl(/^pkg:pypi\/cryptography@/)!;
+    expect(cryptography.hashes?.some((h) => h.alg === 'SHA-256')).toBe(true);
+    const bundled = dependsOn(cryptography['bom-ref']).map((ref) => bom.components.find((c) => c['bom-ref'] === ref)?.purl ?? '');
+    expect(bundled).toEqual(expect.arrayContaining([expect.stringMatching(/^pkg:generic\/openssl@\d/), expect.stringMatching(/^pkg:cargo\/pyo3@/)]));
+
+    // Every file of the zip is some component's occurrence or a file component with its SHA-256, not both.
+    const located = new Map<string, number>();
+    for (const c of bom.components) for (const o of c.evidence?.occurrences ?? []) located.set(o.location, (located.get(o.location) ?? 0) + 1);
+    const files = new Map(bom.components.filter((c) => c.type === 'file').map((c) => [c.name, c]));
+    for (const name of entries) {
+      expect((located.get(name) ?? 0) + (files.has(name) ? 1 : 0), `${name} is accounted for once`).toBe(1);
+      if (files.has(name)) expect(files.get(name)!.hashes?.some((h) => h.alg === 'SHA-256'), name).toBe(true);
+    }
   });
 
   it('binds the provenance to HEAD and to exactly the files of SHA256SUMS.txt', async () => {

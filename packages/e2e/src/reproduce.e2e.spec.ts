@@ -14,8 +14,9 @@ import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { toolchainPaths } from '@helix-release/core';
 import { parseSums } from '@helix-release/format';
-import { cloneWorkspace, git, plain, removeTemp, run, tempRoot, testEnv } from './workspace';
+import { cloneWorkspace, git, plain, removeTemp, repoRoot, run, tempRoot, testEnv } from './workspace';
 
 const DEV_FINGERPRINT = '4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4';
 const STUDIO = 'helix-studio-1.4.0-linux-x86_64.zip';
@@ -78,6 +79,18 @@ describe('helix-release reproduce', () => {
       expect(a.verdict, a.name).toBe('MATCH');
       expect(a.rebuiltDigest, a.name).toEqual(a.digest);
     }
+    // in-toto-attestation's own Statement validation, and the predicate read as a SLSA VSA v1;
+    // a statement without subjects is refused (the check can fail).
+    const validator = [join(repoRoot, 'tools/tests/validate_intoto_statement.py'), '--vsa'];
+    const devPython = join(toolchainPaths(repoRoot).venv, 'bin', 'python');
+    const valid = await run(devPython, [...validator, out], { cwd: root! });
+    expect(valid.code, valid.output).toBe(0);
+    expect(valid.stdout).toBe(`VALID ${out}\n`);
+    const empty = join(root!, 'no-subjects.intoto.json');
+    await writeFile(empty, JSON.stringify({ ...statement, subject: [] }));
+    const invalid = await run(devPython, [...validator, empty], { cwd: root! });
+    expect(invalid.code, invalid.output).toBe(1);
+    expect(invalid.stdout).toBe(`INVALID ${empty}: At least one subject required\n`);
     // The worktree is gone, and the workspace is as it was.
     expect(worktrees()).toBe(1);
     expect(git(ws, 'status', '--porcelain')).toBe('');

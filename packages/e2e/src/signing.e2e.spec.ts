@@ -232,7 +232,7 @@ describe('signing the release with a GnuPG key', () => {
 
       const sigs = await signatures(releaseDir);
       const present = await listFiles(releaseDir);
-      const expected = [...MUST_BE_SIGNED, ...present.filter((f) => /^SBOM-.*\.spdx\.json$/.test(f))];
+      const expected = [...MUST_BE_SIGNED, ...present.filter((f) => /^SBOM-.*\.(spdx|cdx)\.json$/.test(f))];
       expect(present.filter((f) => /^SBOM-/.test(f)).length).toBeGreaterThanOrEqual(3);
       for (const f of expected) expect(sigs).toContain(`${f}.asc`);
 

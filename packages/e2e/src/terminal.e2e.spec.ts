@@ -67,7 +67,7 @@ describe('release:all in a terminal', () => {
     for (const line of [
       /\[helix-studio:package\] PyInstaller \S+ on Python \S+: helix-studio\.spec/,
       /\[helix-studio:package\] helix-studio-1\.4\.0-\S+\.zip: \d+ files/,
-      /\[helix-studio:artifact-sbom\] SBOM-helix-studio-1\.4\.0-\S+\.zip\.spdx\.json written with syft 1\.57\.1/,
+      /\[helix-studio:artifact-sbom\] SBOM-helix-studio-1\.4\.0-\S+\.zip\.spdx\.json, SBOM-helix-studio-1\.4\.0-\S+\.zip\.cdx\.json written with syft 1\.57\.1/,
       /!! \[plugin-hello:plugin-zip\] plugins\/hello-1\.0\.0\.zip is signed with the DEVELOPMENT plugin key/,
       /!! \[release:sign\] The release is signed with the DEVELOPMENT key 4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4/,
     ]) {
@@ -79,7 +79,7 @@ describe('release:all in a terminal', () => {
     const summary = screen.slice(screen.indexOf('[release:all] release in'));
     expect(summary).toMatch(/^\[release:all\] release in dist\/release\/ \(built here\)$/m);
     expect(summary).toMatch(/^\[release:all\] version 1\.4\.0, no tag at HEAD, commit [0-9a-f]{40}, SOURCE_DATE_EPOCH \d+$/m);
-    expect(summary).toMatch(/^\[release:all\] \d+ files in SHA256SUMS\.txt: 2 installers, 2 plugins, 4 SBOMs, /m);
+    expect(summary).toMatch(/^\[release:all\] \d+ files in SHA256SUMS\.txt: 2 installers, 2 plugins, 8 SBOMs, /m);
     expect(summary).toMatch(/^\[release:all\] signed by 4F40C2A82074F58CCBC320F1EE876E4DFFF5DFA4 \(the DEVELOPMENT key\)$/m);
     expect(summary).toMatch(/^\[release:all\] built from a clean tree$/m);
     // --skip-nx-cache: every stage ran, each with its time, PyInstaller's the longest.

@@ -8,14 +8,20 @@
  */
 import type { JsonWebKey } from 'node:crypto';
 import { STATEMENT_TYPE } from './statements';
-import { RELEASE_FILES, DSSE_SUFFIX } from './files';
+import { RELEASE_FILES, DSSE_SUFFIX, type SbomFormat } from './files';
 import { compareBytes, decodeBase64, parseJsonUnique } from './bytes';
 
 /** The payloadType of every envelope of the release: an in-toto Statement. */
 export const DSSE_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 
-/** predicateType of the Statement an SBOM's envelope carries (the SBOM itself is its predicate). */
+/** predicateType of the Statement an SPDX SBOM's envelope carries (the SBOM itself is its predicate). */
 export const SPDX_DOCUMENT_V23 = 'https://spdx.dev/Document/v2.3';
+
+/** predicateType of the Statement a CycloneDX SBOM's envelope carries (in-toto's predicate type for CycloneDX BOMs). */
+export const CYCLONEDX_BOM = 'https://cyclonedx.org/bom';
+
+/** The predicateType of an SBOM envelope's Statement, by the SBOM's format. */
+export const SBOM_PREDICATE_TYPES: Readonly<Record<SbomFormat, string>> = { spdx: SPDX_DOCUMENT_V23, cyclonedx: CYCLONEDX_BOM };
 
 /** A DSSE envelope as the release publishes it: one signature, standard base64. */
 export interface DsseEnvelope {
@@ -24,8 +30,8 @@ export interface DsseEnvelope {
   signatures: { keyid: string; sig: string }[];
 }
 
-/** An SBOM's file name, any character between the ends (as SBOM_RE, re.S, in the Python tools). */
-const SBOM_NAME = /^SBOM-[\s\S]*\.spdx\.json$/;
+/** An SBOM's file name, SPDX or CycloneDX, any character between the ends (as SBOM_RE, re.S, in the Python tools). */
+const SBOM_NAME = /^SBOM-[\s\S]*\.(?:spdx|cdx)\.json$/;
 
 /** What the envelope of `path` attests, by the file's role; undefined for a file the release has no envelope of. */
 export function dsseTargetKind(path: string): 'provenance' | 'conformance' | 'sbom' | undefined {
@@ -64,10 +70,11 @@ export function dssePae(payloadType: string, payload: Uint8Array): Buffer {
 /**
  * The in-toto Statement v1 an SBOM's envelope carries: its subject is the
  * artifact the SBOM describes (name and sha256 as in SHA256SUMS.txt), its
- * predicate the SBOM document itself.
+ * predicate the SBOM document itself, its predicateType that of the SBOM's
+ * format (SBOM_PREDICATE_TYPES).
  */
-export function sbomStatement(artifact: { path: string; sha256: string }, sbom: unknown): Record<string, unknown> {
-  return { _type: STATEMENT_TYPE, subject: [{ name: artifact.path, digest: { sha256: artifact.sha256 } }], predicateType: SPDX_DOCUMENT_V23, predicate: sbom };
+export function sbomStatement(artifact: { path: string; sha256: string }, sbom: unknown, format: SbomFormat = 'spdx'): Record<string, unknown> {
+  return { _type: STATEMENT_TYPE, subject: [{ name: artifact.path, digest: { sha256: artifact.sha256 } }], predicateType: SBOM_PREDICATE_TYPES[format], predicate: sbom };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -43,14 +43,40 @@ export const PACK_DIR = 'conformance-pack';
 /** Where plugin zips go in the release. */
 export const PLUGINS_DIR = 'plugins';
 
-const SBOM_FILE = /^SBOM-.*\.spdx\.json$/;
+/** The formats every SBOM of the release is published in: SPDX 2.3 JSON and CycloneDX 1.6 JSON. */
+export type SbomFormat = 'spdx' | 'cyclonedx';
 
-/** The SBOM file name of an artifact: `SBOM-<artifact file name>.spdx.json`. */
-export function sbomName(artifactPath: string): string {
-  return `SBOM-${artifactPath.split('/').pop()}.spdx.json`;
+/** Every SBOM format, in the order the release lists them. */
+export const SBOM_FORMATS: readonly SbomFormat[] = ['spdx', 'cyclonedx'];
+
+/** The file name ending of each SBOM format. */
+export const SBOM_SUFFIXES: Readonly<Record<SbomFormat, string>> = { spdx: '.spdx.json', cyclonedx: '.cdx.json' };
+
+/**
+ * The provenance subject annotation that names an artifact's SBOM of each
+ * format (`helix.sbom` for SPDX, as releases before CycloneDX had it).
+ */
+export const SBOM_ANNOTATIONS: Readonly<Record<SbomFormat, string>> = { spdx: 'helix.sbom', cyclonedx: 'helix.cyclonedx' };
+
+const SBOM_FILE = /^SBOM-.*\.(spdx|cdx)\.json$/;
+
+/** The SBOM file name of an artifact: `SBOM-<artifact file name>.spdx.json` (or `.cdx.json` for CycloneDX). */
+export function sbomName(artifactPath: string, format: SbomFormat = 'spdx'): string {
+  return `SBOM-${artifactPath.split('/').pop()}${SBOM_SUFFIXES[format]}`;
 }
 
-/** True for an SBOM file name (`SBOM-….spdx.json`). */
+/** Both SBOM file names of an artifact, SPDX first. */
+export function sbomNames(artifactPath: string): string[] {
+  return SBOM_FORMATS.map((f) => sbomName(artifactPath, f));
+}
+
+/** The format of an SBOM file name (`SBOM-….spdx.json`, `SBOM-….cdx.json`), undefined for any other name. */
+export function sbomFormatOf(path: string): SbomFormat | undefined {
+  const m = SBOM_FILE.exec(path);
+  return m ? (m[1] === 'cdx' ? 'cyclonedx' : 'spdx') : undefined;
+}
+
+/** True for an SBOM file name (`SBOM-….spdx.json` or `SBOM-….cdx.json`). */
 export function isSbomFile(path: string): boolean {
   return SBOM_FILE.test(path);
 }

@@ -27,7 +27,7 @@ export interface ResourceDescriptor {
 /** The statement. */
 export interface ProvenanceStatement {
   _type: typeof STATEMENT_TYPE;
-  subject: { name: string; digest: { sha256: string }; annotations: { 'helix.kind': string; 'helix.sbom'?: string } }[];
+  subject: { name: string; digest: { sha256: string }; annotations: { 'helix.kind': string; 'helix.sbom'?: string; 'helix.cyclonedx'?: string } }[];
   predicateType: typeof SLSA_PROVENANCE_V1;
   predicate: {
     buildDefinition: {

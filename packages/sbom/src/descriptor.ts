@@ -1,5 +1,5 @@
 import { configDigest, type StageDescriptor } from '@helix-release/core';
-import { sbomName } from '@helix-release/format';
+import { sbomNames } from '@helix-release/format';
 
 /**
  * Stage `artifact-sbom`'s contract: per app and per plugin, after the build;
@@ -18,10 +18,10 @@ export const artifactSbomDescriptor: StageDescriptor = {
   evidence: 'artifacts',
   cache: true,
   readsWholeConfig: false,
-  writes: ({ project }) => (project ? [sbomName(project.artifact)] : []),
+  writes: ({ project }) => (project ? sbomNames(project.artifact) : []),
   inputs: () => ['toolchainPins', 'sourceDateEpoch'],
   options: ({ config }) => ({ configDigest: configDigest({ python: config.python, releaseDir: config.releaseDir, organization: config.organization }) }),
-  description: ({ project }) => `The SBOM of ${project?.artifact} with syft (SPDX 2.3), cross-checked against the lock.`,
+  description: ({ project }) => `The SBOMs of ${project?.artifact} with syft (SPDX 2.3, and CycloneDX 1.6 from the same document), cross-checked against the lock.`,
 };
 
 /** Stage `sbom`'s contract: after conformance; one SBOM per artifact (the projects', or its own), cross-checked against each app's lock. */
@@ -36,7 +36,7 @@ export const sbomDescriptor: StageDescriptor = {
   evidence: 'artifacts',
   cache: true,
   readsWholeConfig: true,
-  writes: () => [sbomName('*')],
+  writes: () => sbomNames('*'),
   inputs: () => ['toolchainPins', 'sourceDateEpoch'],
-  description: () => 'One SBOM per artifact: takes over the per-artifact SBOMs, runs syft for any artifact no project described.',
+  description: () => 'Two SBOMs per artifact (SPDX, CycloneDX): takes over the per-artifact SBOMs, runs syft for any artifact no project described.',
 };

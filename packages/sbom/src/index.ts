@@ -4,3 +4,4 @@ export * from './lib/errors';
 export * from './lib/normalise';
 export * from './lib/cross-check';
 export * from './lib/sbom';
+export * from './lib/cyclonedx';

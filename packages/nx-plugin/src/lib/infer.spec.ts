@@ -156,7 +156,7 @@ describe('inferProjects', () => {
     // A plugin's SBOM waits for its own zip only; an app's for its installer, and reads its lock report.
     expect(hello['artifact-sbom']!.dependsOn).toEqual(['plugin-zip', toolchain]);
     expect(hello['artifact-sbom']!.options!['records']).toEqual(['plugin-hello/plugin-zip']);
-    expect(hello['artifact-sbom']!.outputs).toEqual(['{workspaceRoot}/dist/release/SBOM-hello-1.0.0.zip.spdx.json', '{workspaceRoot}/dist/manifest/plugin-hello/artifact-sbom.json']);
+    expect(hello['artifact-sbom']!.outputs).toEqual(['{workspaceRoot}/dist/release/SBOM-hello-1.0.0.zip.spdx.json', '{workspaceRoot}/dist/release/SBOM-hello-1.0.0.zip.cdx.json', '{workspaceRoot}/dist/manifest/plugin-hello/artifact-sbom.json']);
     expect(studio['artifact-sbom']!.dependsOn).toEqual(['package', toolchain]);
     expect(studio['artifact-sbom']!.options!['records']).toEqual(['helix-studio/lock', 'helix-studio/package']);
     // Keyed by what its build wrote and its own clock, not by the whole config or HEAD's time.
@@ -214,7 +214,7 @@ describe('inferProjects', () => {
       importRecords: ['imported/import'],
       // The other custom stage's file: stages of a slot run in parallel and must not flag each other;
       // nor the per-artifact SBOMs, written beside every release stage.
-      siblingOutputs: ['reports/NOTICE.txt', `SBOM-helix-studio-1.4.0-${platformTag()}.zip.spdx.json`, 'SBOM-hello-1.0.0.zip.spdx.json', 'SBOM-wordcount-2.1.0.zip.spdx.json'],
+      siblingOutputs: ['reports/NOTICE.txt', `SBOM-helix-studio-1.4.0-${platformTag()}.zip.spdx.json`, `SBOM-helix-studio-1.4.0-${platformTag()}.zip.cdx.json`, 'SBOM-hello-1.0.0.zip.spdx.json', 'SBOM-hello-1.0.0.zip.cdx.json', 'SBOM-wordcount-2.1.0.zip.spdx.json', 'SBOM-wordcount-2.1.0.zip.cdx.json'],
       // The tasks Nx may run beside it (neither before nor after it): their records and work folders may change meanwhile.
       // notice is of the conformance slot, after it.
       concurrentTasks: ['helix-studio/app-conformance', 'helix-studio/artifact-sbom', 'plugin-hello/artifact-sbom', 'plugin-wordcount/artifact-sbom'],
@@ -312,6 +312,7 @@ describe('inferProjects', () => {
       '{workspaceRoot}/dist/release/BUILD_META.txt',
       '{workspaceRoot}/dist/release/release-provenance.intoto.json',
       '{workspaceRoot}/dist/release/SBOM-*.spdx.json',
+      '{workspaceRoot}/dist/release/SBOM-*.cdx.json',
       '{workspaceRoot}/dist/release/reports/NOTICE.txt',
     ]));
   });

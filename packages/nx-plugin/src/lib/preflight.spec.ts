@@ -64,16 +64,24 @@ describe('supersededFiles (what a version bump leaves behind)', () => {
       `SBOM-helix-studio-1.4.0-${P}.zip.spdx.json`,
       `SBOM-helix-studio-1.4.0-${P}.zip.spdx.json.asc`,
       `SBOM-helix-studio-1.4.0-${P}.zip.spdx.json.dsse.json`,
+      `SBOM-helix-studio-1.4.0-${P}.zip.cdx.json`,
+      `SBOM-helix-studio-1.4.0-${P}.zip.cdx.json.asc`,
+      `SBOM-helix-studio-1.4.0-${P}.zip.cdx.json.dsse.json`,
       `helix-studio-1.4.1-${P}.zip`,
       'plugins/hello-1.0.0.zip',
       'SBOM-hello-1.0.0.zip.spdx.json',
+      'SBOM-hello-1.0.0.zip.cdx.json',
       'plugins/hello-1.1.0.zip',
       'SHA256SUMS.txt',
     ];
     expect(supersededFiles(files, current, P)).toEqual([
+      `SBOM-helix-studio-1.4.0-${P}.zip.cdx.json`,
+      `SBOM-helix-studio-1.4.0-${P}.zip.cdx.json.asc`,
+      `SBOM-helix-studio-1.4.0-${P}.zip.cdx.json.dsse.json`,
       `SBOM-helix-studio-1.4.0-${P}.zip.spdx.json`,
       `SBOM-helix-studio-1.4.0-${P}.zip.spdx.json.asc`,
       `SBOM-helix-studio-1.4.0-${P}.zip.spdx.json.dsse.json`,
+      'SBOM-hello-1.0.0.zip.cdx.json',
       'SBOM-hello-1.0.0.zip.spdx.json',
       `helix-studio-1.4.0-${P}.zip`,
       'plugins/hello-1.0.0.zip',
@@ -91,6 +99,7 @@ describe('supersededFiles (what a version bump leaves behind)', () => {
       'plugins/goodbye-1.0.0.zip',
       'stray.txt',
       `SBOM-helix-studio-1.4.1-${P}.zip.spdx.json`,
+      `SBOM-helix-studio-1.4.1-${P}.zip.cdx.json`,
     ];
     expect(supersededFiles(files, current, P)).toEqual([]);
   });

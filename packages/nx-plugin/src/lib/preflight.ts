@@ -4,7 +4,7 @@
  * run (never cached): a failure here leaves dist/release as it was.
  */
 import { ReleaseError } from '@helix-release/core';
-import { DSSE_SUFFIX, PLUGINS_DIR, SIGNATURE_SUFFIX, sbomName } from '@helix-release/format';
+import { DSSE_SUFFIX, PLUGINS_DIR, SIGNATURE_SUFFIX, sbomNames } from '@helix-release/format';
 
 export { releaseVersion, type AppVersion } from '@helix-release/core';
 
@@ -85,7 +85,7 @@ export function supersededFiles(releaseFiles: readonly string[], current: readon
     const pattern = a.kind === 'app' ? new RegExp(`^${escapeRegExp(a.name)}-${VERSION}-${escapeRegExp(platform)}\\.zip$`) : new RegExp(`^${PLUGINS_DIR}/${escapeRegExp(a.name)}-${VERSION}\\.zip$`);
     for (const file of releaseFiles) if (file !== a.artifact && pattern.test(file)) superseded.add(file);
   }
-  const related = [...superseded].flatMap((file) => [file, sbomName(file)]).flatMap((file) => [file, `${file}${SIGNATURE_SUFFIX}`, `${file}${DSSE_SUFFIX}`]);
+  const related = [...superseded].flatMap((file) => [file, ...sbomNames(file)]).flatMap((file) => [file, `${file}${SIGNATURE_SUFFIX}`, `${file}${DSSE_SUFFIX}`]);
   const present = new Set(releaseFiles);
   return related.filter((file) => present.has(file)).sort();
 }

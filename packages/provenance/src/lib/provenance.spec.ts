@@ -72,7 +72,9 @@ const RESULTS = artifact('conformance-results.json', 'conformance', '{"results":
 const CONF_LOG = artifact('conformance.log', 'conformance', 'log\n');
 const SBOM_INSTALLER = artifact(`SBOM-${INSTALLER.path}.spdx.json`, 'sbom', '{"spdx":1}\n', { sbom: false, name: INSTALLER.path });
 const SBOM_PLUGIN = artifact('SBOM-hello-1.0.0.zip.spdx.json', 'sbom', '{"spdx":2}\n', { sbom: false, name: PLUGIN.path });
-const SUMMED = [INSTALLER, PLUGIN, LICENSES, RESULTS, CONF_LOG, SBOM_INSTALLER, SBOM_PLUGIN];
+// The installer's CycloneDX SBOM; the plugin has none (as an artifact described before CycloneDX SBOMs existed).
+const CDX_INSTALLER = artifact(`SBOM-${INSTALLER.path}.cdx.json`, 'sbom', '{"bomFormat":"CycloneDX"}\n', { sbom: false, name: INSTALLER.path });
+const SUMMED = [INSTALLER, PLUGIN, LICENSES, RESULTS, CONF_LOG, SBOM_INSTALLER, CDX_INSTALLER, SBOM_PLUGIN];
 const SUMS_TEXT = formatSums(SUMMED.map((a) => ({ path: a.path, sha256: a.sha256 })));
 const SUMS = artifact(RELEASE_FILES.sums, 'checksums', SUMS_TEXT, { sbom: false });
 const META = artifact(RELEASE_FILES.meta, 'meta', 'format: helix-build-meta v1\n', { sbom: false });
@@ -102,7 +104,7 @@ const RECORDS: Omit<StageRecord, 'schema'>[] = [
   { project: 'plugin-hello', stage: 'plugin-zip', artifacts: [strip(PLUGIN)] },
   { project: 'release', stage: 'license-report', artifacts: [strip(LICENSES)], data: { executor: '@acme/license:report' } },
   { project: 'release', stage: 'conformance', artifacts: [strip(RESULTS), strip(CONF_LOG)] },
-  { project: 'release', stage: 'sbom', artifacts: [strip(SBOM_INSTALLER), strip(SBOM_PLUGIN)], data: { syft: '1.57.1' } },
+  { project: 'release', stage: 'sbom', artifacts: [strip(CDX_INSTALLER), strip(SBOM_INSTALLER), strip(SBOM_PLUGIN)], data: { syft: '1.57.1' } },
   { project: 'release', stage: 'checksums', artifacts: [strip(SUMS)] },
   { project: 'release', stage: 'build-meta', artifacts: [strip(META)] },
 ];
@@ -211,15 +213,16 @@ describe('buildStatement', () => {
     expect(statement.subject).toHaveLength(SUMMED.length);
   });
 
-  it('annotates each subject with its kind and, for installers and plugins, their own version and SBOM', async () => {
+  it('annotates each subject with its kind and, for installers and plugins, their own version and SBOMs (SPDX, CycloneDX)', async () => {
     const statement = await buildStatement(context({}), records, TARGETS, SUMS_TEXT);
     expect(Object.fromEntries(statement.subject.map((s) => [s.name, s.annotations]))).toEqual({
-      [INSTALLER.path]: { 'helix.kind': 'installer', 'helix.version': INSTALLER.version, 'helix.sbom': SBOM_INSTALLER.path },
+      [INSTALLER.path]: { 'helix.kind': 'installer', 'helix.version': INSTALLER.version, 'helix.sbom': SBOM_INSTALLER.path, 'helix.cyclonedx': CDX_INSTALLER.path },
       [PLUGIN.path]: { 'helix.kind': 'plugin', 'helix.version': PLUGIN.version, 'helix.sbom': SBOM_PLUGIN.path },
       [LICENSES.path]: { 'helix.kind': 'custom' },
       [RESULTS.path]: { 'helix.kind': 'conformance' },
       [CONF_LOG.path]: { 'helix.kind': 'conformance' },
       [SBOM_INSTALLER.path]: { 'helix.kind': 'sbom' },
+      [CDX_INSTALLER.path]: { 'helix.kind': 'sbom' },
       [SBOM_PLUGIN.path]: { 'helix.kind': 'sbom' },
     });
   });

@@ -33,7 +33,7 @@ import {
   type ReleaseRecords,
   type StageContext,
 } from '@helix-release/core';
-import { BUILD_TYPE, RELEASE_FILES, SLSA_PROVENANCE_V1, STATEMENT_TYPE, parseSums, type ProvenanceStatement, type ResourceDescriptor } from '@helix-release/format';
+import { BUILD_TYPE, RELEASE_FILES, SBOM_ANNOTATIONS, SBOM_FORMATS, SLSA_PROVENANCE_V1, STATEMENT_TYPE, parseSums, sbomFormatOf, type ProvenanceStatement, type ResourceDescriptor } from '@helix-release/format';
 
 /** `git+<remote>@<ref>`, with any credentials stripped from the remote URL. */
 export function sourceUri(git: GitState, env: NodeJS.ProcessEnv): string | undefined {
@@ -65,14 +65,23 @@ export async function buildStatement(ctx: StageContext, records: ReleaseRecords,
   // Subjects are exactly SHA256SUMS.txt's lines; annotations say what each
   // file is and which SBOM describes it, so verifiers need no other index.
   const byPath = new Map(records.artifacts.map((a) => [a.path, a]));
-  const sbomOf = new Map(records.of('sbom').flatMap((r) => r.artifacts).map((a) => [a.name ?? '', a.path]));
+  // Each artifact's SBOMs by format: `helix.sbom` names the SPDX one, `helix.cyclonedx` the CycloneDX one.
+  const sbomOf = new Map<string, string>();
+  for (const a of records.of('sbom').flatMap((r) => r.artifacts)) {
+    const format = sbomFormatOf(a.path.split('/').pop()!);
+    if (format) sbomOf.set(`${format}\u0000${a.name ?? ''}`, a.path);
+  }
   const subjects = parseSums(sumsText, RELEASE_FILES.sums).map((l) => {
     const artifact = byPath.get(l.path);
     const kind = artifact?.kind ?? 'custom';
-    const sbom = sbomOf.get(l.path);
+    const sboms: Record<string, string> = {};
+    for (const format of SBOM_FORMATS) {
+      const sbom = sbomOf.get(`${format}\u0000${l.path}`);
+      if (sbom) sboms[SBOM_ANNOTATIONS[format]] = sbom;
+    }
     // An installer's or plugin's own version: the release's version is in externalParameters.
     const version = (kind === 'installer' || kind === 'plugin') && artifact?.version ? { 'helix.version': artifact.version } : {};
-    return { name: l.path, digest: { sha256: l.sha256 }, annotations: { 'helix.kind': kind, ...version, ...(sbom ? { 'helix.sbom': sbom } : {}) } };
+    return { name: l.path, digest: { sha256: l.sha256 }, annotations: { 'helix.kind': kind, ...version, ...sboms } };
   });
   const git = await readGitState(ctx.workspaceRoot);
   const builder = builderIdentity(ctx.env);

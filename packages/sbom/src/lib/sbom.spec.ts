@@ -19,8 +19,9 @@ import {
   type StageContext,
   type ToolchainPins,
 } from '@helix-release/core';
-import { sbomName, uuidV5 } from '@helix-release/format';
+import { sbomName, sbomNames, uuidV5 } from '@helix-release/format';
 import { artifactSbomStage, sbomStage } from './sbom';
+import { cyclonedxFromSpdx } from './cyclonedx';
 import { HELIX_CREATOR, NAMESPACE_BASE, type SpdxDocument } from './normalise';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
@@ -181,8 +182,8 @@ describe('sbomStage', () => {
     await scanOutput(PLUGIN, JSON.stringify(syftDocument('hello-1.0.0.zip', [['hello', '1.0.0']])));
     const written = await sbomStage(ctx, await ReleaseRecords.read(ws, REFS));
 
-    // One SBOM each for the installer and the plugin (not the report); the stale one is gone.
-    expect(await sbomFiles()).toEqual([sbomName(INSTALLER), sbomName(PLUGIN)].sort());
+    // Two SBOMs (SPDX, CycloneDX) each for the installer and the plugin (not the report); the stale one is gone.
+    expect(await sbomFiles()).toEqual([...sbomNames(INSTALLER), ...sbomNames(PLUGIN)].sort());
     for (const path of [INSTALLER, PLUGIN]) {
       const artifact = artifacts.get(path)!;
       const text = await readFile(join(ctx.releaseDir, sbomName(path)), 'utf8');
@@ -200,9 +201,12 @@ describe('sbomStage', () => {
       expect(ids).toEqual([...ids].sort());
       expect(doc.files!.map((f) => f.fileName)).toEqual(['/a.py', '/b.py']);
       expect(doc.files![1]!.checksums!.map((c) => c.algorithm)).toEqual(['SHA1', 'SHA256']);
+      // The CycloneDX SBOM is the same document in the other format, written as deterministically.
+      const cdxFile = join(ctx.releaseDir, sbomName(path, 'cyclonedx'));
+      expect(await readFile(cdxFile, 'utf8')).toBe(stableJson(cyclonedxFromSpdx(doc, cdxFile)));
     }
     expect(written).toEqual(
-      await Promise.all([sbomName(INSTALLER), sbomName(PLUGIN)].sort().map((f) => describeReleaseFile(ctx.releaseDir, f, 'sbom', { name: f === sbomName(INSTALLER) ? INSTALLER : PLUGIN }))),
+      await Promise.all([...sbomNames(INSTALLER), ...sbomNames(PLUGIN)].sort().map((f) => describeReleaseFile(ctx.releaseDir, f, 'sbom', { name: sbomNames(INSTALLER).includes(f) ? INSTALLER : PLUGIN }))),
     );
     const record = (await ReleaseRecords.read(ws, ['release/sbom'])).of('sbom')[0]!;
     expect(record.artifacts).toEqual(written);
@@ -277,9 +281,9 @@ describe('artifactSbomStage, and sbomStage taking its SBOMs over', () => {
 
   it("writes the SBOM of its project's artifact only, records what it describes, and leaves the other SBOMs alone", async () => {
     const written = await artifactSbomStage(inProject('plugin-hello'), await ReleaseRecords.read(ws, ['plugin-hello/plugin-zip']));
-    expect(written.map((w) => [w.path, w.name])).toEqual([[sbomName(PLUGIN), PLUGIN]]);
+    expect(written.map((w) => [w.path, w.name])).toEqual([[sbomName(PLUGIN), PLUGIN], [sbomName(PLUGIN, 'cyclonedx'), PLUGIN]]);
     // The stale SBOM is the release stage's to remove.
-    expect(await sbomFiles()).toEqual([sbomName(PLUGIN), 'SBOM-helix-studio-1.3.0-linux-x86_64.zip.spdx.json'].sort());
+    expect(await sbomFiles()).toEqual([...sbomNames(PLUGIN), 'SBOM-helix-studio-1.3.0-linux-x86_64.zip.spdx.json'].sort());
     const record = (await ReleaseRecords.read(ws, ['plugin-hello/artifact-sbom'])).of('artifact-sbom')[0]!;
     expect(record.data).toEqual({ syft: PINNED_SYFT, syftSha256: await fakeSyftSha256(), artifacts: [{ path: PLUGIN, sha256: artifacts.get(PLUGIN)!.sha256 }] });
     expect(await syftScans()).toBe(1);
@@ -297,14 +301,28 @@ describe('artifactSbomStage, and sbomStage taking its SBOMs over', () => {
   it('sbomStage takes over SBOMs of exactly the bytes in the release without running syft, and removes the stale one', async () => {
     await artifactSbomStage(inProject('helix-studio'), await ReleaseRecords.read(ws, INSTALLER_REFS));
     await artifactSbomStage(inProject('plugin-hello'), await ReleaseRecords.read(ws, ['plugin-hello/plugin-zip']));
-    const perArtifact = await Promise.all([INSTALLER, PLUGIN].map((p) => readFile(join(ctx.releaseDir, sbomName(p)))));
+    const all = [...sbomNames(INSTALLER), ...sbomNames(PLUGIN)].sort();
+    const perArtifact = await Promise.all(all.map((f) => readFile(join(ctx.releaseDir, f))));
     expect(await syftScans()).toBe(2);
     const out = await sbomStage(ctx, await ReleaseRecords.read(ws, ALL_REFS));
     expect(await syftScans()).toBe(2);
-    expect(out.map((o) => o.path)).toEqual([sbomName(INSTALLER), sbomName(PLUGIN)].sort());
-    expect(await sbomFiles()).toEqual([sbomName(INSTALLER), sbomName(PLUGIN)].sort());
-    expect(await Promise.all([INSTALLER, PLUGIN].map((p) => readFile(join(ctx.releaseDir, sbomName(p)))))).toEqual(perArtifact);
+    expect(out.map((o) => o.path)).toEqual(all);
+    expect(await sbomFiles()).toEqual(all);
+    expect(await Promise.all(all.map((f) => readFile(join(ctx.releaseDir, f))))).toEqual(perArtifact);
     expect((await ReleaseRecords.read(ws, ['release/sbom'])).of('sbom')[0]!.data).toEqual({ syft: PINNED_SYFT, syftSha256: await fakeSyftSha256() });
+  });
+
+  it('sbomStage describes anew an artifact whose per-artifact record has no CycloneDX SBOM (a record from before it)', async () => {
+    await artifactSbomStage(inProject('helix-studio'), await ReleaseRecords.read(ws, INSTALLER_REFS));
+    await artifactSbomStage(inProject('plugin-hello'), await ReleaseRecords.read(ws, ['plugin-hello/plugin-zip']));
+    const old = (await ReleaseRecords.read(ws, ['plugin-hello/artifact-sbom'])).of('artifact-sbom')[0]!;
+    await rm(join(ctx.releaseDir, sbomName(PLUGIN, 'cyclonedx')));
+    await writeStageRecord(ws, { project: 'plugin-hello', stage: 'artifact-sbom', artifacts: old.artifacts.filter((a) => a.path === sbomName(PLUGIN)), data: old.data });
+    const calls = await syftScans();
+    const out = await sbomStage(ctx, await ReleaseRecords.read(ws, ALL_REFS));
+    expect(await syftScans()).toBe(calls + 1);
+    expect(out.map((o) => o.path)).toEqual([...sbomNames(INSTALLER), ...sbomNames(PLUGIN)].sort());
+    expect(await sbomFiles()).toEqual([...sbomNames(INSTALLER), ...sbomNames(PLUGIN)].sort());
   });
 
   it('sbomStage describes anew an artifact whose bytes changed after its SBOM was written', async () => {

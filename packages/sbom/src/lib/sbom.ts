@@ -1,7 +1,9 @@
 /**
  * SBOMs, in two stages. Each runs the pinned syft on an artifact and writes
  * `SBOM-<artifact file name>.spdx.json` (SPDX 2.3 JSON), normalised to be
- * reproducible and, for installers, cross-checked against the lock.
+ * reproducible and, for installers, cross-checked against the lock, and
+ * `SBOM-<artifact file name>.cdx.json` (CycloneDX 1.6 JSON) derived from that
+ * same document (cyclonedx.ts), so the two always say the same.
  *
  * - `artifact-sbom` (per app and per plugin, cached per artifact): the SBOM
  *   of the artifact its project built, dated by its own clock.
@@ -27,8 +29,9 @@ import {
   type ReleaseRecords,
   type StageContext,
 } from '@helix-release/core';
-import { isSbomFile, sbomName } from '@helix-release/format';
+import { isSbomFile, sbomName, sbomNames } from '@helix-release/format';
 import { crossCheckLock } from './cross-check';
+import { cyclonedxFromSpdx } from './cyclonedx';
 import { SbomError } from './errors';
 import { osOrigins, zipContents } from './contents';
 import { enrichSpdx, type BuildFacts } from './enrich';
@@ -92,8 +95,16 @@ export async function describeArtifact(ctx: StageContext, syft: string, artifact
   return normaliseSpdx(doc, norm);
 }
 
-/** Describes one artifact: runs syft, cross-checks an installer against its app's lock, writes its SBOM. */
-async function writeSbom(ctx: StageContext, syft: string, artifact: ReleaseArtifact, records: ReleaseRecords): Promise<ReleaseArtifact> {
+/** Removes both SBOMs of each artifact (after a failure: no partial set may look like a finished stage). */
+async function removeSboms(releaseDir: string, artifacts: readonly ReleaseArtifact[]): Promise<void> {
+  await Promise.all(artifacts.flatMap((a) => sbomNames(a.path)).map((f) => rm(join(releaseDir, f), { force: true })));
+}
+
+/**
+ * Describes one artifact: runs syft, cross-checks an installer against its
+ * app's lock, writes its SPDX SBOM and the CycloneDX SBOM of the same document.
+ */
+async function writeSbom(ctx: StageContext, syft: string, artifact: ReleaseArtifact, records: ReleaseRecords): Promise<ReleaseArtifact[]> {
   const doc = await describeArtifact(ctx, syft, artifact, records);
   const out = join(ctx.releaseDir, sbomName(artifact.path));
   if (artifact.kind === 'installer' && artifact.name) {
@@ -109,8 +120,12 @@ async function writeSbom(ctx: StageContext, syft: string, artifact: ReleaseArtif
     ctx.logger.info(`${sbomName(artifact.path)}: lock cross-check passed (${result.checked.join(', ')}${result.notApplicable.length ? `; not for this platform: ${result.notApplicable.join(', ')}` : ''})`);
     if (result.unlocked.length) ctx.logger.warn(`${artifact.path} bundles Python packages the lock does not list: ${result.unlocked.join(', ')}`);
   }
+  // Both made before either is written: a document CycloneDX cannot carry leaves neither behind.
+  const cdxName = sbomName(artifact.path, 'cyclonedx');
+  const bom = cyclonedxFromSpdx(doc, join(ctx.releaseDir, cdxName));
   await writeFileAtomic(out, stableJson(doc));
-  return describeReleaseFile(ctx.releaseDir, sbomName(artifact.path), 'sbom', { name: artifact.path });
+  await writeFileAtomic(join(ctx.releaseDir, cdxName), stableJson(bom));
+  return Promise.all(sbomNames(artifact.path).map((name) => describeReleaseFile(ctx.releaseDir, name, 'sbom', { name: artifact.path })));
 }
 
 /** Stage `artifact-sbom`: the SBOM of the one artifact this project built (none when it built none that wants one). */
@@ -121,11 +136,11 @@ export async function artifactSbomStage(ctx: StageContext, records: ReleaseRecor
   const described: ArtifactSbomRecordData['artifacts'] = [];
   try {
     for (const artifact of artifacts) {
-      written.push(await writeSbom(ctx, syft.command, artifact, records));
+      written.push(...(await writeSbom(ctx, syft.command, artifact, records)));
       described.push({ path: artifact.path, sha256: artifact.sha256 });
     }
   } catch (err) {
-    await Promise.all(artifacts.map((a) => rm(join(ctx.releaseDir, sbomName(a.path)), { force: true })));
+    await removeSboms(ctx.releaseDir, artifacts);
     throw err;
   }
   await writeStageRecord(ctx.workspaceRoot, { stage: 'artifact-sbom', project: ctx.project, artifacts: written, data: { syft: syft.version, syftSha256: syft.sha256, artifacts: described } });
@@ -135,23 +150,26 @@ export async function artifactSbomStage(ctx: StageContext, records: ReleaseRecor
 
 /**
  * The per-artifact SBOMs that describe exactly the artifacts in the release,
- * by artifact path, all made by one syft version (else none: the release
- * stage then describes everything itself, with one syft).
+ * by artifact path (both formats of each, or none of it), all made by one
+ * syft version (else none: the release stage then describes everything
+ * itself, with one syft).
  */
-function takenOver(records: ReleaseRecords, artifacts: readonly ReleaseArtifact[]): { sboms: Map<string, ReleaseArtifact>; syft?: string; syftSha256?: string } {
+function takenOver(records: ReleaseRecords, artifacts: readonly ReleaseArtifact[]): { sboms: Map<string, ReleaseArtifact[]>; syft?: string; syftSha256?: string } {
   const digest = new Map(artifacts.map((a) => [a.path, a.sha256]));
-  const sboms = new Map<string, ReleaseArtifact>();
+  const sboms = new Map<string, ReleaseArtifact[]>();
   const versions = new Set<string>();
   const binaries = new Set<string | undefined>();
   for (const record of records.of('artifact-sbom')) {
     const data = recordData(record);
-    for (const sbom of record.artifacts) {
-      const subject = data.artifacts.find((d) => d.path === sbom.name);
-      if (subject && digest.get(subject.path) === subject.sha256 && sbom.path === sbomName(subject.path)) {
-        sboms.set(subject.path, sbom);
-        versions.add(data.syft);
-        binaries.add(data.syftSha256);
-      }
+    for (const subject of data.artifacts) {
+      if (digest.get(subject.path) !== subject.sha256) continue;
+      // A record from before CycloneDX (one SBOM per artifact) is not taken over: the artifact is described anew.
+      const names = sbomNames(subject.path);
+      const files = names.flatMap((name) => record.artifacts.filter((a) => a.name === subject.path && a.path === name).slice(0, 1));
+      if (files.length !== names.length) continue;
+      sboms.set(subject.path, files);
+      versions.add(data.syft);
+      binaries.add(data.syftSha256);
     }
   }
   return versions.size === 1 && binaries.size === 1 ? { sboms, syft: [...versions][0], syftSha256: [...binaries][0] } : { sboms: new Map() };
@@ -164,12 +182,12 @@ export async function sbomStage(ctx: StageContext, records: ReleaseRecords): Pro
   for (const a of artifacts) {
     const name = sbomName(a.path);
     if (names.has(name)) throw new SbomError('SBOM_NAME_CLASH', `${a.path} and ${names.get(name)} would share ${name}; give them different file names`, { file: a.path });
-    names.set(name, a.path);
+    for (const n of sbomNames(a.path)) names.set(n, a.path);
   }
   const taken = takenOver(records, artifacts);
   const syft = taken.sboms.size < artifacts.length ? await resolveSyft(ctx.workspaceRoot, ctx.env) : undefined;
   // One syft (version and binary) writes every SBOM of a release: a per-artifact one from another syft is written anew.
-  const sboms = syft && (taken.syft !== syft.version || taken.syftSha256 !== syft.sha256) ? new Map<string, ReleaseArtifact>() : taken.sboms;
+  const sboms = syft && (taken.syft !== syft.version || taken.syftSha256 !== syft.sha256) ? new Map<string, ReleaseArtifact[]>() : taken.sboms;
   const todo = artifacts.filter((a) => !sboms.has(a.path));
   const stale = (await readdir(ctx.releaseDir).catch(() => [] as string[])).filter(isSbomFile);
   for (const f of stale) {
@@ -184,15 +202,15 @@ export async function sbomStage(ctx: StageContext, records: ReleaseRecords): Pro
     ctx.logger.info(`syft ${syft.version} (${syft.command}) over ${todo.length} artifacts no project described: ${todo.map((a) => a.path).join(', ')}`);
     try {
       // Two syft runs at a time: each is mostly single-threaded I/O and parsing.
-      written = await mapConcurrent(todo, 2, (artifact) => writeSbom(ctx, syft.command, artifact, records));
+      written = (await mapConcurrent(todo, 2, (artifact) => writeSbom(ctx, syft.command, artifact, records))).flat();
     } catch (err) {
       // No partial set of SBOMs is left to look like a finished stage.
-      await Promise.all(todo.map((a) => rm(join(ctx.releaseDir, sbomName(a.path)), { force: true })));
+      await removeSboms(ctx.releaseDir, todo);
       throw err;
     }
   }
-  if (sboms.size) ctx.logger.info(`taking over ${sboms.size} per-artifact SBOMs (syft ${taken.syft})`);
-  const out = [...sboms.values(), ...written].sort((a, b) => (a.path < b.path ? -1 : 1));
+  if (sboms.size) ctx.logger.info(`taking over ${sboms.size} per-artifact SBOMs (syft ${taken.syft}), in SPDX and CycloneDX`);
+  const out = [...[...sboms.values()].flat(), ...written].sort((a, b) => (a.path < b.path ? -1 : 1));
   await writeStageRecord(ctx.workspaceRoot, { stage: 'sbom', project: ctx.project, artifacts: out, data: { syft: syft?.version ?? taken.syft ?? 'none', ...((syft?.sha256 ?? taken.syftSha256) ? { syftSha256: syft?.sha256 ?? taken.syftSha256 } : {}) } });
   ctx.logger.info(`${out.length} SBOMs in the release`);
   return out;

@@ -6,7 +6,7 @@
  */
 import { createPrivateKey, createPublicKey, sign as cryptoSign, constants, type KeyObject } from 'node:crypto';
 import { stableJson } from '@helix-release/core';
-import { DSSE_PAYLOAD_TYPE, dssePae, openpgpJwk, sbomStatement, type DsseEnvelope, type DsseScheme } from '@helix-release/format';
+import { DSSE_PAYLOAD_TYPE, dssePae, openpgpJwk, sbomStatement, type DsseEnvelope, type DsseScheme, type SbomFormat } from '@helix-release/format';
 import { SignError } from './errors';
 import type { SigningKey } from './key';
 
@@ -54,9 +54,9 @@ export function dsseEnvelope(key: DsseKey, payload: Uint8Array): string {
   return stableJson(envelope);
 }
 
-/** The payload of an SBOM's envelope: the Statement (sbomStatement) about `artifact`, as stableJson bytes. */
-export function sbomStatementPayload(artifact: { path: string; sha256: string }, sbom: unknown): Buffer {
-  return Buffer.from(stableJson(sbomStatement(artifact, sbom)), 'utf8');
+/** The payload of an SBOM's envelope: the Statement (sbomStatement) about `artifact`, for the SBOM's format, as stableJson bytes. */
+export function sbomStatementPayload(artifact: { path: string; sha256: string }, sbom: unknown, format: SbomFormat = 'spdx'): Buffer {
+  return Buffer.from(stableJson(sbomStatement(artifact, sbom, format)), 'utf8');
 }
 
 /** `release-signing-public-key.pem`: the signing (sub)key as SubjectPublicKeyInfo PEM. */

@@ -563,6 +563,8 @@ describe('signStage: DSSE envelopes', () => {
   const PLUGIN = 'plugins/hello-1.0.0.zip';
   const SBOM_INSTALLER = `SBOM-${INSTALLER}.spdx.json`;
   const SBOM_PLUGIN = 'SBOM-hello-1.0.0.zip.spdx.json';
+  const CDX_INSTALLER = `SBOM-${INSTALLER}.cdx.json`;
+  const cdxText = `{\n  "bomFormat": "CycloneDX",\n  "specVersion": "1.6",\n  "metadata": { "component": { "type": "application", "name": "helix-studio" } }\n}\n`;
   const sbomText = (name: string) => `{\n  "spdxVersion": "SPDX-2.3",\n  "name": "${name}",\n  "packages": [{ "name": "x", "versionInfo": "1.0" }],\n  "documentNamespace": "https://helix-release.invalid/spdx/${name}-0"\n}\n`;
   const statement = (type: string) => `${JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ name: INSTALLER, digest: { sha256: 'c'.repeat(64) } }], predicateType: type, predicate: {} }, null, 2)}\n`;
   const devKeys = resolve(__dirname, '..', '..', '..', '..', 'workspace-fixtures', 'keys');
@@ -586,6 +588,7 @@ describe('signStage: DSSE envelopes', () => {
       { path: PLUGIN, kind: 'plugin', text: 'PK plugin\n' },
       { path: SBOM_INSTALLER, kind: 'sbom', text: sbomText(INSTALLER) },
       { path: SBOM_PLUGIN, kind: 'sbom', text: sbomText('hello-1.0.0.zip') },
+      { path: CDX_INSTALLER, kind: 'sbom', text: cdxText },
       { path: 'conformance-results.json', kind: 'conformance', text: options.conformance ?? statement('https://in-toto.io/attestation/test-result/v0.1') },
       { path: 'conformance.log', kind: 'conformance', text: 'PASS 01-version\n' },
     ];
@@ -631,7 +634,7 @@ describe('signStage: DSSE envelopes', () => {
     it('writes envelopes of the provenance, the conformance results and every SBOM, and the PEM key, all recorded', async () => {
       const { releaseDir, written } = await signed(keyName);
       const envelopes = (await readdir(releaseDir)).filter((f) => f.endsWith('.dsse.json')).sort();
-      expect(envelopes).toEqual([`${SBOM_INSTALLER}.dsse.json`, `${SBOM_PLUGIN}.dsse.json`, 'conformance-results.json.dsse.json', 'release-provenance.intoto.json.dsse.json']);
+      expect(envelopes).toEqual([`${CDX_INSTALLER}.dsse.json`, `${SBOM_INSTALLER}.dsse.json`, `${SBOM_PLUGIN}.dsse.json`, 'conformance-results.json.dsse.json', 'release-provenance.intoto.json.dsse.json']);
       for (const f of [...envelopes, 'release-signing-public-key.pem']) {
         const record = written.find((a) => a.path === f);
         expect(record, f).toMatchObject({ kind: 'signature', sha256: sha256Hex(read(releaseDir, f)), size: read(releaseDir, f).length });
@@ -666,13 +669,17 @@ describe('signStage: DSSE envelopes', () => {
 
     it("wraps each SBOM in a Statement about its artifact (name and sha256 as in SHA256SUMS.txt), in stableJson", async () => {
       const { releaseDir, sums } = await signed(keyName);
-      for (const [sbom, artifact] of [[SBOM_INSTALLER, INSTALLER], [SBOM_PLUGIN, PLUGIN]] as const) {
+      for (const [sbom, artifact, predicateType] of [
+        [SBOM_INSTALLER, INSTALLER, 'https://spdx.dev/Document/v2.3'],
+        [SBOM_PLUGIN, PLUGIN, 'https://spdx.dev/Document/v2.3'],
+        [CDX_INSTALLER, INSTALLER, 'https://cyclonedx.org/bom'],
+      ] as const) {
         const payload = Buffer.from(envelopeOf(releaseDir, sbom).payload, 'base64').toString('utf8');
         const st = JSON.parse(payload) as Record<string, unknown>;
         expect(st).toEqual({
           _type: 'https://in-toto.io/Statement/v1',
           subject: [{ name: artifact, digest: { sha256: sums.find((l) => l.path === artifact)!.sha256 } }],
-          predicateType: 'https://spdx.dev/Document/v2.3',
+          predicateType,
           predicate: JSON.parse(read(releaseDir, sbom).toString('utf8')),
         });
         expect(payload).toBe(stableJson(st));

@@ -4,8 +4,10 @@
  * the conformance results and log, and every custom stage output; plus
  * `release-signing-public-key.asc` and `release-signing-key-fingerprint.txt`;
  * and, with the same key, DSSE envelopes `<file>.dsse.json` of the provenance,
- * the conformance results (an in-toto Statement) and every SBOM (wrapped in a
- * Statement about its artifact), with `release-signing-public-key.pem`. Like
+ * the conformance results (an in-toto Statement) and every SBOM, SPDX and
+ * CycloneDX (wrapped in a Statement about its artifact, of predicateType
+ * https://spdx.dev/Document/v2.3 or https://cyclonedx.org/bom), with
+ * `release-signing-public-key.pem`. Like
  * the `.asc` files they are made after SHA256SUMS.txt, so the sums do not list
  * them.
  *
@@ -34,7 +36,7 @@ import {
   type ReleaseRecords,
   type StageContext,
 } from '@helix-release/core';
-import { DSSE_SUFFIX, RELEASE_FILES, SIGNATURE_SUFFIX, STATEMENT_TYPE, dsseName, dsseTargetKind, parseSums, sbomName, type SumLine } from '@helix-release/format';
+import { DSSE_SUFFIX, RELEASE_FILES, SIGNATURE_SUFFIX, STATEMENT_TYPE, dsseName, dsseTargetKind, parseSums, sbomFormatOf, sbomName, type SumLine } from '@helix-release/format';
 import { dsseEnvelope, dsseKeyOf, publicKeyPem, sbomStatementPayload } from './dsse';
 import { SignError } from './errors';
 import { KEY_ENV, findKeySource, loadSigningKey, type SigningKey } from './key';
@@ -91,12 +93,13 @@ async function dssePayload(artifact: ReleaseArtifact, data: Buffer, sums: () => 
   } catch {
     throw new SignError('SIGN_SBOM_UNBOUND', 'is not JSON, so no DSSE statement can carry it; re-run the release', { file });
   }
-  const base = artifact.path.split('/').pop();
-  const described = (await sums()).filter((l) => sbomName(l.path) === base);
+  const base = artifact.path.split('/').pop()!;
+  const format = sbomFormatOf(base) ?? 'spdx';
+  const described = (await sums()).filter((l) => sbomName(l.path, format) === base);
   if (described.length !== 1) {
     throw new SignError('SIGN_SBOM_UNBOUND', `${described.length ? `describes ${described.length} files of ${RELEASE_FILES.sums} (${described.map((l) => l.path).join(', ')})` : `describes no file of ${RELEASE_FILES.sums}`}; its DSSE statement needs exactly one subject; re-run the release`, { file });
   }
-  return sbomStatementPayload(described[0]!, doc);
+  return sbomStatementPayload(described[0]!, doc, format);
 }
 
 /**

@@ -13,7 +13,9 @@ import {
   DEVELOPMENT_KEY_LABEL,
   DSSE_PAYLOAD_TYPE,
   DSSE_SUFFIX,
-  SPDX_DOCUMENT_V23,
+  SBOM_ANNOTATIONS,
+  SBOM_FORMATS,
+  SBOM_PREDICATE_TYPES,
   dsseName,
   dsseRequiredFiles,
   dsseTargetKind,
@@ -33,10 +35,12 @@ import {
   parseBuildMeta,
   parseJsonUnique,
   printable,
+  sbomFormatOf,
   sbomName,
   parseSums,
   uuidV5,
   type ProvenanceStatement,
+  type SbomFormat,
   type ReleaseCheckName,
   type SumLine,
   type VerdictCode,
@@ -407,15 +411,17 @@ async function sbomBindingProblem(dir: string, target: string, payload: Buffer, 
     return 'its payload is not a JSON Statement (UTF-8, every key once)';
   }
   const subjects = isObject(st) ? st['subject'] : undefined;
-  if (!isObject(st) || st['_type'] !== STATEMENT_TYPE || st['predicateType'] !== SPDX_DOCUMENT_V23 || !Array.isArray(subjects) || subjects.length !== 1) {
-    return `its payload is not an in-toto Statement v1 (${STATEMENT_TYPE}) with predicateType ${SPDX_DOCUMENT_V23} and one subject`;
+  const format = sbomFormatOf(target.split('/').pop()!) ?? 'spdx';
+  const predicateType = SBOM_PREDICATE_TYPES[format];
+  if (!isObject(st) || st['_type'] !== STATEMENT_TYPE || st['predicateType'] !== predicateType || !Array.isArray(subjects) || subjects.length !== 1) {
+    return `its payload is not an in-toto Statement v1 (${STATEMENT_TYPE}) with predicateType ${predicateType} and one subject`;
   }
   const subject: unknown = subjects[0];
   const name = isObject(subject) ? subject['name'] : undefined;
   const digest = isObject(subject) && isObject(subject['digest']) ? subject['digest']['sha256'] : undefined;
   if (typeof name !== 'string' || typeof digest !== 'string') return 'its subject needs a name and a digest.sha256';
   const line = sums.find((l) => l.path === name);
-  if (!line || sbomName(name) !== target.split('/').pop()) return `its subject ${JSON.stringify(name)} is not the file of ${RELEASE_FILES.sums} that ${target} describes`;
+  if (!line || sbomName(name, format) !== target.split('/').pop()) return `its subject ${JSON.stringify(name)} is not the file of ${RELEASE_FILES.sums} that ${target} describes`;
   if (line.sha256 !== digest) return `its subject ${name} has sha256 ${digest}, ${RELEASE_FILES.sums} says ${line.sha256}`;
   const text = await readText(dir, target);
   let doc: unknown;
@@ -564,7 +570,7 @@ function provenanceProblem(st: unknown): string | undefined {
     if (!isObject(subject) || typeof subject['name'] !== 'string' || !digestOk(subject)) return `subject[${index}] needs a name and a digest.sha256 of 64 lowercase hex digits`;
     const annotations = subject['annotations'] ?? {};
     if (!isObject(annotations)) return `subject[${index}].annotations is not an object`;
-    for (const key of ['helix.kind', 'helix.sbom']) {
+    for (const key of ['helix.kind', ...SBOM_FORMATS.map((f) => SBOM_ANNOTATIONS[f])]) {
       if (key in annotations && typeof annotations[key] !== 'string') return `subject[${index}].annotations[${JSON.stringify(key)}] is not a string`;
     }
   }
@@ -738,42 +744,71 @@ const versionsCheck: ReleaseCheck = {
   },
 };
 
-/** Each subject's SBOM exists and describes exactly it; no SBOM describes nothing. */
+/**
+ * Why an SBOM document does not describe exactly `subject` (as
+ * sbom_document_problem in tools/verify_release_provenance.py), or undefined:
+ * an SPDX 2.3 document named after the artifact whose documentNamespace ends
+ * with the UUIDv5 of its sha256; a CycloneDX 1.6 BOM whose metadata.component
+ * carries its sha256, with a urn:uuid serialNumber.
+ */
+function sbomDocumentProblem(format: SbomFormat, doc: unknown, subject: Subject): string | undefined {
+  const d = isObject(doc) ? doc : {};
+  const sha256 = subject.digest?.sha256;
+  if (format === 'spdx') {
+    const expected = uuidV5(`sha256:${sha256}`);
+    const namespace = d['documentNamespace'];
+    if (d['spdxVersion'] !== 'SPDX-2.3' || d['name'] !== subject.name.split('/').pop() || typeof namespace !== 'string' || !namespace.endsWith(`-${expected}`)) {
+      return `does not describe ${subject.name} (sha256 ${sha256}): name or namespace differ`;
+    }
+    return undefined;
+  }
+  const metadata = isObject(d['metadata']) ? d['metadata'] : {};
+  const component = isObject(metadata['component']) ? metadata['component'] : {};
+  const hashes = Array.isArray(component['hashes']) ? (component['hashes'] as unknown[]) : [];
+  const serial = d['serialNumber'];
+  if (d['bomFormat'] !== 'CycloneDX' || d['specVersion'] !== '1.6') return `is not a CycloneDX 1.6 BOM (bomFormat ${JSON.stringify(d['bomFormat'] ?? null)}, specVersion ${JSON.stringify(d['specVersion'] ?? null)})`;
+  if (typeof serial !== 'string' || !/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(serial)) return 'its serialNumber is not a lowercase urn:uuid';
+  if (!hashes.some((h) => isObject(h) && h['alg'] === 'SHA-256' && h['content'] === sha256)) {
+    return `does not describe ${subject.name} (sha256 ${sha256}): its metadata.component has no SHA-256 hash of those bytes`;
+  }
+  return undefined;
+}
+
+/** Each subject's SBOMs (SPDX, CycloneDX) exist and describe exactly it; no SBOM describes nothing. */
 const sbomCheck: ReleaseCheck = {
   name: 'sbom',
   async run(run, r) {
     const referenced = new Set<string>();
     for (const s of run.subjects) {
-      const sbom = s.annotations?.['helix.sbom'];
-      if (!sbom) continue;
-      referenced.add(sbom);
-      const unsafe = checkReleasePath(sbom);
-      if (unsafe) {
-        r.fail('SBOM_MISSING', RELEASE_FILES.provenance, `subject ${JSON.stringify(s.name)} names the SBOM ${JSON.stringify(sbom)}, which is not a release path (${unsafe})`);
-        continue;
-      }
-      // One place for each artifact's SBOM: the top of the release folder, named after the artifact.
-      if (sbom !== sbomName(s.name)) {
-        r.fail('SBOM_UNBOUND', sbom, `the SBOM of ${JSON.stringify(s.name)} is ${sbomName(s.name)} at the top of the release folder, not ${JSON.stringify(sbom)}`);
-        continue;
-      }
-      const text = await readText(run.dir, sbom);
-      if (text === undefined) {
-        r.fail('SBOM_MISSING', sbom, `the SBOM of ${s.name} is missing`);
-        continue;
-      }
-      let doc: { name?: string; documentNamespace?: string; spdxVersion?: string } = {};
-      try {
-        doc = parseRecord(text) as typeof doc;
-      } catch {
-        /* judged below */
-      }
-      const expected = uuidV5(`sha256:${s.digest?.sha256}`);
-      const base = s.name.split('/').pop();
-      if (doc.spdxVersion !== 'SPDX-2.3' || doc.name !== base || !doc.documentNamespace?.endsWith(`-${expected}`)) {
-        r.fail('SBOM_UNBOUND', sbom, `does not describe ${s.name} (sha256 ${s.digest?.sha256}): name or namespace differ`);
-      } else {
-        r.pass(sbom, `describes ${s.name}`);
+      for (const format of SBOM_FORMATS) {
+        const sbom = s.annotations?.[SBOM_ANNOTATIONS[format]];
+        if (!sbom) continue;
+        referenced.add(sbom);
+        const unsafe = checkReleasePath(sbom);
+        if (unsafe) {
+          r.fail('SBOM_MISSING', RELEASE_FILES.provenance, `subject ${JSON.stringify(s.name)} names the SBOM ${JSON.stringify(sbom)}, which is not a release path (${unsafe})`);
+          continue;
+        }
+        // One place for each artifact's SBOM: the top of the release folder, named after the artifact.
+        const expected = sbomName(s.name, format);
+        if (sbom !== expected) {
+          r.fail('SBOM_UNBOUND', sbom, `the ${format === 'spdx' ? 'SPDX' : 'CycloneDX'} SBOM of ${JSON.stringify(s.name)} is ${expected} at the top of the release folder, not ${JSON.stringify(sbom)}`);
+          continue;
+        }
+        const text = await readText(run.dir, sbom);
+        if (text === undefined) {
+          r.fail('SBOM_MISSING', sbom, `the SBOM of ${s.name} is missing`);
+          continue;
+        }
+        let doc: unknown;
+        try {
+          doc = parseRecord(text);
+        } catch {
+          /* judged below */
+        }
+        const problem = sbomDocumentProblem(format, doc, s);
+        if (problem) r.fail('SBOM_UNBOUND', sbom, problem);
+        else r.pass(sbom, `describes ${s.name}`);
       }
     }
     if (!run.statement) return r.skip(`needs the subjects of a usable ${RELEASE_FILES.provenance}`);
