@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProvenanceStatement } from '@helix-release/format';
 import { detachedSignature, loadSigningKey, publicKeyArmor } from '@helix-release/sign';
 import { writeReproducibleZip } from '@helix-release/core';
-import { compareRebuild, driftTable, importedSet, recordedToolchain, repeatableCommit, sameZipBut, throwawayPluginKey, toolchainDrift, verdictLines } from './reproduce';
+import { compareRebuild, driftTable, importedSet, osPackageOf, recordedToolchain, repeatableCommit, sameZipBut, throwawayPluginKey, toolchainDrift, verdictLines } from './reproduce';
 
 const KEYS = resolve(__dirname, '../../../workspace-fixtures/keys');
 
@@ -25,6 +25,7 @@ const statement: ProvenanceStatement = {
         { uri: 'pkg:generic/python@3.11.7', digest: { sha256: '1'.repeat(64) }, annotations: { kind: 'toolchain', libpython: `libpython3.11.so.1.0 sha256:${'2'.repeat(64)}` } },
         { uri: 'pkg:pypi/pyinstaller@6.22.3', annotations: { kind: 'toolchain', bootloader: `Linux-64bit-intel sha256:${'3'.repeat(64)}` } },
         { uri: 'pkg:generic/debian@12', annotations: { kind: 'build-host-os' } },
+        { uri: 'pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64&distro=debian-12', annotations: { kind: 'bundled-os-package', bundledBy: 'helix-studio-1.4.0-linux-x86_64.zip' } },
         { uri: 'pkg:pypi/uv@0.13.9', annotations: { kind: 'toolchain' } },
         { uri: 'pkg:golang/github.com/anchore/syft@v1.57.1', digest: { sha256: '4'.repeat(64) }, annotations: { kind: 'toolchain', tool: 'syft' } },
         { uri: 'pkg:generic/node@20.20.2', annotations: { kind: 'toolchain', zlib: '1.3.1' } },
@@ -42,6 +43,7 @@ describe('the toolchain a reproduction must match', () => {
       'python interpreter sha256': '1'.repeat(64),
       libpython: `libpython3.11.so.1.0 sha256:${'2'.repeat(64)}`,
       os: 'debian@12',
+      'os package deb libssl3:amd64': '3.0.19-1~deb12u2',
       syft: '1.57.1',
       'syft sha256': '4'.repeat(64),
       node: '20.20.2',
@@ -230,5 +232,15 @@ describe('a plugin zip rebuilt with another key', () => {
   it('is reported as a match but for its signature entry', () => {
     const [line] = verdictLines([{ name: 'plugins/hello-1.0.0.zip', sha256: 'a', rebuiltSha256: 'a', verdict: 'MATCH_BUT_PLUGIN_SIGNATURE' }]);
     expect(line).toMatch(/^MATCH plugins\/hello-1\.0\.0\.zip, but for its SIGNATURE\.ed25519 \(rebuilt with a throwaway key/);
+  });
+});
+
+describe('the OS packages an installer bundles, as the provenance records them', () => {
+  it('reads type, name (with the deb architecture) and version of a purl, and nothing of another kind', () => {
+    expect(osPackageOf('pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64&distro=debian-12')).toEqual({ type: 'deb', name: 'libssl3:amd64', version: '3.0.19-1~deb12u2' });
+    expect(osPackageOf('pkg:deb/debian/zlib1g@1%3A1.2.13.dfsg-1')).toEqual({ type: 'deb', name: 'zlib1g', version: '1:1.2.13.dfsg-1' });
+    expect(osPackageOf('pkg:rpm/fedora/openssl-libs@3.2.2-1.fc41?arch=x86_64')).toEqual({ type: 'rpm', name: 'openssl-libs', version: '3.2.2-1.fc41' });
+    expect(osPackageOf('pkg:pypi/cffi@2.1.1')).toBeUndefined();
+    expect(osPackageOf('pkg:generic/debian@12')).toBeUndefined();
   });
 });

@@ -132,6 +132,34 @@ export interface ArtifactVerdict {
   diffoscope?: string;
 }
 
+/** The component prefix of a bundled OS package in the toolchain comparison. */
+const OS_PACKAGE = 'os package';
+
+/** Type, name (with `:arch` for a deb of an architecture) and version of a `pkg:deb|rpm|apk` purl. */
+export function osPackageOf(purl: string): { type: 'deb' | 'rpm' | 'apk'; name: string; version: string } | undefined {
+  const m = /^pkg:(deb|rpm|apk)\/[^/]+\/([^@]+)@([^?#]+)(?:\?([^#]*))?/.exec(purl);
+  if (!m) return undefined;
+  const arch = new URLSearchParams(m[4] ?? '').get('arch');
+  const type = m[1] as 'deb' | 'rpm' | 'apk';
+  return { type, name: `${decodeURIComponent(m[2]!)}${type === 'deb' && arch ? `:${arch}` : ''}`, version: decodeURIComponent(m[3]!) };
+}
+
+/** This machine's version of each recorded OS package (`(not installed)` when its package database lacks it). */
+async function localOsPackages(recorded: Map<string, string>, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const component of recorded.keys()) {
+    const m = new RegExp(`^${OS_PACKAGE} (deb|rpm|apk) (\\S+)$`).exec(component);
+    if (!m) continue;
+    const [type, name] = [m[1]!, m[2]!];
+    const query =
+      type === 'deb' ? { command: 'dpkg-query', args: ['-W', '-f', '${Version}', name] } : type === 'rpm' ? { command: 'rpm', args: ['-q', '--qf', '%{VERSION}-%{RELEASE}', name] } : { command: 'apk', args: ['info', '-e', '-v', name] };
+    const r = await runTool({ ...query, env, okExitCodes: [0, 1] }).catch(() => undefined);
+    const version = r && r.exitCode === 0 ? r.stdout.trim().replace(new RegExp(`^${name.replace(/[.+]/g, '\\$&')}-`), '') : '';
+    out.set(component, version || '(not installed)');
+  }
+  return out;
+}
+
 /** What the provenance records that a rebuild must match, as comparable strings. */
 export function recordedToolchain(statement: ProvenanceStatement): Map<string, string> {
   const deps = statement.predicate.buildDefinition.resolvedDependencies;
@@ -154,6 +182,9 @@ export function recordedToolchain(statement: ProvenanceStatement): Map<string, s
       all('toolchain pins (PyInstaller, its bootloader, uv) sha256', d.digest['sha256']);
     } else if (ann(d, 'kind') === 'build-host-os') {
       all('os', decodeURIComponent(uri.replace(/^pkg:generic\//, '')));
+    } else if (ann(d, 'kind') === 'bundled-os-package') {
+      const pkg = osPackageOf(uri);
+      if (pkg) all(`${OS_PACKAGE} ${pkg.type} ${pkg.name}`, pkg.version);
     }
   }
   out.set('platform', statement.predicate.buildDefinition.internalParameters.platform);
@@ -404,6 +435,7 @@ export async function reproduce(opts: ReproduceOptions): Promise<number> {
     // 4. This machine's toolchain against the recorded one, before anything is built.
     const recorded = recordedToolchain(statement);
     const here = await localToolchain(cwd, config.python, opts.env);
+    for (const [component, version] of await localOsPackages(recorded, opts.env)) here.set(component, version);
     const drift = toolchainDrift(recorded, here);
     if (drift.length && !opts.allowToolchainDrift) {
       throw new ReleaseError('REPRODUCE_TOOLCHAIN_DRIFT', `this machine's toolchain differs from the one the release records, so a rebuild would not give the same bytes; nothing was built:\n${driftTable(drift)}\nrun it where the recorded toolchain is, or pass --allow-toolchain-drift to rebuild anyway (a mismatch is then expected)`, { file: provenanceFile });

@@ -18,7 +18,7 @@ import {
   type StageContext,
   type StageRecord,
 } from '@helix-release/core';
-import { buildStatement, provenanceStage, sourceUri } from './provenance';
+import { buildStatement, osPackagePurls, provenanceStage, sourceUri } from './provenance';
 import { BUILD_TYPE, RELEASE_FILES, SLSA_PROVENANCE_V1, STATEMENT_TYPE, formatSums, parseSums, type ProvenanceStatement } from '@helix-release/format';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
@@ -70,7 +70,9 @@ const PLUGIN = artifact('plugins/hello-1.0.0.zip', 'plugin', 'plugin bytes', { n
 const LICENSES = artifact('THIRD_PARTY_LICENSES.txt', 'custom', 'licenses');
 const RESULTS = artifact('conformance-results.json', 'conformance', '{"results":true}\n');
 const CONF_LOG = artifact('conformance.log', 'conformance', 'log\n');
-const SBOM_INSTALLER = artifact(`SBOM-${INSTALLER.path}.spdx.json`, 'sbom', '{"spdx":1}\n', { sbom: false, name: INSTALLER.path });
+// The installer's SPDX SBOM names an OS package it bundles (the sbom stage finds it by the library's bytes).
+const LIBSSL = 'pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64&distro=debian-12';
+const SBOM_INSTALLER = artifact(`SBOM-${INSTALLER.path}.spdx.json`, 'sbom', `${JSON.stringify({ packages: [{ externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: LIBSSL }] }] })}\n`, { sbom: false, name: INSTALLER.path });
 const SBOM_PLUGIN = artifact('SBOM-hello-1.0.0.zip.spdx.json', 'sbom', '{"spdx":2}\n', { sbom: false, name: PLUGIN.path });
 // The installer's CycloneDX SBOM; the plugin has none (as an artifact described before CycloneDX SBOMs existed).
 const CDX_INSTALLER = artifact(`SBOM-${INSTALLER.path}.cdx.json`, 'sbom', '{"bomFormat":"CycloneDX"}\n', { sbom: false, name: INSTALLER.path });
@@ -202,6 +204,11 @@ describe('buildStatement', () => {
     head = git(ws, 'rev-parse', 'HEAD');
     for (const r of RECORDS) await writeStageRecord(ws, r);
     records = await ReleaseRecords.read(ws, REFS);
+    // The SBOMs are read for the OS packages the installers bundle.
+    for (const a of [SBOM_INSTALLER, SBOM_PLUGIN, CDX_INSTALLER]) {
+      await mkdir(join(ws, config.releaseDir), { recursive: true });
+      await writeFile(join(ws, config.releaseDir, a.path), a.content);
+    }
   });
   afterAll(async () => {
     await rm(ws, { recursive: true, force: true });
@@ -239,6 +246,8 @@ describe('buildStatement', () => {
   it('lists lockfiles, locked packages (installed wheel or locked hashes) and the toolchain', async () => {
     const deps = (await buildStatement(context({}), records, TARGETS, SUMS_TEXT)).predicate.buildDefinition.resolvedDependencies;
     expect(deps.filter((d) => d.annotations?.['kind'] === 'lockfile').map((d) => [d.name, d.digest?.['sha256']])).toEqual(LOCK_DATA.lockfiles.map((l) => [l.path, l.sha256]));
+    // The OS package the installer's SBOM names (the plugin's SBOM names none).
+    expect(deps.filter((d) => d.annotations?.['kind'] === 'bundled-os-package')).toEqual([{ uri: LIBSSL, annotations: { kind: 'bundled-os-package', bundledBy: INSTALLER.path } }]);
     expect(deps.filter((d) => d.annotations?.['kind'] === 'locked-package')).toEqual([
       { uri: 'pkg:pypi/cffi@2.1.1', name: WHEELS[0]!.file, digest: { sha256: WHEELS[0]!.sha256 }, annotations: { kind: 'locked-package', app: 'helix-studio' } },
       { uri: 'pkg:pypi/cryptography@50.0.2', name: WHEELS[1]!.file, digest: { sha256: WHEELS[1]!.sha256 }, annotations: { kind: 'locked-package', app: 'helix-studio' } },
@@ -313,5 +322,23 @@ describe('buildStatement', () => {
     expect(text).toBe(stableJson(await buildStatement(ctx, records, TARGETS, SUMS_TEXT)));
     expect(written).toEqual({ path: RELEASE_FILES.provenance, kind: 'provenance', sha256: sha256Hex(text), size: Buffer.byteLength(text), sbom: false });
     expect((await ReleaseRecords.read(ws, ['release/provenance'])).all[0]!.artifacts).toEqual([written]);
+  });
+});
+
+describe('osPackagePurls', () => {
+  it('takes the deb, rpm and apk purls of an SPDX document, once each and sorted, and nothing else', () => {
+    const purl = (p: string) => ({ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: p });
+    const doc = {
+      packages: [
+        { externalRefs: [purl('pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64'), { referenceType: 'cpe23Type', referenceLocator: 'cpe:2.3:a:openssl:openssl:3.0.19:*:*:*:*:*:*:*' }] },
+        { externalRefs: [purl('pkg:pypi/cffi@2.1.1')] },
+        { externalRefs: [purl('pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64'), purl('pkg:apk/alpine/zlib@1.3.1-r2')] },
+        { externalRefs: [purl('pkg:rpm/fedora/bzip2-libs@1.0.8-19.fc41'), purl('pkg:deb/debian/no-version')] },
+        {},
+      ],
+    };
+    expect(osPackagePurls(doc)).toEqual(['pkg:apk/alpine/zlib@1.3.1-r2', 'pkg:deb/debian/libssl3@3.0.19-1~deb12u2?arch=amd64', 'pkg:rpm/fedora/bzip2-libs@1.0.8-19.fc41']);
+    expect(osPackagePurls(null)).toEqual([]);
+    expect(osPackagePurls({})).toEqual([]);
   });
 });

@@ -60,6 +60,34 @@ function distinctHosts(records: ReleaseRecords): BuildHost[] {
   return [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, h]) => h);
 }
 
+/** Package-manager purls of OS packages (pkg:deb, pkg:rpm, pkg:apk) in an SPDX document's packages. */
+export function osPackagePurls(doc: unknown): string[] {
+  const packages = (doc as { packages?: { externalRefs?: { referenceType?: string; referenceLocator?: string }[] }[] } | null)?.packages ?? [];
+  const out = new Set<string>();
+  for (const p of packages) {
+    for (const r of p.externalRefs ?? []) {
+      if (r.referenceType === 'purl' && typeof r.referenceLocator === 'string' && /^pkg:(deb|rpm|apk)\/[^@]+@/.test(r.referenceLocator)) out.add(r.referenceLocator);
+    }
+  }
+  return [...out].sort();
+}
+
+/**
+ * The OS packages whose files the installers bundle (their SPDX SBOMs name
+ * them, found in the OS's package database by the libraries' bytes), as
+ * dependencies a rebuilder must match: another libssl3 gives another installer.
+ */
+async function bundledOsPackages(releaseDir: string, subjects: readonly { name: string; annotations: Record<string, string | undefined> }[]): Promise<ResourceDescriptor[]> {
+  const bundledBy = new Map<string, string[]>();
+  for (const s of subjects) {
+    const sbom = s.annotations['helix.kind'] === 'installer' ? s.annotations[SBOM_ANNOTATIONS.spdx] : undefined;
+    if (!sbom) continue;
+    const doc: unknown = JSON.parse(await readFile(join(releaseDir, sbom), 'utf8'));
+    for (const purl of osPackagePurls(doc)) bundledBy.set(purl, [...(bundledBy.get(purl) ?? []), s.name]);
+  }
+  return [...bundledBy.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([uri, by]) => ({ uri, annotations: { kind: 'bundled-os-package', bundledBy: by.sort().join(', ') } }));
+}
+
 /** Builds the statement (without writing it). */
 export async function buildStatement(ctx: StageContext, records: ReleaseRecords, targets: readonly string[], sumsText: string): Promise<ProvenanceStatement> {
   // Subjects are exactly SHA256SUMS.txt's lines; annotations say what each
@@ -136,6 +164,8 @@ export async function buildStatement(ctx: StageContext, records: ReleaseRecords,
     { uri: `pkg:generic/node@${tools.node}`, annotations: { kind: 'toolchain', zlib: tools.zlib } },
     { uri: `file:${PINS_FILE}`, digest: { sha256: await sha256File(helixFile(PINS_FILE)) }, annotations: { kind: 'toolchain-pins' } },
   );
+
+  deps.push(...(await bundledOsPackages(ctx.releaseDir, subjects)));
 
   const byproducts: ResourceDescriptor[] = [];
   const meta = records.of('build-meta')[0]?.artifacts[0];
